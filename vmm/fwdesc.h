@@ -1,0 +1,60 @@
+/*
+ * fwdesc.h - the machine as firmware describes it. One list, filled as devices are put on the
+ * buses, is what the ACPI tables (and later the FDT) are generated from, so an address can
+ * never disagree between the bus, the AML and the device tree.
+ */
+#ifndef MINIVMM_FWDESC_H
+#define MINIVMM_FWDESC_H
+
+#include <stdint.h>
+
+#define FW_MAX_RES     4
+#define FW_MAX_DEVICES 32
+
+enum fw_res_kind { FW_RES_IO, FW_RES_MMIO, FW_RES_IRQ };
+
+struct fw_resource {
+	enum fw_res_kind kind;
+	uint64_t base; /* port, guest-physical address, or GSI */
+	uint64_t len;  /* bytes; 0 for FW_RES_IRQ */
+};
+
+/* Device-specific AML a generic Device() cannot express. */
+enum fw_aml_extra {
+	FW_AML_NONE,
+	FW_AML_PVPANIC, /* OperationRegion over res[0] plus RDPT/WRPT methods (seed 000) */
+};
+
+struct fw_device {
+	char acpi_name[5];      /* 4-character AML name under \_SB, e.g. "COM1" */
+	const char *acpi_hid;   /* "PNP0501" (EISA id, compressed in AML) or "QEMU0001" */
+	uint32_t acpi_uid;
+	const char *fdt_node;   /* node name without unit address ("serial"), NULL: not in FDT */
+	const char *fdt_compat; /* "ns16550a", "qemu,pvpanic-mmio" */
+	enum fw_aml_extra extra;
+	unsigned nres;
+	struct fw_resource res[FW_MAX_RES];
+};
+
+/* Fixed ACPI hardware: the PM1a blocks, the reset register, the SCI. */
+struct fw_acpi_hw {
+	uint16_t pm1a_evt; /* PM1a_EVT_BLK port (4 bytes: status, enable) */
+	uint16_t pm1a_cnt; /* PM1a_CNT_BLK port (2 bytes) */
+	uint16_t reset_port; /* FADT RESET_REG (1 byte, system I/O) */
+	uint8_t reset_value;
+	uint8_t sci_irq;
+	uint8_t s5_slp_typ; /* value the guest writes to SLP_TYP for S5 */
+	int has_s5;         /* emit \_S5 in the DSDT (off: the guest cannot power off via ACPI) */
+};
+
+struct fw_desc {
+	unsigned ncpus;
+	struct fw_acpi_hw acpi;
+	unsigned ndevices;
+	struct fw_device devices[FW_MAX_DEVICES];
+};
+
+/* Append a copy of @dev. Returns 0, or -ENOSPC when the table is full. */
+int fw_desc_add(struct fw_desc *fw, const struct fw_device *dev) __attribute__((warn_unused_result));
+
+#endif
