@@ -1,5 +1,177 @@
-/* main.c - placeholder until the VMM lands. */
-int main(void)
+/* main.c - minivmm's command line: parse, check every input, build the VM, run it. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "vm.h"
+
+#define DEFAULT_MEM_MIB 256
+#define DEFAULT_CMDLINE "console=ttyS0"
+
+static const char usage_text[] =
+	"Usage: minivmm --kernel PATH [options]\n"
+	"Boot a Linux bzImage in a KVM microVM with a 16550A serial console.\n"
+	"\n"
+	"  --kernel PATH        Linux bzImage to boot (x86 64-bit boot protocol 2.12+)\n"
+	"  --initrd PATH        initial ramdisk\n"
+	"  --cmdline STR        kernel command line (default \"" DEFAULT_CMDLINE "\")\n"
+	"  --memory MiB         guest RAM in MiB (default %d; above 3072 goes above 4 GiB)\n"
+	"  --cpus N             number of vCPUs, 1..%d (default 1)\n"
+	"  --serial MODE        console: stdio (default), file:PATH, or none\n"
+	"  --no-acpi-shutdown   leave \\_S5 out of the DSDT: the guest cannot power off via ACPI\n"
+	"  --log-level LEVEL    error, warn (default), info or debug\n"
+	"  -h, --help           show this help and exit\n"
+	"  -V, --version        show the version and exit\n"
+	"\n"
+	"On a terminal, Ctrl-A x quits; every other key goes to the guest.\n"
+	"Exit status: 0 guest powered off / rebooted / host signal, 1 internal error,\n"
+	"2 bad command line or input file.\n";
+
+enum {
+	OPT_KERNEL = 256,
+	OPT_INITRD,
+	OPT_CMDLINE,
+	OPT_MEMORY,
+	OPT_CPUS,
+	OPT_SERIAL,
+	OPT_NO_ACPI_SHUTDOWN,
+	OPT_LOG_LEVEL,
+};
+
+static const struct option long_options[] = {
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "initrd", required_argument, NULL, OPT_INITRD },
+	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "memory", required_argument, NULL, OPT_MEMORY },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "serial", required_argument, NULL, OPT_SERIAL },
+	{ "no-acpi-shutdown", no_argument, NULL, OPT_NO_ACPI_SHUTDOWN },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int usage_error(const char *fmt, const char *arg)
 {
+	fputs("minivmm: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs(" (see --help)\n", stderr);
+	return EXIT_VM_USAGE;
+}
+
+/* A whole decimal number in [min, max], nothing else. */
+static int parse_uint(const char *s, unsigned long long min, unsigned long long max,
+		      unsigned long long *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = v;
 	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct vm_config cfg = {
+		.cmdline = DEFAULT_CMDLINE,
+		.mem_bytes = (uint64_t)DEFAULT_MEM_MIB << 20,
+		.ncpus = 1,
+		.serial = SERIAL_MODE_STDIO,
+		.acpi_s5 = 1,
+	};
+	static struct vm vm;
+	unsigned long long v;
+	int opt, status;
+
+	opterr = 0; /* our own one-line messages */
+	while ((opt = getopt_long(argc, argv, ":hV", long_options, NULL)) != -1) {
+		switch (opt) {
+		case OPT_KERNEL:
+			cfg.kernel = optarg;
+			break;
+		case OPT_INITRD:
+			cfg.initrd = optarg;
+			break;
+		case OPT_CMDLINE:
+			cfg.cmdline = optarg;
+			break;
+		case OPT_MEMORY:
+			/* Upper bound only guards the arithmetic; the host decides the real limit. */
+			if (parse_uint(optarg, 1, 1ull << 30, &v))
+				return usage_error("--memory wants a size in MiB, got '%s'", optarg);
+			cfg.mem_bytes = v << 20;
+			break;
+		case OPT_CPUS:
+			if (parse_uint(optarg, 1, VM_MAX_CPUS, &v))
+				return usage_error("--cpus wants a number from 1 to 254, got '%s'",
+						   optarg);
+			cfg.ncpus = (unsigned)v;
+			break;
+		case OPT_SERIAL:
+			if (!strcmp(optarg, "stdio")) {
+				cfg.serial = SERIAL_MODE_STDIO;
+			} else if (!strcmp(optarg, "none")) {
+				cfg.serial = SERIAL_MODE_NONE;
+			} else if (!strncmp(optarg, "file:", 5) && optarg[5]) {
+				cfg.serial = SERIAL_MODE_FILE;
+				cfg.serial_path = optarg + 5;
+			} else {
+				return usage_error("--serial wants stdio, none or file:PATH, got '%s'",
+						   optarg);
+			}
+			break;
+		case OPT_NO_ACPI_SHUTDOWN:
+			cfg.acpi_s5 = 0;
+			break;
+		case OPT_LOG_LEVEL:
+			if (!strcmp(optarg, "error"))
+				log_level = LOG_ERR;
+			else if (!strcmp(optarg, "warn"))
+				log_level = LOG_WARN;
+			else if (!strcmp(optarg, "info"))
+				log_level = LOG_INFO;
+			else if (!strcmp(optarg, "debug"))
+				log_level = LOG_DEBUG;
+			else
+				return usage_error("--log-level wants error, warn, info or debug, "
+						   "got '%s'",
+						   optarg);
+			break;
+		case 'h':
+			printf(usage_text, DEFAULT_MEM_MIB, VM_MAX_CPUS);
+			return EXIT_VM_OK;
+		case 'V':
+			printf("minivmm %s\n", MINIVMM_VERSION);
+			return EXIT_VM_OK;
+		case ':':
+			return usage_error("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (!cfg.kernel)
+		return usage_error("%s", "--kernel PATH is required");
+
+	if (vm_check(&vm, &cfg)) {
+		vm_destroy(&vm);
+		return EXIT_VM_USAGE;
+	}
+	if (vm_create(&vm))
+		return EXIT_VM_INTERNAL;
+	status = vm_run(&vm);
+	vm_destroy(&vm);
+	return status;
 }

@@ -1,0 +1,157 @@
+/* kvm.c - VM creation on /dev/kvm with the in-kernel LAPIC/IOAPIC/PIC and PIT. */
+#include "kvm.h"
+#include "layout.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#define KVM_MAX_CPUID_ENTRIES 256
+
+static const struct {
+	int cap;
+	const char *name;
+} kvm_required_caps[] = {
+	{ KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP" },
+	{ KVM_CAP_PIT2, "KVM_CAP_PIT2" },
+	{ KVM_CAP_HLT, "KVM_CAP_HLT" },
+	{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
+	{ KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR" },
+	{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
+	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
+};
+
+int kvm_vm_create(struct kvm_vm *vm)
+{
+	const char *dev = getenv("MINIVMM_KVM_DEV");
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	uint64_t idmap = KVM_IDMAP_GPA;
+	int ret;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->vm_fd = -1;
+	if (!dev)
+		dev = "/dev/kvm";
+	vm->sys_fd = open(dev, O_RDWR | O_CLOEXEC);
+	if (vm->sys_fd < 0) {
+		ret = -errno;
+		pr_err("cannot open %s: %s (is KVM available and are you allowed to use it?)", dev,
+		       strerror(errno));
+		return ret;
+	}
+	ret = ioctl(vm->sys_fd, KVM_GET_API_VERSION, 0);
+	if (ret != KVM_API_VERSION) {
+		pr_err("%s: KVM API version %d, need %d", dev, ret, KVM_API_VERSION);
+		ret = -EINVAL;
+		goto err_sys;
+	}
+	for (size_t i = 0; i < sizeof(kvm_required_caps) / sizeof(kvm_required_caps[0]); i++) {
+		if (ioctl(vm->sys_fd, KVM_CHECK_EXTENSION, kvm_required_caps[i].cap) <= 0) {
+			pr_err("%s lacks %s", dev, kvm_required_caps[i].name);
+			ret = -ENOTSUP;
+			goto err_sys;
+		}
+	}
+	vm->run_size = ioctl(vm->sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vm->run_size < (int)sizeof(struct kvm_run)) {
+		ret = -EINVAL;
+		pr_err("KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+		goto err_sys;
+	}
+
+	vm->cpuid = calloc(1, sizeof(*vm->cpuid) +
+				      KVM_MAX_CPUID_ENTRIES * sizeof(struct kvm_cpuid_entry2));
+	if (!vm->cpuid) {
+		ret = -ENOMEM;
+		goto err_sys;
+	}
+	vm->cpuid->nent = KVM_MAX_CPUID_ENTRIES;
+	if (ioctl(vm->sys_fd, KVM_GET_SUPPORTED_CPUID, vm->cpuid) < 0) {
+		ret = -errno;
+		pr_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+		goto err_cpuid;
+	}
+
+	do
+		vm->vm_fd = ioctl(vm->sys_fd, KVM_CREATE_VM, 0);
+	while (vm->vm_fd < 0 && errno == EINTR);
+	if (vm->vm_fd < 0) {
+		ret = -errno;
+		pr_err("KVM_CREATE_VM: %s", strerror(errno));
+		goto err_cpuid;
+	}
+	/* Both live in the 32-bit hole, where no RAM and no device is. */
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_GPA) < 0 ||
+	    ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap) < 0) {
+		ret = -errno;
+		pr_err("KVM_SET_TSS_ADDR/IDENTITY_MAP_ADDR: %s", strerror(errno));
+		goto err_vm;
+	}
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
+		ret = -errno;
+		pr_err("KVM_CREATE_IRQCHIP: %s", strerror(errno));
+		goto err_vm;
+	}
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
+		ret = -errno;
+		pr_err("KVM_CREATE_PIT2: %s", strerror(errno));
+		goto err_vm;
+	}
+	return 0;
+
+err_vm:
+	close(vm->vm_fd);
+	vm->vm_fd = -1;
+err_cpuid:
+	free(vm->cpuid);
+	vm->cpuid = NULL;
+err_sys:
+	close(vm->sys_fd);
+	vm->sys_fd = -1;
+	return ret;
+}
+
+int kvm_vm_set_memory(struct kvm_vm *vm, const struct guest_mem *gm)
+{
+	for (unsigned i = 0; i < gm->nregions; i++) {
+		struct kvm_userspace_memory_region r = {
+			.slot = i,
+			.guest_phys_addr = gm->regions[i].gpa,
+			.memory_size = gm->regions[i].size,
+			.userspace_addr = (uintptr_t)gm->regions[i].host,
+		};
+
+		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
+			int ret = -errno;
+
+			pr_err("KVM_SET_USER_MEMORY_REGION (slot %u, %llu MiB): %s", i,
+			       (unsigned long long)(r.memory_size >> 20), strerror(errno));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+void kvm_vm_irq_line(void *opaque, unsigned gsi, int level)
+{
+	struct kvm_vm *vm = opaque;
+	struct kvm_irq_level irq = { .irq = gsi, .level = level };
+
+	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
+		pr_guest_debug("KVM_IRQ_LINE gsi %u: %s", gsi, strerror(errno));
+}
+
+void kvm_vm_destroy(struct kvm_vm *vm)
+{
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->sys_fd >= 0)
+		close(vm->sys_fd);
+	free(vm->cpuid);
+	vm->cpuid = NULL;
+	vm->vm_fd = vm->sys_fd = -1;
+}

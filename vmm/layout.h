@@ -1,0 +1,37 @@
+/*
+ * layout.h - the guest-physical memory map minivmm builds, in one place.
+ *
+ *   0x0000_0500  GDT (boot, flat)
+ *   0x0000_7000  zero page (struct boot_params)
+ *   0x0000_9000  PML4, 0xA000 PDPT, 0xB000..0xEFFF four page directories (identity 0-4 GiB)
+ *   0x0002_0000  kernel command line (up to BOOT_CMDLINE_MAX bytes)
+ *   0x0009_FC00  EBDA, reserved            0x000A_0000 - 0x000F_FFFF legacy hole
+ *   0x000E_0000  ACPI tables (RSDP first; inside the BIOS scan area)
+ *   0x0010_0000  RAM ... up to min(RAM, 3 GiB)
+ *   0xC000_0000  32-bit MMIO hole (PCI window, pvpanic MMIO, IOAPIC 0xFEC0_0000, LAPIC 0xFEE0_0000)
+ *   0x1_0000_0000 RAM above 4 GiB, when RAM > 3 GiB
+ */
+#ifndef MINIVMM_LAYOUT_H
+#define MINIVMM_LAYOUT_H
+
+#define BOOT_GDT_GPA       0x500ull
+#define BOOT_ZERO_PAGE_GPA 0x7000ull
+#define BOOT_PML4_GPA      0x9000ull
+#define BOOT_PDPT_GPA      0xA000ull
+#define BOOT_PD_GPA        0xB000ull /* 4 pages */
+#define BOOT_CMDLINE_GPA   0x20000ull
+#define BOOT_CMDLINE_MAX   0x10000ull
+#define EBDA_START         0x9FC00ull
+#define LEGACY_HOLE_END    0x100000ull
+#define HIGH_RAM_START     0x100000ull
+
+#define MMIO_HOLE_START    0xC0000000ull
+#define MMIO_HOLE_END      0x100000000ull
+#define RAM_ABOVE_4G_START 0x100000000ull
+
+#define IOAPIC_GPA         0xFEC00000ull
+#define LAPIC_GPA          0xFEE00000ull
+#define KVM_TSS_GPA        0xFFFBD000ull /* 3 pages, inside the hole, below the reset vector */
+#define KVM_IDMAP_GPA      0xFFFBC000ull
+
+#endif

@@ -1,0 +1,322 @@
+/* vcpu.c - one thread per vCPU running KVM_RUN and dispatching exits to the buses. */
+#include "vm.h"
+#include "boot/x86_cpu.h"
+#include "layout.h"
+#include "log.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define VCPU_KICK_SIGNAL SIGUSR1
+
+/* Local APIC register offsets and LVT delivery modes (SDM vol. 3, "Local Vector Table"). */
+#define APIC_LVT_LINT0    0x350
+#define APIC_LVT_LINT1    0x360
+#define APIC_MODE_NMI     0x4
+#define APIC_MODE_EXTINT  0x7
+#define APIC_LVT_MODE(m)  ((m) << 8)
+#define APIC_LVT_MODE_MASK (0x7u << 8)
+
+#define CPUID_1_ECX_HYPERVISOR (1u << 31)
+
+static void vcpu_kick_handler(int sig)
+{
+	(void)sig; /* only there to interrupt KVM_RUN with EINTR */
+}
+
+/* Give each vcpu its own APIC id in the CPUID leaves that report one. */
+static int vcpu_set_cpuid(struct vcpu *v)
+{
+	const struct kvm_cpuid2 *src = v->vm->kvm.cpuid;
+	size_t sz = sizeof(*src) + src->nent * sizeof(src->entries[0]);
+	struct kvm_cpuid2 *c = malloc(sz);
+	int ret = 0;
+
+	if (!c)
+		return -ENOMEM;
+	memcpy(c, src, sz);
+	for (unsigned i = 0; i < c->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &c->entries[i];
+
+		switch (e->function) {
+		case 0x1:
+			e->ebx = (e->ebx & 0x00ffffffu) | (v->id << 24);
+			e->ecx |= CPUID_1_ECX_HYPERVISOR;
+			break;
+		case 0xb:
+		case 0x1f:
+			e->edx = v->id; /* x2APIC id */
+			break;
+		case 0x8000001e:
+			e->eax = v->id; /* AMD extended APIC id */
+			break;
+		}
+	}
+	if (ioctl(v->fd, KVM_SET_CPUID2, c) < 0)
+		ret = -errno;
+	free(c);
+	return ret;
+}
+
+/* Route LINT0 as ExtINT (the PIC) and LINT1 as NMI, as PC firmware leaves them. */
+static int vcpu_set_lint(struct vcpu *v)
+{
+	struct kvm_lapic_state lapic;
+	uint32_t *lint0 = (uint32_t *)(lapic.regs + APIC_LVT_LINT0);
+	uint32_t *lint1 = (uint32_t *)(lapic.regs + APIC_LVT_LINT1);
+
+	if (ioctl(v->fd, KVM_GET_LAPIC, &lapic) < 0)
+		return -errno;
+	*lint0 = (*lint0 & ~APIC_LVT_MODE_MASK) | APIC_LVT_MODE(APIC_MODE_EXTINT);
+	*lint1 = (*lint1 & ~APIC_LVT_MODE_MASK) | APIC_LVT_MODE(APIC_MODE_NMI);
+	if (ioctl(v->fd, KVM_SET_LAPIC, &lapic) < 0)
+		return -errno;
+	return 0;
+}
+
+/* The boot CPU starts in long mode at the kernel's 64-bit entry; the others wait for SIPI. */
+static int vcpu_set_boot_state(struct vcpu *v)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	struct kvm_fpu fpu = { .fcw = 0x37f, .mxcsr = 0x1f80 }; /* FNINIT/power-on values */
+
+	if (ioctl(v->fd, KVM_SET_FPU, &fpu) < 0)
+		return -errno;
+	if (v->id != 0)
+		return 0;
+	if (ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0)
+		return -errno;
+	x86_boot_sregs(&sregs);
+	if (ioctl(v->fd, KVM_SET_SREGS, &sregs) < 0)
+		return -errno;
+	x86_boot_regs(&regs, v->vm->plan.entry_gpa, v->vm->plan.zero_page_gpa);
+	if (ioctl(v->fd, KVM_SET_REGS, &regs) < 0)
+		return -errno;
+	return 0;
+}
+
+int vcpus_create(struct vm *vm)
+{
+	int ret;
+
+	vm->vcpus = calloc(vm->cfg.ncpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return -ENOMEM;
+	for (unsigned i = 0; i < vm->cfg.ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		v->vm = vm;
+		v->id = i;
+		v->fd = -1;
+	}
+	for (unsigned i = 0; i < vm->cfg.ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		const char *what;
+
+		what = "KVM_CREATE_VCPU";
+		v->fd = ioctl(vm->kvm.vm_fd, KVM_CREATE_VCPU, (unsigned long)i);
+		if (v->fd < 0) {
+			ret = -errno;
+			goto fail;
+		}
+		what = "mmap kvm_run";
+		v->run = mmap(NULL, vm->kvm.run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+		if (v->run == MAP_FAILED) {
+			v->run = NULL;
+			ret = -errno;
+			goto fail;
+		}
+		what = "KVM_SET_CPUID2";
+		ret = vcpu_set_cpuid(v);
+		if (ret)
+			goto fail;
+		what = "LAPIC LINT setup";
+		ret = vcpu_set_lint(v);
+		if (ret)
+			goto fail;
+		what = "boot register state";
+		ret = vcpu_set_boot_state(v);
+		if (ret)
+			goto fail;
+		continue;
+fail:
+		pr_err("vcpu %u: %s: %s", i, what, strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+static void vcpu_post_error(struct vcpu *v, const char *fmt, const char *detail)
+{
+	pr_err("vcpu %u: %s%s", v->id, fmt, detail ? detail : "");
+	request_post(&v->vm->sink, VM_REQ_INTERNAL_ERROR, CAUSE_HOST_ERROR);
+}
+
+static int vcpu_handle_io(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	uint64_t span = (uint64_t)run->io.size * run->io.count;
+	uint8_t *p = (uint8_t *)run + run->io.data_offset;
+
+	/* The kernel fills these, but a bad value would make us read past the mapping. */
+	if (run->io.data_offset > (uint64_t)v->vm->kvm.run_size ||
+	    span > (uint64_t)v->vm->kvm.run_size - run->io.data_offset || run->io.size > 8)
+		return -EINVAL;
+	for (uint32_t i = 0; i < run->io.count; i++, p += run->io.size) {
+		if (run->io.direction == KVM_EXIT_IO_OUT)
+			bus_write(&v->vm->pio, run->io.port, p, run->io.size);
+		else
+			bus_read(&v->vm->pio, run->io.port, p, run->io.size);
+	}
+	return 0;
+}
+
+static void vcpu_handle_mmio(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	unsigned len = run->mmio.len > 8 ? 8 : run->mmio.len;
+
+	if (run->mmio.is_write)
+		bus_write(&v->vm->mmio, run->mmio.phys_addr, run->mmio.data, len);
+	else
+		bus_read(&v->vm->mmio, run->mmio.phys_addr, run->mmio.data, len);
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+	struct vm *vm = v->vm;
+	sigset_t set;
+	char detail[96];
+
+	sigemptyset(&set);
+	sigaddset(&set, VCPU_KICK_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+
+	while (!__atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE)) {
+		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELAXED);
+				continue;
+			}
+			snprintf(detail, sizeof(detail), "%s", strerror(errno));
+			vcpu_post_error(v, "KVM_RUN failed: ", detail);
+			break;
+		}
+		switch (v->run->exit_reason) {
+		case KVM_EXIT_IO:
+			if (vcpu_handle_io(v)) {
+				vcpu_post_error(v, "malformed port I/O exit", NULL);
+				goto out;
+			}
+			break;
+		case KVM_EXIT_MMIO:
+			vcpu_handle_mmio(v);
+			break;
+		case KVM_EXIT_SHUTDOWN:
+			/* Triple fault: on a PC this resets the machine. */
+			request_post(&vm->sink, VM_REQ_RESET, CAUSE_GUEST_RESET);
+			goto out;
+		case KVM_EXIT_SYSTEM_EVENT:
+			request_post(&vm->sink,
+				     v->run->system_event.type == KVM_SYSTEM_EVENT_RESET ? VM_REQ_RESET
+											 : VM_REQ_SHUTDOWN,
+				     v->run->system_event.type == KVM_SYSTEM_EVENT_RESET
+					     ? CAUSE_GUEST_RESET
+					     : CAUSE_GUEST_SHUTDOWN);
+			goto out;
+		case KVM_EXIT_HLT:
+			/* Only without an in-kernel LAPIC; nothing to do but run again. */
+			break;
+		case KVM_EXIT_INTR:
+			break;
+		case KVM_EXIT_FAIL_ENTRY:
+			snprintf(detail, sizeof(detail), "0x%llx",
+				 (unsigned long long)v->run->fail_entry.hardware_entry_failure_reason);
+			vcpu_post_error(v, "KVM entry failed, hardware reason ", detail);
+			goto out;
+		case KVM_EXIT_INTERNAL_ERROR:
+			snprintf(detail, sizeof(detail), "%u", v->run->internal.suberror);
+			vcpu_post_error(v, "KVM internal error, suberror ", detail);
+			goto out;
+		default:
+			snprintf(detail, sizeof(detail), "%u", v->run->exit_reason);
+			vcpu_post_error(v, "unhandled KVM exit reason ", detail);
+			goto out;
+		}
+	}
+out:
+	return NULL;
+}
+
+int vcpus_start(struct vm *vm)
+{
+	struct sigaction sa = { .sa_handler = vcpu_kick_handler };
+	sigset_t set, old;
+	int ret = 0;
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(VCPU_KICK_SIGNAL, &sa, NULL) < 0)
+		return -errno;
+	/* Threads inherit this mask; each vcpu thread unblocks only the kick signal. */
+	sigfillset(&set);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	for (unsigned i = 0; i < vm->cfg.ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		ret = -pthread_create(&v->thread, NULL, vcpu_thread, v);
+		if (ret) {
+			pr_err("vcpu %u: cannot start thread: %s", i, strerror(-ret));
+			break;
+		}
+		v->thread_started = 1;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return ret;
+}
+
+void vcpus_stop(struct vm *vm)
+{
+	if (!vm->vcpus)
+		return;
+	__atomic_store_n(&vm->stopping, 1, __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < vm->cfg.ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (!v->thread_started)
+			continue;
+		/* immediate_exit covers a vcpu that is between two KVM_RUNs when the signal lands. */
+		__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_RELEASE);
+		pthread_kill(v->thread, VCPU_KICK_SIGNAL);
+	}
+	for (unsigned i = 0; i < vm->cfg.ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (v->thread_started)
+			pthread_join(v->thread, NULL);
+		v->thread_started = 0;
+	}
+}
+
+void vcpus_destroy(struct vm *vm)
+{
+	if (!vm->vcpus)
+		return;
+	for (unsigned i = 0; i < vm->cfg.ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (v->run)
+			munmap(v->run, vm->kvm.run_size);
+		if (v->fd >= 0)
+			close(v->fd);
+	}
+	free(vm->vcpus);
+	vm->vcpus = NULL;
+}

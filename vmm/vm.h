@@ -1,0 +1,125 @@
+/* vm.h - one virtual machine: its configuration, its parts, and its lifecycle. */
+#ifndef MINIVMM_VM_H
+#define MINIVMM_VM_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <termios.h>
+
+#include "boot/bzimage.h"
+#include "devices/i8042.h"
+#include "devices/reset_cf9.h"
+#include "bus.h"
+#include "fwdesc.h"
+#include "guest_mem.h"
+#include "kvm.h"
+#include "loop.h"
+#include "request.h"
+
+#define VM_MAX_CPUS 254 /* xAPIC ids 0..253 in the MADT; 0xFF is broadcast */
+
+/* Exit statuses of the minivmm process (documented in the README). */
+#define EXIT_VM_OK       0 /* guest powered off, quit, or a host signal */
+#define EXIT_VM_INTERNAL 1 /* setup failed, or a vcpu hit an internal error */
+#define EXIT_VM_USAGE    2 /* bad command line or input file; no guest ran */
+
+enum serial_mode { SERIAL_MODE_STDIO, SERIAL_MODE_FILE, SERIAL_MODE_NONE };
+
+struct vm_config {
+	const char *kernel;
+	const char *initrd;   /* NULL: none */
+	const char *cmdline;
+	uint64_t mem_bytes;
+	unsigned ncpus;
+	enum serial_mode serial;
+	const char *serial_path; /* SERIAL_MODE_FILE */
+	int acpi_s5;             /* describe \_S5 so the guest powers off through ACPI */
+};
+
+struct vm;
+
+struct vcpu {
+	struct vm *vm;
+	unsigned id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	int thread_started;
+};
+
+struct vm_request {
+	enum vm_request_kind kind;
+	enum shutdown_cause cause;
+};
+
+#define VM_REQUEST_QUEUE 64
+
+struct vm {
+	struct vm_config cfg;
+
+	/* Inputs, opened and checked before anything else. */
+	int kernel_fd;
+	int initrd_fd;
+	uint64_t initrd_size;
+	struct bzimage_info kernel;
+	struct boot_plan plan;
+
+	struct guest_mem mem;
+	struct kvm_vm kvm;
+	struct bus pio;
+	struct bus mmio;
+	struct fw_desc fw;
+	struct vcpu *vcpus;
+
+	/* Devices. */
+	struct serial *serial;
+	struct acpi_pm *pm;
+	struct i8042 kbc;
+	struct reset_cf9 cf9;
+	int serial_out_fd;
+
+	/* Main loop and the requests devices post to it. */
+	struct loop *loop;
+	int wake_fd;   /* eventfd: a request or an rx-space notice is waiting */
+	int signal_fd; /* SIGINT, SIGTERM, SIGHUP */
+	struct request_sink sink;
+	pthread_mutex_t req_lock;
+	struct vm_request reqs[VM_REQUEST_QUEUE];
+	unsigned nreqs;
+	int rx_space; /* set by the serial device when its FIFO drained (under req_lock) */
+
+	/* Console input. */
+	int stdin_watched;
+	int stdin_is_tty;
+	struct termios saved_termios;
+	int escape_pending; /* Ctrl-A seen */
+
+	int stopping; /* vcpus must leave KVM_RUN and end (atomic) */
+	int done;
+	int exit_status;
+	unsigned steps_done; /* init steps completed, for unwinding */
+};
+
+/*
+ * Check the configuration and inputs (kernel, initrd, memory, cpus) without touching KVM.
+ * Returns 0, or -1 after printing one line: the caller exits with EXIT_VM_USAGE.
+ */
+int vm_check(struct vm *vm, const struct vm_config *cfg);
+
+/* Build the machine in order (memory, KVM, devices, firmware, boot, vcpus), unwinding on
+ * failure. Call after vm_check. Returns 0 or -1 (message printed). */
+int vm_create(struct vm *vm);
+
+/* Start the vcpus and run the main loop until the VM ends. Returns the exit status. */
+int vm_run(struct vm *vm);
+
+/* Tear down whatever vm_create built. Safe after a failed vm_create. */
+void vm_destroy(struct vm *vm);
+
+/* vcpu.c: create the vcpu fds and their boot state; start/stop their threads. */
+int vcpus_create(struct vm *vm) __attribute__((warn_unused_result));
+int vcpus_start(struct vm *vm) __attribute__((warn_unused_result));
+void vcpus_stop(struct vm *vm);
+void vcpus_destroy(struct vm *vm);
+
+#endif
