@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""bench.py - minivmm beside QEMU (-M microvm, KVM) on the same kernel and initramfs.
+
+Prints a table of medians over --runs boots:
+  setup      process start (execve) to the first KVM_RUN, from strace timestamps
+  to-init    process start to the guest init's marker on the console
+  rss-over   peak RSS of the VMM minus the guest RAM it has touched (from /proc/PID/smaps)
+  binary     size of the VMM executable
+and the ratios QEMU/minivmm. Absolute times on a nested, emulated host are inflated and noisy;
+the ratios are the point. Run it where /dev/kvm exists, or through tests/rig/rig.sh.
+
+Environment: MINIVMM_BIN, MINIVMM_GUEST_KERNEL, MINIVMM_GUEST_INITRD (as the tests), QEMU
+(default qemu-system-x86_64).
+"""
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+from harness import (Stream, guest_initrd, guest_kernel, initrd_with_script,  # noqa: E402
+                     minivmm_bin, INIT_MARKER)
+
+MEM_MIB = 256
+CMDLINE = "console=ttyS0 panic=-1"
+
+
+def vmm_commands(kernel, initrd):
+    qemu = os.environ.get("QEMU", "qemu-system-x86_64")
+    return {
+        "minivmm": [minivmm_bin(), "--kernel", kernel, "--initrd", initrd,
+                    "--memory", str(MEM_MIB), "--cmdline", CMDLINE],
+        "qemu": [qemu, "-M", "microvm,rtc=off,x-option-roms=off", "-enable-kvm", "-cpu", "host",
+                 "-m", str(MEM_MIB), "-smp", "1", "-nodefaults", "-no-user-config",
+                 "-display", "none", "-serial", "stdio", "-kernel", kernel, "-initrd", initrd,
+                 "-append", CMDLINE],
+    }
+
+
+def guest_ram_rss_kib(pid, mem_mib):
+    """Rss of the anonymous mappings at least as big as guest RAM below the hole."""
+    total = 0
+    size = None
+    with open("/proc/%d/smaps" % pid) as f:
+        for line in f:
+            if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                a, b = line.split()[0].split("-")
+                size = (int(b, 16) - int(a, 16)) >> 10
+            elif line.startswith("Rss:") and size is not None:
+                if size >= mem_mib * 1024:
+                    total += int(line.split()[1])
+                size = None
+    return total
+
+
+def vm_hwm_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def first_kvm_run(trace_path):
+    """Seconds from the first execve to the first KVM_RUN in an strace -ttt log."""
+    t_exec = t_run = None
+    with open(trace_path) as f:
+        for line in f:
+            m = re.match(r"^(?:\[pid\s+\d+\]\s+|\d+\s+)?(\d+\.\d+) (.*)", line)
+            if not m:
+                continue
+            t, rest = float(m.group(1)), m.group(2)
+            if t_exec is None and rest.startswith("execve("):
+                t_exec = t
+            if t_run is None and "KVM_RUN" in rest:
+                t_run = t
+                break
+    if t_exec is None or t_run is None:
+        return None
+    return t_run - t_exec
+
+
+def one_boot(name, argv, initrd_marker_wait):
+    tmp = tempfile.mkdtemp(prefix="minivmm-bench-")
+    trace = os.path.join(tmp, "trace")
+    # Timing run: strace only stops on the two syscalls of interest (seccomp filter).
+    cmd = ["strace", "-f", "--seccomp-bpf", "-ttt", "-e", "trace=execve,ioctl", "-o", trace] + argv
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL)
+    out = Stream(p.stdout)
+    m = out.wait_for(INIT_MARKER, initrd_marker_wait)
+    t_init = time.monotonic() - t0 if m else None
+    p.kill()
+    p.wait()
+    setup = first_kvm_run(trace)
+
+    # Memory run, without strace: wait for the marker, then read the VMM's own counters.
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL)
+    out = Stream(p.stdout)
+    out.wait_for(r"BENCH-IDLE", initrd_marker_wait)
+    time.sleep(0.5)
+    try:
+        hwm = vm_hwm_kib(p.pid)
+        guest = guest_ram_rss_kib(p.pid, MEM_MIB * 3 // 4)
+    finally:
+        p.kill()
+        p.wait()
+    shutil.rmtree(tmp, ignore_errors=True)
+    return {"setup": setup, "init": t_init, "rss": (hwm - guest) if hwm else None}
+
+
+def fmt_ms(v):
+    return "-" if v is None else "%.1f ms" % (v * 1000)
+
+
+def fmt_kib(v):
+    return "-" if v is None else "%.2f MiB" % (v / 1024)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--timeout", type=float, default=180)
+    a = ap.parse_args()
+    if not os.path.exists("/dev/kvm"):
+        sys.exit("bench.py needs /dev/kvm: run it through tests/rig/rig.sh")
+    initrd = initrd_with_script("echo BENCH-IDLE; sleep 1000\n")
+    cmds = vmm_commands(guest_kernel(), initrd)
+    results = {}
+    for name, argv in cmds.items():
+        runs = [one_boot(name, argv, a.timeout) for _ in range(a.runs)]
+
+        def med(key):
+            vals = [r[key] for r in runs if r[key] is not None]
+            return statistics.median(vals) if vals else None
+
+        results[name] = {"setup": med("setup"), "init": med("init"), "rss": med("rss"),
+                         "binary": os.path.getsize(shutil.which(argv[0]) or argv[0])}
+    os.unlink(initrd)
+
+    mv, qm = results["minivmm"], results["qemu"]
+
+    def ratio(key):
+        if not mv[key] or not qm[key]:
+            return "-"
+        return "%.1fx" % (qm[key] / mv[key])
+
+    rows = [
+        ("start -> first KVM_RUN", fmt_ms(mv["setup"]), fmt_ms(qm["setup"]), ratio("setup"),
+         ">= 10x"),
+        ("start -> guest init marker", fmt_ms(mv["init"]), fmt_ms(qm["init"]), ratio("init"), ""),
+        ("peak RSS - touched guest RAM", fmt_kib(mv["rss"]), fmt_kib(qm["rss"]), ratio("rss"),
+         ">= 5x, < 2 MiB"),
+        ("binary size", fmt_kib(mv["binary"] / 1024), fmt_kib(qm["binary"] / 1024),
+         ratio("binary"), ""),
+    ]
+    print("median of %d boots, %d MiB guest, kernel %s" % (a.runs, MEM_MIB,
+                                                           os.path.basename(guest_kernel())))
+    w = [max(len(r[i]) for r in rows + [("metric", "minivmm", "qemu", "qemu/minivmm", "target")])
+         for i in range(5)]
+    hdr = ("metric", "minivmm", "qemu microvm", "qemu/minivmm", "target")
+    w = [max(w[i], len(hdr[i])) for i in range(5)]
+    print("| " + " | ".join(h.ljust(w[i]) for i, h in enumerate(hdr)) + " |")
+    print("|" + "|".join("-" * (w[i] + 2) for i in range(5)) + "|")
+    for r in rows:
+        print("| " + " | ".join(c.ljust(w[i]) for i, c in enumerate(r)) + " |")
+
+
+if __name__ == "__main__":
+    main()

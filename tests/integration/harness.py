@@ -1,0 +1,187 @@
+"""harness.py - start minivmm on a real guest and watch what a user would: console, stderr, exit.
+
+Used by the integration tests. Paths come from the environment (set by tests/run-integration.sh):
+  MINIVMM_BIN          the minivmm binary under test
+  MINIVMM_GUEST_KERNEL a Debian cloud kernel (bzImage)
+  MINIVMM_GUEST_INITRD the busybox initramfs built by tests/guest/mkinitramfs.sh (uncompressed)
+Timeouts are generous: inside the nested rig a guest boot takes ~15 s of emulated time.
+"""
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BOOT_TIMEOUT = float(os.environ.get("MINIVMM_TEST_BOOT_TIMEOUT", "180"))
+INIT_MARKER = "MINIVMM-GUEST-INIT-OK"
+
+
+def _env_file():
+    """Values from .cache/kernels.env (written by tests/guest/fetch-kernels.sh)."""
+    vals = {}
+    cache = os.environ.get("MINIVMM_CACHE", os.path.join(ROOT, ".cache"))
+    path = os.path.join(cache, "kernels.env")
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                line = line.strip()
+                if "=" in line and not line.startswith("#"):
+                    k, v = line.split("=", 1)
+                    vals[k] = v.strip("'\"")
+    return vals
+
+
+def minivmm_bin():
+    return os.environ.get("MINIVMM_BIN", os.path.join(ROOT, "build", "minivmm"))
+
+
+def guest_kernel():
+    return os.environ.get("MINIVMM_GUEST_KERNEL") or _env_file().get("GUEST_KERNEL")
+
+
+def guest_initrd():
+    return os.environ.get("MINIVMM_GUEST_INITRD",
+                          os.path.join(ROOT, "build", "guest", "initramfs.cpio"))
+
+
+def cpio_newc(files):
+    """An uncompressed newc cpio archive of {path: (mode, bytes)}; the kernel appends it."""
+    out = bytearray()
+    ino = 1000
+
+    def entry(name, mode, data):
+        nonlocal ino
+        ino += 1
+        namez = name.encode() + b"\0"
+        hdr = "070701" + "".join("%08X" % v for v in (
+            ino, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(namez), 0))
+        out.extend(hdr.encode() + namez)
+        out.extend(b"\0" * (-len(out) % 4))
+        out.extend(data)
+        out.extend(b"\0" * (-len(out) % 4))
+
+    for name, (mode, data) in files.items():
+        entry(name, mode, data)
+    entry("TRAILER!!!", 0, b"")
+    return bytes(out)
+
+
+def initrd_with_script(script, extra=None):
+    """Base initramfs plus /test.sh (run by the guest's /init after its marker)."""
+    with open(guest_initrd(), "rb") as f:
+        base = f.read()
+    files = {"test.sh": (0o100755, script.encode())}
+    files.update(extra or {})
+    fd, path = tempfile.mkstemp(prefix="minivmm-initrd-", suffix=".cpio")
+    with os.fdopen(fd, "wb") as f:
+        f.write(base)
+        f.write(b"\0" * (-len(base) % 4))
+        f.write(cpio_newc(files))
+    return path
+
+
+class Stream:
+    """Collects a pipe's bytes on a thread; lets a test wait for a pattern."""
+
+    def __init__(self, pipe):
+        self.data = b""
+        self.cond = threading.Condition()
+        self.closed = False
+        self.thread = threading.Thread(target=self._pump, args=(pipe,), daemon=True)
+        self.thread.start()
+
+    def _pump(self, pipe):
+        while True:
+            chunk = os.read(pipe.fileno(), 65536)
+            with self.cond:
+                if not chunk:
+                    self.closed = True
+                    self.cond.notify_all()
+                    return
+                self.data += chunk
+                self.cond.notify_all()
+
+    def text(self):
+        with self.cond:
+            return self.data.decode("utf-8", "replace")
+
+    def wait_for(self, pattern, timeout=BOOT_TIMEOUT, start=0):
+        """Wait until regex @pattern appears (after offset @start); returns the match."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                m = rx.search(self.data.decode("utf-8", "replace"), start)
+                if m:
+                    return m
+                left = deadline - time.monotonic()
+                if left <= 0 or self.closed:
+                    return None
+                self.cond.wait(min(left, 1.0))
+
+
+class VM:
+    """One minivmm process."""
+
+    def __init__(self, args, kernel=None, initrd=None, cmdline=None, stdin=True,
+                 extra_env=None, pass_fds=()):
+        self.args = [minivmm_bin()]
+        if kernel is not False:
+            self.args += ["--kernel", kernel or guest_kernel()]
+        if initrd:
+            self.args += ["--initrd", initrd]
+        if cmdline is not None:
+            self.args += ["--cmdline", cmdline]
+        self.args += list(args)
+        env = dict(os.environ)
+        env.update(extra_env or {})
+        self.proc = subprocess.Popen(
+            self.args, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, pass_fds=pass_fds)
+        self.out = Stream(self.proc.stdout)
+        self.err = Stream(self.proc.stderr)
+
+    def send(self, data):
+        self.proc.stdin.write(data.encode() if isinstance(data, str) else data)
+        self.proc.stdin.flush()
+
+    def wait_console(self, pattern, timeout=BOOT_TIMEOUT, start=0):
+        m = self.out.wait_for(pattern, timeout, start)
+        if not m:
+            raise AssertionError("console never showed %r within %ss\n--- console tail:\n%s\n"
+                                 "--- stderr:\n%s" % (pattern, timeout, self.out.text()[-3000:],
+                                                      self.err.text()[-2000:]))
+        return m
+
+    def wait_exit(self, timeout=BOOT_TIMEOUT):
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError("minivmm did not exit within %ss\n--- console tail:\n%s\n"
+                                 "--- stderr:\n%s" % (timeout, self.out.text()[-3000:],
+                                                      self.err.text()[-2000:]))
+        self.out.thread.join(5)
+        self.err.thread.join(5)
+        return code
+
+    def signal(self, sig=signal.SIGTERM):
+        self.proc.send_signal(sig)
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def stderr_lines(self):
+        return [l for l in self.err.text().splitlines() if l.strip()]
+
+
+def run_usage(args, timeout=30):
+    """Run minivmm expecting it to refuse before any guest runs: (status, stderr lines)."""
+    p = subprocess.run([minivmm_bin()] + list(args), stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=timeout)
+    return p.returncode, [l for l in p.stderr.decode().splitlines() if l.strip()], p.stdout
