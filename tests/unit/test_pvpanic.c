@@ -1,0 +1,149 @@
+/* test_pvpanic.c - the pvpanic register through its bus ops, against a fake request sink. */
+#include <check.h>
+#include <string.h>
+
+#include "devices/pvpanic.h"
+
+struct fake_sink {
+	int n;
+	enum vm_request_kind kind[16];
+	enum shutdown_cause cause[16];
+};
+
+static void fake_post(void *ctx, enum vm_request_kind kind, enum shutdown_cause cause)
+{
+	struct fake_sink *f = ctx;
+
+	if (f->n < 16) {
+		f->kind[f->n] = kind;
+		f->cause[f->n] = cause;
+	}
+	f->n++;
+}
+
+static void wr(struct pvpanic *p, uint8_t v)
+{
+	pvpanic_bus_ops.write(p, 0, &v, 1);
+}
+
+START_TEST(test_read_returns_mask)
+{
+	struct fake_sink f = { 0 };
+	struct request_sink sink = { fake_post, &f };
+	struct pvpanic p;
+	uint8_t v = 0;
+
+	pvpanic_init(&p, PVPANIC_EVENTS_ALL, &sink);
+	pvpanic_bus_ops.read(&p, 0, &v, 1);
+	ck_assert_uint_eq(v, 7);
+	pvpanic_init(&p, 0xff, &sink); /* only known bits can be offered */
+	pvpanic_bus_ops.read(&p, 0, &v, 1);
+	ck_assert_uint_eq(v, 7);
+	pvpanic_init(&p, PVPANIC_PANICKED, &sink);
+	pvpanic_bus_ops.read(&p, 0, &v, 1);
+	ck_assert_uint_eq(v, 1);
+	ck_assert_int_eq(f.n, 0);
+	/* The bus refuses anything but byte access to this device. */
+	ck_assert_uint_eq(pvpanic_bus_ops.sizes, BUS_SIZE_1);
+}
+END_TEST
+
+START_TEST(test_each_value)
+{
+	/* For every byte: which request (if any) one write makes with all events enabled. */
+	for (unsigned v = 0; v < 256; v++) {
+		struct fake_sink f = { 0 };
+		struct request_sink sink = { fake_post, &f };
+		struct pvpanic p;
+
+		pvpanic_init(&p, PVPANIC_EVENTS_ALL, &sink);
+		wr(&p, (uint8_t)v);
+		if (v & 1) {
+			ck_assert_int_eq(f.n, 1);
+			ck_assert_int_eq(f.kind[0], VM_REQ_PANIC);
+			ck_assert_int_eq(f.cause[0], CAUSE_GUEST_PANIC);
+		} else if (v & 2) {
+			ck_assert_int_eq(f.n, 1);
+			ck_assert_int_eq(f.kind[0], VM_REQ_CRASHLOADED);
+		} else if (v & 4) {
+			ck_assert_int_eq(f.n, 1);
+			ck_assert_int_eq(f.kind[0], VM_REQ_PVSHUTDOWN);
+			ck_assert_int_eq(f.cause[0], CAUSE_GUEST_SHUTDOWN);
+		} else {
+			ck_assert_msg(f.n == 0, "value 0x%02x made a request", v);
+		}
+	}
+}
+END_TEST
+
+START_TEST(test_mask_limits_events)
+{
+	struct fake_sink f = { 0 };
+	struct request_sink sink = { fake_post, &f };
+	struct pvpanic p;
+
+	pvpanic_init(&p, PVPANIC_SHUTDOWN, &sink);
+	wr(&p, PVPANIC_PANICKED);
+	wr(&p, PVPANIC_CRASH_LOADED);
+	ck_assert_int_eq(f.n, 0);
+	/* panicked is masked out, so the next bit set wins. */
+	wr(&p, PVPANIC_PANICKED | PVPANIC_SHUTDOWN);
+	ck_assert_int_eq(f.n, 1);
+	ck_assert_int_eq(f.kind[0], VM_REQ_PVSHUTDOWN);
+}
+END_TEST
+
+START_TEST(test_unknown_bits_logged_once)
+{
+	struct fake_sink f = { 0 };
+	struct request_sink sink = { fake_post, &f };
+	struct pvpanic p;
+
+	pvpanic_init(&p, PVPANIC_EVENTS_ALL, &sink);
+	ck_assert_int_eq(p.unknown_logged, 0);
+	wr(&p, 0x80);
+	ck_assert_int_eq(p.unknown_logged, 1);
+	wr(&p, 0x81);
+	ck_assert_int_eq(f.n, 1);
+	ck_assert_int_eq(f.kind[0], VM_REQ_PANIC);
+}
+END_TEST
+
+START_TEST(test_fw_description)
+{
+	struct fw_device d;
+
+	pvpanic_fw_device(&d, FW_RES_IO, 0x505, 0);
+	ck_assert_str_eq(d.acpi_hid, "QEMU0001");
+	ck_assert_str_eq(d.acpi_name, "PEVT");
+	ck_assert_int_eq(d.extra, FW_AML_PVPANIC);
+	ck_assert_uint_eq(d.nres, 1);
+	ck_assert_int_eq(d.res[0].kind, FW_RES_IO);
+	ck_assert_uint_eq(d.res[0].base, 0x505);
+	ck_assert_uint_eq(d.res[0].len, 1);
+	ck_assert_ptr_null(d.fdt_node);
+	pvpanic_fw_device(&d, FW_RES_MMIO, 0xfe000000, 2);
+	ck_assert_str_eq(d.acpi_name, "PEV2");
+	ck_assert_str_eq(d.fdt_compat, "qemu,pvpanic-mmio");
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("pvpanic");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, test_read_returns_mask);
+	tcase_add_test(tc, test_each_value);
+	tcase_add_test(tc, test_mask_limits_events);
+	tcase_add_test(tc, test_unknown_bits_logged_once);
+	tcase_add_test(tc, test_fw_description);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
