@@ -40,6 +40,7 @@ struct fw_device {
 struct fw_acpi_hw {
 	uint16_t pm1a_evt; /* PM1a_EVT_BLK port (4 bytes: status, enable) */
 	uint16_t pm1a_cnt; /* PM1a_CNT_BLK port (2 bytes) */
+	uint16_t pm_tmr;   /* PM_TMR_BLK port (4 bytes, 32-bit counter at 3.579545 MHz) */
 	uint16_t reset_port; /* FADT RESET_REG (1 byte, system I/O) */
 	uint8_t reset_value;
 	uint8_t sci_irq;

@@ -43,6 +43,12 @@ int guest_mem_init(struct guest_mem *gm, uint64_t ram_size)
 	return 0;
 }
 
+void guest_mem_discard(const struct guest_mem *gm)
+{
+	for (unsigned i = 0; i < gm->nregions; i++)
+		madvise(gm->regions[i].host, gm->regions[i].size, MADV_DONTNEED);
+}
+
 void guest_mem_destroy(struct guest_mem *gm)
 {
 	for (unsigned i = 0; i < gm->nregions; i++)

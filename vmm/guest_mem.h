@@ -26,6 +26,9 @@ struct guest_mem {
  */
 int guest_mem_init(struct guest_mem *gm, uint64_t ram_size) __attribute__((warn_unused_result));
 
+/* Give every page back to the host: the guest next sees zeroes, as after power-on. */
+void guest_mem_discard(const struct guest_mem *gm);
+
 /* Unmap everything. */
 void guest_mem_destroy(struct guest_mem *gm);
 

@@ -189,6 +189,29 @@ static void vcpu_handle_mmio(struct vcpu *v)
 		bus_read(&v->vm->mmio, run->mmio.phys_addr, run->mmio.data, len);
 }
 
+/* Park while a pause is requested. Returns 0 to run on, -1 when the vcpu must end. */
+static int vcpu_park_if_asked(struct vm *vm)
+{
+	int ret = 0;
+
+	/* Fast path on every exit: nothing asked, no lock taken. */
+	if (!__atomic_load_n(&vm->pause_req, __ATOMIC_ACQUIRE) &&
+	    !__atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE))
+		return 0;
+	pthread_mutex_lock(&vm->vcpu_lock);
+	if (vm->pause_req && !vm->stopping) {
+		vm->parked++;
+		pthread_cond_broadcast(&vm->vcpu_cond);
+		while (vm->pause_req && !vm->stopping)
+			pthread_cond_wait(&vm->vcpu_cond, &vm->vcpu_lock);
+		vm->parked--;
+	}
+	if (vm->stopping)
+		ret = -1;
+	pthread_mutex_unlock(&vm->vcpu_lock);
+	return ret;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -200,7 +223,7 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
-	while (!__atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE)) {
+	while (vcpu_park_if_asked(vm) == 0) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELAXED);
@@ -221,16 +244,14 @@ static void *vcpu_thread(void *arg)
 			vcpu_handle_mmio(v);
 			break;
 		case KVM_EXIT_SHUTDOWN:
-			/* Triple fault: on a PC this resets the machine. */
+			/* Triple fault: on a PC this resets the machine. Wait to be reset. */
 			request_post(&vm->sink, VM_REQ_RESET, CAUSE_GUEST_RESET);
 			goto out;
 		case KVM_EXIT_SYSTEM_EVENT:
-			request_post(&vm->sink,
-				     v->run->system_event.type == KVM_SYSTEM_EVENT_RESET ? VM_REQ_RESET
-											 : VM_REQ_SHUTDOWN,
-				     v->run->system_event.type == KVM_SYSTEM_EVENT_RESET
-					     ? CAUSE_GUEST_RESET
-					     : CAUSE_GUEST_SHUTDOWN);
+			if (v->run->system_event.type == KVM_SYSTEM_EVENT_RESET)
+				request_post(&vm->sink, VM_REQ_RESET, CAUSE_GUEST_RESET);
+			else
+				request_post(&vm->sink, VM_REQ_SHUTDOWN, CAUSE_GUEST_SHUTDOWN);
 			goto out;
 		case KVM_EXIT_HLT:
 			/* Only without an in-kernel LAPIC; nothing to do but run again. */
@@ -253,10 +274,15 @@ static void *vcpu_thread(void *arg)
 		}
 	}
 out:
+	/* A vcpu that cannot go on counts as parked: the VM is reset or ended from here. */
+	pthread_mutex_lock(&vm->vcpu_lock);
+	vm->alive--;
+	pthread_cond_broadcast(&vm->vcpu_cond);
+	pthread_mutex_unlock(&vm->vcpu_lock);
 	return NULL;
 }
 
-int vcpus_start(struct vm *vm)
+int vcpus_start(struct vm *vm, int paused)
 {
 	struct sigaction sa = { .sa_handler = vcpu_kick_handler };
 	sigset_t set, old;
@@ -265,14 +291,24 @@ int vcpus_start(struct vm *vm)
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(VCPU_KICK_SIGNAL, &sa, NULL) < 0)
 		return -errno;
+	vm->stopping = 0;
+	vm->pause_req = paused;
+	vm->parked = 0;
+	vm->alive = 0;
 	/* Threads inherit this mask; each vcpu thread unblocks only the kick signal. */
 	sigfillset(&set);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 	for (unsigned i = 0; i < vm->cfg.ncpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 
+		pthread_mutex_lock(&vm->vcpu_lock);
+		vm->alive++;
+		pthread_mutex_unlock(&vm->vcpu_lock);
 		ret = -pthread_create(&v->thread, NULL, vcpu_thread, v);
 		if (ret) {
+			pthread_mutex_lock(&vm->vcpu_lock);
+			vm->alive--;
+			pthread_mutex_unlock(&vm->vcpu_lock);
 			pr_err("vcpu %u: cannot start thread: %s", i, strerror(-ret));
 			break;
 		}
@@ -282,20 +318,48 @@ int vcpus_start(struct vm *vm)
 	return ret;
 }
 
-void vcpus_stop(struct vm *vm)
+static void vcpus_kick(struct vm *vm)
 {
-	if (!vm->vcpus)
-		return;
-	__atomic_store_n(&vm->stopping, 1, __ATOMIC_RELEASE);
 	for (unsigned i = 0; i < vm->cfg.ncpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 
 		if (!v->thread_started)
 			continue;
-		/* immediate_exit covers a vcpu that is between two KVM_RUNs when the signal lands. */
+		/* immediate_exit covers a vcpu between two KVM_RUNs when the signal lands. */
 		__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_RELEASE);
 		pthread_kill(v->thread, VCPU_KICK_SIGNAL);
 	}
+}
+
+void vcpus_pause(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->vcpu_lock);
+	__atomic_store_n(&vm->pause_req, 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&vm->vcpu_lock);
+	vcpus_kick(vm);
+	pthread_mutex_lock(&vm->vcpu_lock);
+	while (vm->parked < vm->alive)
+		pthread_cond_wait(&vm->vcpu_cond, &vm->vcpu_lock);
+	pthread_mutex_unlock(&vm->vcpu_lock);
+}
+
+void vcpus_resume(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->vcpu_lock);
+	__atomic_store_n(&vm->pause_req, 0, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&vm->vcpu_cond);
+	pthread_mutex_unlock(&vm->vcpu_lock);
+}
+
+void vcpus_stop(struct vm *vm)
+{
+	if (!vm->vcpus)
+		return;
+	pthread_mutex_lock(&vm->vcpu_lock);
+	__atomic_store_n(&vm->stopping, 1, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&vm->vcpu_cond);
+	pthread_mutex_unlock(&vm->vcpu_lock);
+	vcpus_kick(vm);
 	for (unsigned i = 0; i < vm->cfg.ncpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 

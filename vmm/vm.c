@@ -3,7 +3,12 @@
 #include "acpi/acpi.h"
 #include "boot/x86_cpu.h"
 #include "devices/acpi_pm.h"
+#include "devices/pvpanic.h"
 #include "devices/serial_16550.h"
+#include "api/event_log.h"
+#include "api/qmp.h"
+#include "control.h"
+#include "lifecycle.h"
 #include "layout.h"
 #include "log.h"
 
@@ -49,6 +54,8 @@ int vm_check(struct vm *vm, const struct vm_config *cfg)
 
 	memset(vm, 0, sizeof(*vm));
 	vm->cfg = *cfg;
+	vm->state = RUNSTATE_PRELAUNCH;
+	vm->actions = cfg->actions;
 	vm->kernel_fd = vm->initrd_fd = vm->wake_fd = vm->signal_fd = vm->serial_out_fd = -1;
 	vm->kvm.sys_fd = vm->kvm.vm_fd = -1;
 
@@ -122,37 +129,6 @@ static void vm_serial_rx_space(void *ctx)
 	vm_wake(vm);
 }
 
-static void vm_finish(struct vm *vm, int status)
-{
-	vm->done = 1;
-	vm->exit_status = status;
-}
-
-/* The lifecycle policy: the one place that decides what a request does. */
-static void vm_handle_request(struct vm *vm, const struct vm_request *r)
-{
-	if (vm->done)
-		return;
-	switch (r->kind) {
-	case VM_REQ_SHUTDOWN:
-		pr_err("guest powered off (%s)", shutdown_cause_name(r->cause));
-		vm_finish(vm, EXIT_VM_OK);
-		break;
-	case VM_REQ_RESET:
-		pr_err("guest requested a reset (%s); reboot action is shutdown, exiting",
-		       shutdown_cause_name(r->cause));
-		vm_finish(vm, EXIT_VM_OK);
-		break;
-	case VM_REQ_INTERNAL_ERROR:
-		pr_err("stopping: internal error (%s)", shutdown_cause_name(r->cause));
-		vm_finish(vm, EXIT_VM_INTERNAL);
-		break;
-	default:
-		pr_debug("request %d (%s) not handled yet", r->kind, shutdown_cause_name(r->cause));
-		break;
-	}
-}
-
 static void console_watch_stdin(struct vm *vm);
 
 static void vm_on_wake(void *opaque, uint32_t events)
@@ -175,7 +151,7 @@ static void vm_on_wake(void *opaque, uint32_t events)
 	pthread_mutex_unlock(&vm->req_lock);
 
 	for (unsigned i = 0; i < n; i++)
-		vm_handle_request(vm, &reqs[i]);
+		lifecycle_handle(vm, reqs[i].kind, reqs[i].cause);
 	if (rx_space)
 		console_watch_stdin(vm);
 }
@@ -191,7 +167,7 @@ static void vm_on_signal(void *opaque, uint32_t events)
 	if (vm->done)
 		return;
 	pr_err("terminating on signal %u (%s)", si.ssi_signo, strsignal((int)si.ssi_signo));
-	vm_finish(vm, EXIT_VM_OK);
+	lifecycle_handle(vm, VM_REQ_SHUTDOWN, CAUSE_HOST_SIGNAL);
 }
 
 /* --- console input ------------------------------------------------------------------------ */
@@ -242,7 +218,7 @@ static void console_on_stdin(void *opaque, uint32_t events)
 			vm->escape_pending = 0;
 			if (c == 'x') {
 				pr_err("terminating on console escape (Ctrl-A x)");
-				vm_finish(vm, EXIT_VM_OK);
+				lifecycle_handle(vm, VM_REQ_SHUTDOWN, CAUSE_HOST_UI);
 				return;
 			}
 			if (c != CONSOLE_ESCAPE)
@@ -444,6 +420,16 @@ static int step_devices(struct vm *vm)
 		ret = register_pio(vm, vm->fw.acpi.reset_port, 1, &acpi_reset_bus_ops, vm->pm,
 				   "acpi-reset");
 
+	/* pvpanic on its ISA port. */
+	if (vm->cfg.pvpanic && !ret) {
+		vm->pvpanic = calloc(1, sizeof(*vm->pvpanic));
+		if (!vm->pvpanic)
+			return -ENOMEM;
+		pvpanic_init(vm->pvpanic, vm->cfg.pvpanic_events, &vm->sink);
+		pvpanic_fw_device(&dev, FW_RES_IO, vm->cfg.pvpanic_port, 0);
+		ret = attach_fw_pio(vm, &dev, &pvpanic_bus_ops, vm->pvpanic);
+	}
+
 	/* The other ways a PC guest resets itself. */
 	vm->kbc.sink = vm->sink;
 	reset_cf9_init(&vm->cf9, &vm->sink);
@@ -463,8 +449,10 @@ static void unstep_devices(struct vm *vm)
 		serial_destroy(vm->serial);
 	if (vm->pm)
 		acpi_pm_destroy(vm->pm);
+	free(vm->pvpanic);
 	vm->serial = NULL;
 	vm->pm = NULL;
+	vm->pvpanic = NULL;
 	if (vm->serial_out_fd >= 0)
 		close(vm->serial_out_fd);
 	vm->serial_out_fd = -1;
@@ -498,8 +486,26 @@ static int step_firmware_and_boot(struct vm *vm)
 	return ret;
 }
 
+/* The QMP control socket(s) and the event journal. */
+static int step_control(struct vm *vm)
+{
+	int ret = 0;
+
+	if (!vm->cfg.nqmp && !vm->cfg.event_log)
+		return 0;
+	ret = control_create(vm);
+	return ret;
+}
+
+static void unstep_control(struct vm *vm)
+{
+	control_destroy(vm);
+}
+
 static int step_vcpus(struct vm *vm)
 {
+	pthread_mutex_init(&vm->vcpu_lock, NULL);
+	pthread_cond_init(&vm->vcpu_cond, NULL);
 	return vcpus_create(vm);
 }
 
@@ -520,9 +526,24 @@ static const struct vm_step {
 	{ "devices", step_devices, unstep_devices },
 	{ "firmware and boot image", step_firmware_and_boot, NULL },
 	{ "vcpus", step_vcpus, unstep_vcpus },
+	{ "control socket", step_control, unstep_control },
 };
 
 #define VM_NSTEPS (sizeof(vm_steps) / sizeof(vm_steps[0]))
+
+int vm_reset(struct vm *vm)
+{
+	vcpus_stop(vm);
+	vcpus_destroy(vm);
+	kvm_vm_destroy(&vm->kvm);
+	guest_mem_discard(&vm->mem);
+	serial_reset(vm->serial);
+	acpi_pm_reset(vm->pm);
+	reset_cf9_reset(&vm->cf9);
+	if (step_kvm(vm) || step_firmware_and_boot(vm) || vcpus_create(vm))
+		return -1;
+	return vcpus_start(vm, 1) ? -1 : 0;
+}
 
 int vm_create(struct vm *vm)
 {
@@ -561,8 +582,8 @@ int vm_run(struct vm *vm)
 
 	console_raw(vm);
 	console_watch_stdin(vm);
-	ret = vcpus_start(vm);
-	if (ret) {
+	ret = vcpus_start(vm, 1);
+	if (ret || lifecycle_boot(vm)) {
 		vcpus_stop(vm);
 		return EXIT_VM_INTERNAL;
 	}
@@ -570,7 +591,8 @@ int vm_run(struct vm *vm)
 		ret = loop_run_once(vm->loop, -1);
 		if (ret) {
 			pr_err("main loop: %s", strerror(-ret));
-			vm_finish(vm, EXIT_VM_INTERNAL);
+			vm->done = 1;
+			vm->exit_status = EXIT_VM_INTERNAL;
 		}
 	}
 	vcpus_stop(vm);

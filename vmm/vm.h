@@ -15,6 +15,8 @@
 #include "kvm.h"
 #include "loop.h"
 #include "request.h"
+#include "action.h"
+#include "runstate.h"
 
 #define VM_MAX_CPUS 254 /* xAPIC ids 0..253 in the MADT; 0xFF is broadcast */
 
@@ -22,6 +24,7 @@
 #define EXIT_VM_OK       0 /* guest powered off, quit, or a host signal */
 #define EXIT_VM_INTERNAL 1 /* setup failed, or a vcpu hit an internal error */
 #define EXIT_VM_USAGE    2 /* bad command line or input file; no guest ran */
+#define EXIT_VM_GUEST_PANIC 3 /* the guest panicked and the panic action is exit-failure */
 
 enum serial_mode { SERIAL_MODE_STDIO, SERIAL_MODE_FILE, SERIAL_MODE_NONE };
 
@@ -34,9 +37,20 @@ struct vm_config {
 	enum serial_mode serial;
 	const char *serial_path; /* SERIAL_MODE_FILE */
 	int acpi_s5;             /* describe \_S5 so the guest powers off through ACPI */
+	int start_paused;        /* stay in prelaunch until QMP cont (-S) */
+	struct actions actions;
+	int pvpanic;             /* an ISA pvpanic device */
+	uint16_t pvpanic_port;
+	uint8_t pvpanic_events;
+	const char *qmp[4];      /* "unix:PATH" or "fd:N" */
+	unsigned nqmp;
+	const char *event_log;   /* journal path, or NULL */
 };
 
 struct vm;
+struct pvpanic;
+struct qmp_server;
+struct event_log;
 
 struct vcpu {
 	struct vm *vm;
@@ -76,7 +90,14 @@ struct vm {
 	struct acpi_pm *pm;
 	struct i8042 kbc;
 	struct reset_cf9 cf9;
+	struct pvpanic *pvpanic;
 	int serial_out_fd;
+
+	/* Lifecycle (lifecycle.c). */
+	enum runstate state;
+	struct actions actions;
+	struct qmp_server *qmp;
+	struct event_log *event_log;
 
 	/* Main loop and the requests devices post to it. */
 	struct loop *loop;
@@ -95,6 +116,12 @@ struct vm {
 	int escape_pending; /* Ctrl-A seen */
 
 	int stopping; /* vcpus must leave KVM_RUN and end (atomic) */
+	/* Pausing: vcpus park on vcpu_cond while pause_req is set; parked/alive count them. */
+	pthread_mutex_t vcpu_lock;
+	pthread_cond_t vcpu_cond;
+	int pause_req;
+	unsigned parked;
+	unsigned alive;
 	int done;
 	int exit_status;
 	unsigned steps_done; /* init steps completed, for unwinding */
@@ -116,9 +143,22 @@ int vm_run(struct vm *vm);
 /* Tear down whatever vm_create built. Safe after a failed vm_create. */
 void vm_destroy(struct vm *vm);
 
-/* vcpu.c: create the vcpu fds and their boot state; start/stop their threads. */
+/*
+ * Power-cycle the machine in place: vcpus and the KVM VM are recreated, RAM is zeroed,
+ * devices return to power-on state, firmware and kernel are loaded again. Vcpus come back
+ * parked; the caller resumes them. Returns 0 or -1.
+ */
+int vm_reset(struct vm *vm);
+
+/* vcpu.c: create the vcpu fds and their boot state; run, park and end their threads. */
 int vcpus_create(struct vm *vm) __attribute__((warn_unused_result));
-int vcpus_start(struct vm *vm) __attribute__((warn_unused_result));
+/* Start one thread per vcpu; with @paused they park before their first KVM_RUN. */
+int vcpus_start(struct vm *vm, int paused) __attribute__((warn_unused_result));
+/* Kick every vcpu out of KVM_RUN and wait until all are parked. Main thread only. */
+void vcpus_pause(struct vm *vm);
+/* Let parked vcpus run again. */
+void vcpus_resume(struct vm *vm);
+/* End and join every vcpu thread. */
 void vcpus_stop(struct vm *vm);
 void vcpus_destroy(struct vm *vm);
 

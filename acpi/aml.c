@@ -1,0 +1,187 @@
+/* aml.c - AML encoding: names, integers, strings, EISA ids and package lengths. */
+#include "aml.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+void aml_init(struct aml *a)
+{
+	memset(a, 0, sizeof(*a));
+}
+
+void aml_free(struct aml *a)
+{
+	free(a->buf);
+	aml_init(a);
+}
+
+static int aml_reserve(struct aml *a, size_t n)
+{
+	if (a->err)
+		return -1;
+	if (a->len + n > a->cap) {
+		size_t cap = a->cap ? a->cap : 256;
+		uint8_t *p;
+
+		while (cap < a->len + n)
+			cap *= 2;
+		p = realloc(a->buf, cap);
+		if (!p) {
+			a->err = 1;
+			return -1;
+		}
+		a->buf = p;
+		a->cap = cap;
+	}
+	return 0;
+}
+
+void aml_bytes(struct aml *a, const void *p, size_t n)
+{
+	if (aml_reserve(a, n))
+		return;
+	memcpy(a->buf + a->len, p, n);
+	a->len += n;
+}
+
+void aml_byte(struct aml *a, uint8_t b)
+{
+	aml_bytes(a, &b, 1);
+}
+
+void aml_nameseg(struct aml *a, const char *name)
+{
+	char seg[4] = { '_', '_', '_', '_' };
+
+	for (int i = 0; i < 4 && name[i]; i++)
+		seg[i] = name[i];
+	aml_bytes(a, seg, 4);
+}
+
+void aml_namestring(struct aml *a, const char *path)
+{
+	const char *p = path;
+	unsigned nseg = 0;
+
+	if (*p == '\\') {
+		aml_byte(a, '\\');
+		p++;
+	}
+	for (const char *q = p; *q; q++)
+		if (*q == '.')
+			nseg++;
+	nseg = *p ? nseg + 1 : 0;
+	if (nseg == 2)
+		aml_byte(a, 0x2e); /* DualNamePrefix */
+	else if (nseg > 2) {
+		aml_byte(a, 0x2f); /* MultiNamePrefix */
+		aml_byte(a, (uint8_t)nseg);
+	} else if (nseg == 0) {
+		aml_byte(a, 0x00); /* NullName */
+		return;
+	}
+	while (*p) {
+		char seg[5] = { 0 };
+		size_t n = strcspn(p, ".");
+
+		memcpy(seg, p, n < 4 ? n : 4);
+		aml_nameseg(a, seg);
+		p += n;
+		if (*p == '.')
+			p++;
+	}
+}
+
+void aml_integer(struct aml *a, uint64_t v)
+{
+	uint8_t le[8];
+	int n;
+
+	if (v == 0) {
+		aml_byte(a, AML_ZERO);
+		return;
+	}
+	if (v == 1) {
+		aml_byte(a, AML_ONE);
+		return;
+	}
+	if (v <= 0xff) {
+		aml_byte(a, AML_BYTE_PREFIX);
+		n = 1;
+	} else if (v <= 0xffff) {
+		aml_byte(a, AML_WORD_PREFIX);
+		n = 2;
+	} else if (v <= 0xffffffffu) {
+		aml_byte(a, AML_DWORD_PREFIX);
+		n = 4;
+	} else {
+		aml_byte(a, AML_QWORD_PREFIX);
+		n = 8;
+	}
+	for (int i = 0; i < n; i++)
+		le[i] = (uint8_t)(v >> (8 * i));
+	aml_bytes(a, le, (size_t)n);
+}
+
+void aml_string(struct aml *a, const char *s)
+{
+	aml_byte(a, AML_STRING_PREFIX);
+	aml_bytes(a, s, strlen(s) + 1);
+}
+
+static uint8_t hexval(char c)
+{
+	return isdigit((unsigned char)c) ? c - '0' : (toupper((unsigned char)c) - 'A' + 10) & 0xf;
+}
+
+void aml_eisaid(struct aml *a, const char *id)
+{
+	/* Three letters in 5 bits each ('A' = 1), then four hex digits; stored big-endian. */
+	uint8_t b[4];
+
+	b[0] = (uint8_t)(((id[0] & 0x1f) << 2) | ((id[1] & 0x1f) >> 3));
+	b[1] = (uint8_t)(((id[1] & 0x07) << 5) | (id[2] & 0x1f));
+	b[2] = (uint8_t)(hexval(id[3]) << 4 | hexval(id[4]));
+	b[3] = (uint8_t)(hexval(id[5]) << 4 | hexval(id[6]));
+	aml_byte(a, AML_DWORD_PREFIX);
+	aml_bytes(a, b, 4);
+}
+
+size_t aml_pkg_begin(struct aml *a)
+{
+	return a->len;
+}
+
+void aml_pkg_end(struct aml *a, size_t mark)
+{
+	size_t body = a->len - mark, total;
+	uint8_t enc[4];
+	int n;
+
+	if (a->err)
+		return;
+	/* The length includes its own encoding: pick the smallest size that holds it. */
+	if (body + 1 < 0x40) {
+		n = 1;
+	} else if (body + 2 < 0x1000) {
+		n = 2;
+	} else if (body + 3 < 0x100000) {
+		n = 3;
+	} else {
+		n = 4;
+	}
+	total = body + (size_t)n;
+	if (n == 1) {
+		enc[0] = (uint8_t)total;
+	} else {
+		enc[0] = (uint8_t)(((n - 1) << 6) | (total & 0x0f));
+		for (int i = 1; i < n; i++)
+			enc[i] = (uint8_t)(total >> (4 + 8 * (i - 1)));
+	}
+	if (aml_reserve(a, (size_t)n))
+		return;
+	memmove(a->buf + mark + n, a->buf + mark, body);
+	memcpy(a->buf + mark, enc, (size_t)n);
+	a->len += (size_t)n;
+}

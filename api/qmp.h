@@ -1,0 +1,86 @@
+/* qmp.h - the QMP control socket: QEMU's wire protocol, commands and events. */
+#ifndef MINIVMM_QMP_H
+#define MINIVMM_QMP_H
+
+#include <jansson.h>
+
+#include "vmm/loop.h"
+
+struct qmp_server;
+struct event_log;
+
+/* An error for the client: QMP error class ("GenericError", ...) and QEMU's message. */
+struct qmp_error {
+	const char *cls;
+	char desc[256];
+};
+
+/*
+ * What the commands do: the VMM implements these (vmm/control.c), tests fake them. Each
+ * returns 0, or fills @err and returns -1. All run on the main thread.
+ */
+struct qmp_backend {
+	void *ctx;
+	int (*query_status)(void *ctx, int *running, const char **status, struct qmp_error *err);
+	int (*stop)(void *ctx, struct qmp_error *err);
+	int (*cont)(void *ctx, struct qmp_error *err);
+	int (*system_reset)(void *ctx, struct qmp_error *err);
+	int (*system_powerdown)(void *ctx, struct qmp_error *err);
+	int (*quit)(void *ctx, struct qmp_error *err);
+	/* Each NULL when absent; values are already checked against their enums. */
+	int (*set_action)(void *ctx, const char *reboot, const char *shutdown, const char *panic,
+			  const char *watchdog, struct qmp_error *err);
+	int (*watchdog_set_action)(void *ctx, const char *action, struct qmp_error *err);
+};
+
+/* minivmm's own version, reported in QEMU's shape ({"qemu": {major, minor, micro}, package}). */
+struct qmp_version {
+	int major, minor, micro;
+	const char *package;
+};
+
+/* Events, declared once in api/qmp_schema.c (name and data members). */
+enum qmp_event {
+	QMP_EVENT_SHUTDOWN,
+	QMP_EVENT_POWERDOWN,
+	QMP_EVENT_RESET,
+	QMP_EVENT_STOP,
+	QMP_EVENT_RESUME,
+	QMP_EVENT_WATCHDOG,
+	QMP_EVENT_GUEST_PANICKED,
+	QMP_EVENT_GUEST_CRASHLOADED,
+	QMP_EVENT_GUEST_PVSHUTDOWN,
+	QMP_EVENT__MAX
+};
+
+/* Create a server on @loop. Nothing listens until qmp_server_listen_*. Returns 0 or -errno. */
+int qmp_server_create(struct loop *loop, const struct qmp_backend *be,
+		      const struct qmp_version *ver, struct qmp_server **out)
+	__attribute__((warn_unused_result));
+
+/* Listen on a unix socket at @path (a stale socket file is replaced; mode 0600). */
+int qmp_server_listen_unix(struct qmp_server *s, const char *path)
+	__attribute__((warn_unused_result));
+
+/* Take over @fd from a supervisor: a listening socket, or one already-connected client. */
+int qmp_server_listen_fd(struct qmp_server *s, int fd) __attribute__((warn_unused_result));
+
+/* Serve one connected stream socket (unit tests use a socketpair). */
+int qmp_server_add_client_fd(struct qmp_server *s, int fd) __attribute__((warn_unused_result));
+
+/* Journal every event to @log before it is sent (and before the action that follows it). */
+void qmp_server_set_event_log(struct qmp_server *s, struct event_log *log);
+
+/*
+ * Send @ev to every client that has negotiated, stamped with the time, after writing it to
+ * the journal. @data (may be NULL) is consumed. Main thread only.
+ */
+void qmp_event_emit(struct qmp_server *s, enum qmp_event ev, json_t *data);
+
+/* Number of connected clients (for tests). */
+unsigned qmp_server_nclients(struct qmp_server *s);
+
+/* Try briefly to flush pending replies, then close every socket and remove the socket file. */
+void qmp_server_destroy(struct qmp_server *s);
+
+#endif

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# rig.sh [--] CMD ARGS... - run CMD where /dev/kvm works.
+#
+# With a usable /dev/kvm (and MINIVMM_FORCE_RIG unset) CMD simply runs here. Otherwise an
+# outer VM boots under QEMU's software emulation with an emulated AMD-V CPU
+# (-cpu EPYC,+svm,+npt) and Debian's generic kernel, which loads kvm-amd and so has /dev/kvm.
+# It sees this machine's root read-only over 9p beneath a tmpfs overlay, chroots into it, and
+# runs CMD in the same directory with the same environment. CMD's output streams back through
+# the serial console; rig.sh exits with CMD's status. Files a command must hand back go in
+# $MINIVMM_RIG_OUT (shared read-write, same path on both sides).
+#
+# Environment: MINIVMM_RIG_MEM (MiB, default 6144), MINIVMM_RIG_CPUS (default 2),
+# MINIVMM_RIG_TIMEOUT (seconds, default 3600), MINIVMM_CACHE, MINIVMM_FORCE_RIG.
+set -euo pipefail
+[ "${1:-}" = "--" ] && shift
+[ $# -gt 0 ] || { echo "usage: rig.sh [--] CMD ARGS..." >&2; exit 2; }
+
+if [ -z "${MINIVMM_FORCE_RIG:-}" ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+	exec "$@"
+fi
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+CACHE=${MINIVMM_CACHE:-$ROOT/.cache}
+[ -f "$CACHE/kernels.env" ] || "$ROOT/tests/guest/fetch-kernels.sh" >&2
+# shellcheck disable=SC1091
+. "$CACHE/kernels.env"
+echo "rig: no usable /dev/kvm here; running inside a nested KVM rig (QEMU TCG, EPYC with SVM)" >&2
+
+# The rig's initramfs, rebuilt when its inputs change.
+sum=$(cat "$ROOT/tests/rig/init" "$RIG_DIR/modules.load" /bin/busybox | sha256sum | cut -c1-16)
+initrd="$CACHE/rig-initramfs-$sum.cpio"
+if [ ! -f "$initrd" ]; then
+	work=$(mktemp -d)
+	mkdir -p "$work"/{bin,sbin,proc,sys,dev,lib/modules}
+	cp /bin/busybox "$work/bin/"
+	for a in $("$work/bin/busybox" --list); do [ -e "$work/bin/$a" ] || ln -s busybox "$work/bin/$a"; done
+	cp "$ROOT/tests/rig/init" "$work/init"
+	chmod 755 "$work/init"
+	cp "$RIG_DIR"/modules/*.ko "$RIG_DIR/modules.load" "$work/lib/modules/"
+	(cd "$work" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet) >"$initrd.tmp"
+	mv "$initrd.tmp" "$initrd"
+	rm -rf "$work"
+fi
+
+# The command as a script on the shared root: same directory, same environment.
+rundir=$(mktemp -d "$CACHE/rig-run.XXXXXX")
+trap 'rm -rf "$rundir"' EXIT
+{
+	echo "cd $(printf %q "$PWD") || exit 125"
+	echo "export TMPDIR=/tmp"
+	while IFS= read -r -d '' kv; do
+		name=${kv%%=*}
+		case "$name" in
+		PATH | HOME | LANG | LC_* | TERM | CI | PYTHON* | MINIVMM_*) printf 'export %s=%q\n' "$name" "${kv#*=}" ;;
+		esac
+	done < <(env -0)
+	printf 'exec'
+	printf ' %q' "$@"
+	echo
+} >"$rundir/cmd.sh"
+
+virtfs_out=() append_out=""
+if [ -n "${MINIVMM_RIG_OUT:-}" ]; then
+	mkdir -p "$MINIVMM_RIG_OUT"
+	virtfs_out=(-virtfs "local,path=$MINIVMM_RIG_OUT,mount_tag=rigout,security_model=none")
+	append_out=" rig.out=$MINIVMM_RIG_OUT"
+fi
+
+log="$rundir/console.log"
+status=0
+timeout "${MINIVMM_RIG_TIMEOUT:-3600}" qemu-system-x86_64 \
+	-machine q35,accel=tcg -cpu EPYC,+svm,+npt \
+	-smp "${MINIVMM_RIG_CPUS:-2}" -m "${MINIVMM_RIG_MEM:-6144}" \
+	-display none -monitor none -serial stdio -no-reboot -nodefaults \
+	-kernel "$RIG_KERNEL" -initrd "$initrd" \
+	-append "console=ttyS0 quiet loglevel=1 panic=-1 rig.cmd=$rundir/cmd.sh$append_out" \
+	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
+	"${virtfs_out[@]}" </dev/null 2>&1 | tr -d '\r' | tee "$log" |
+	grep -v -e '^RIG-EXIT-STATUS=' -e "TCG doesn't support requested feature" -e 'reboot: Power down' ||
+	status=$?
+code=$(sed -n 's/^RIG-EXIT-STATUS=\([0-9]*\)$/\1/p' "$log" | tail -n 1)
+if [ -z "$code" ]; then
+	echo "rig: the outer VM ended without reporting the command's status (qemu/timeout status $status)" >&2
+	exit 1
+fi
+exit "$code"

@@ -1,0 +1,155 @@
+/* control.c - QMP backend: each command either acts now (stop, cont) or posts a request. */
+#include "control.h"
+#include "api/event_log.h"
+#include "api/qmp.h"
+#include "lifecycle.h"
+#include "log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int be_query_status(void *ctx, int *running, const char **status, struct qmp_error *err)
+{
+	struct vm *vm = ctx;
+
+	(void)err;
+	*running = vm->state == RUNSTATE_RUNNING;
+	*status = runstate_name(vm->state);
+	return 0;
+}
+
+/* stop and cont act at once: QEMU sends their STOP/RESUME before the command's reply. */
+static int be_stop(void *ctx, struct qmp_error *err)
+{
+	(void)err;
+	lifecycle_stop(ctx);
+	return 0;
+}
+
+static int be_cont(void *ctx, struct qmp_error *err)
+{
+	const char *why = NULL;
+
+	if (lifecycle_cont(ctx, &why)) {
+		err->cls = "GenericError";
+		snprintf(err->desc, sizeof(err->desc), "%s", why);
+		return -1;
+	}
+	return 0;
+}
+
+/* The rest are requests handled on the next loop turn: the reply goes out first, as QEMU. */
+static int be_system_reset(void *ctx, struct qmp_error *err)
+{
+	struct vm *vm = ctx;
+
+	(void)err;
+	request_post(&vm->sink, VM_REQ_RESET, CAUSE_HOST_QMP_SYSTEM_RESET);
+	return 0;
+}
+
+static int be_system_powerdown(void *ctx, struct qmp_error *err)
+{
+	struct vm *vm = ctx;
+
+	(void)err;
+	request_post(&vm->sink, VM_REQ_POWERDOWN, CAUSE_NONE);
+	return 0;
+}
+
+static int be_quit(void *ctx, struct qmp_error *err)
+{
+	struct vm *vm = ctx;
+
+	(void)err;
+	request_post(&vm->sink, VM_REQ_SHUTDOWN, CAUSE_HOST_QMP_QUIT);
+	return 0;
+}
+
+static int be_set_action(void *ctx, const char *reboot, const char *shutdown, const char *panic,
+			 const char *watchdog, struct qmp_error *err)
+{
+	struct vm *vm = ctx;
+	struct actions a = vm->actions;
+
+	(void)err;
+	/* Values arrive validated against the enums by the schema. */
+	if (reboot)
+		a.reboot = action_lookup(reboot_action_names, REBOOT__MAX, reboot);
+	if (shutdown)
+		a.shutdown = action_lookup(shutdown_action_names, SHUTDOWN__MAX, shutdown);
+	if (panic)
+		a.panic = action_lookup(panic_action_names, PANIC__MAX, panic);
+	if (watchdog)
+		a.watchdog = action_lookup(watchdog_action_names, WATCHDOG__MAX, watchdog);
+	vm->actions = a;
+	return 0;
+}
+
+static int be_watchdog_set_action(void *ctx, const char *action, struct qmp_error *err)
+{
+	return be_set_action(ctx, NULL, NULL, NULL, action, err);
+}
+
+static int control_listen(struct vm *vm, const char *spec)
+{
+	if (!strncmp(spec, "unix:", 5))
+		return qmp_server_listen_unix(vm->qmp, spec + 5);
+	if (!strncmp(spec, "fd:", 3))
+		return qmp_server_listen_fd(vm->qmp, atoi(spec + 3));
+	return -EINVAL;
+}
+
+int control_create(struct vm *vm)
+{
+	static const struct qmp_version ver = {
+		MINIVMM_VERSION_MAJOR, MINIVMM_VERSION_MINOR, MINIVMM_VERSION_MICRO,
+		"minivmm " MINIVMM_VERSION,
+	};
+	struct qmp_backend be = {
+		.ctx = vm,
+		.query_status = be_query_status,
+		.stop = be_stop,
+		.cont = be_cont,
+		.system_reset = be_system_reset,
+		.system_powerdown = be_system_powerdown,
+		.quit = be_quit,
+		.set_action = be_set_action,
+		.watchdog_set_action = be_watchdog_set_action,
+	};
+	int ret;
+
+	ret = qmp_server_create(vm->loop, &be, &ver, &vm->qmp);
+	if (ret) {
+		pr_err("cannot create the QMP server: %s", strerror(-ret));
+		return ret;
+	}
+	if (vm->cfg.event_log) {
+		ret = event_log_open(vm->cfg.event_log, &vm->event_log);
+		if (ret) {
+			pr_err("cannot open event log '%s': %s", vm->cfg.event_log, strerror(-ret));
+			return ret;
+		}
+		qmp_server_set_event_log(vm->qmp, vm->event_log);
+	}
+	for (unsigned i = 0; i < vm->cfg.nqmp; i++) {
+		ret = control_listen(vm, vm->cfg.qmp[i]);
+		if (ret) {
+			pr_err("--qmp %s: %s", vm->cfg.qmp[i], strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+void control_destroy(struct vm *vm)
+{
+	if (vm->qmp)
+		qmp_server_destroy(vm->qmp);
+	vm->qmp = NULL;
+	if (vm->event_log)
+		event_log_close(vm->event_log);
+	vm->event_log = NULL;
+}
