@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/qmp_schema.h"
 #include "devices/pvpanic.h"
 #include "log.h"
 #include "vm.h"
@@ -36,6 +37,7 @@ static const char usage_text[] =
 	"  --no-shutdown        same as --action shutdown=pause\n"
 	"  -S, --paused         stay in prelaunch until the QMP command cont\n"
 	"  --log-level LEVEL    error, warn (default), info or debug\n"
+	"  --qmp-schema-doc     print the QMP reference (Markdown) and exit\n"
 	"  -h, --help           show this help and exit\n"
 	"  -V, --version        show the version and exit\n"
 	"\n"
@@ -58,6 +60,7 @@ enum {
 	OPT_ACTION,
 	OPT_NO_REBOOT,
 	OPT_NO_SHUTDOWN,
+	OPT_QMP_SCHEMA_DOC,
 };
 
 static const struct option long_options[] = {
@@ -76,6 +79,7 @@ static const struct option long_options[] = {
 	{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
 	{ "no-shutdown", no_argument, NULL, OPT_NO_SHUTDOWN },
 	{ "paused", no_argument, NULL, 'S' },
+	{ "qmp-schema-doc", no_argument, NULL, OPT_QMP_SCHEMA_DOC },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -255,6 +259,9 @@ int main(int argc, char **argv)
 		case 'S':
 			cfg.start_paused = 1;
 			break;
+		case OPT_QMP_SCHEMA_DOC:
+			qmp_schema_doc(stdout);
+			return EXIT_VM_OK;
 		case 'h':
 			printf(usage_text, DEFAULT_MEM_MIB, VM_MAX_CPUS);
 			return EXIT_VM_OK;

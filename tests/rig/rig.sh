@@ -3,7 +3,8 @@
 #
 # With a usable /dev/kvm (and MINIVMM_FORCE_RIG unset) CMD simply runs here. Otherwise an
 # outer VM boots under QEMU's software emulation with an emulated AMD-V CPU
-# (-cpu EPYC,+svm,+npt) and Debian's generic kernel, which loads kvm-amd and so has /dev/kvm.
+# (-cpu EPYC,+svm,+npt; single-threaded TCG: multi-threaded TCG races the kernel's int3-based
+# code patching) and Debian's generic kernel, which loads kvm-amd and so has /dev/kvm.
 # It sees this machine's root read-only over 9p beneath a tmpfs overlay, chroots into it, and
 # runs CMD in the same directory with the same environment. CMD's output streams back through
 # the serial console; rig.sh exits with CMD's status. Files a command must hand back go in
@@ -69,7 +70,7 @@ fi
 log="$rundir/console.log"
 status=0
 timeout "${MINIVMM_RIG_TIMEOUT:-3600}" qemu-system-x86_64 \
-	-machine q35,accel=tcg -cpu EPYC,+svm,+npt \
+	-machine q35 -accel tcg,thread=single -cpu EPYC,+svm,+npt \
 	-smp "${MINIVMM_RIG_CPUS:-2}" -m "${MINIVMM_RIG_MEM:-6144}" \
 	-display none -monitor none -serial stdio -no-reboot -nodefaults \
 	-kernel "$RIG_KERNEL" -initrd "$initrd" \

@@ -1,0 +1,302 @@
+/*
+ * qmp_schema.c - the QMP commands and events minivmm speaks, declared once. Names, argument
+ * names and types, enum values and return shapes are QEMU 7.2's (its qapi schema files); dispatch,
+ * argument checking, query-commands and docs/qmp.md are all generated from these tables.
+ */
+#include "qmp_schema.h"
+#include "vmm/action.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const reboot_values[] = { "reset", "shutdown", NULL };
+static const char *const shutdown_values[] = { "poweroff", "pause", NULL };
+static const char *const panic_values[] = { "pause", "shutdown", "exit-failure", "none", NULL };
+static const char *const watchdog_values[] = {
+	"reset", "shutdown", "poweroff", "pause", "debug", "none", "inject-nmi", NULL,
+};
+static const char *const capability_values[] = { "oob", NULL };
+
+static int be_call(int (*fn)(void *, struct qmp_error *), const struct qmp_backend *be,
+		   struct qmp_error *err)
+{
+	if (!fn) {
+		err->cls = "GenericError";
+		snprintf(err->desc, sizeof(err->desc), "Not supported");
+		return -1;
+	}
+	return fn(be->ctx, err);
+}
+
+static json_t *empty_or_null(int ret)
+{
+	return ret ? NULL : json_object();
+}
+
+static json_t *h_query_status(const struct qmp_backend *be, const struct qmp_version *ver,
+			      json_t *args, struct qmp_error *err)
+{
+	int running = 0;
+	const char *status = "running";
+
+	(void)ver;
+	(void)args;
+	if (be->query_status(be->ctx, &running, &status, err))
+		return NULL;
+	/* QEMU 7.2 still reports singlestep (always false here). */
+	return json_pack("{s:s, s:b, s:b}", "status", status, "singlestep", 0, "running", running);
+}
+
+static json_t *h_stop(const struct qmp_backend *be, const struct qmp_version *v, json_t *a,
+		      struct qmp_error *err)
+{
+	(void)v;
+	(void)a;
+	return empty_or_null(be_call(be->stop, be, err));
+}
+
+static json_t *h_cont(const struct qmp_backend *be, const struct qmp_version *v, json_t *a,
+		      struct qmp_error *err)
+{
+	(void)v;
+	(void)a;
+	return empty_or_null(be_call(be->cont, be, err));
+}
+
+static json_t *h_system_reset(const struct qmp_backend *be, const struct qmp_version *v,
+			      json_t *a, struct qmp_error *err)
+{
+	(void)v;
+	(void)a;
+	return empty_or_null(be_call(be->system_reset, be, err));
+}
+
+static json_t *h_system_powerdown(const struct qmp_backend *be, const struct qmp_version *v,
+				  json_t *a, struct qmp_error *err)
+{
+	(void)v;
+	(void)a;
+	return empty_or_null(be_call(be->system_powerdown, be, err));
+}
+
+static json_t *h_quit(const struct qmp_backend *be, const struct qmp_version *v, json_t *a,
+		      struct qmp_error *err)
+{
+	(void)v;
+	(void)a;
+	return empty_or_null(be_call(be->quit, be, err));
+}
+
+static const char *opt_str(json_t *args, const char *key)
+{
+	return json_string_value(json_object_get(args, key));
+}
+
+static json_t *h_set_action(const struct qmp_backend *be, const struct qmp_version *v,
+			    json_t *args, struct qmp_error *err)
+{
+	(void)v;
+	return empty_or_null(be->set_action(be->ctx, opt_str(args, "reboot"),
+					    opt_str(args, "shutdown"), opt_str(args, "panic"),
+					    opt_str(args, "watchdog"), err));
+}
+
+static json_t *h_watchdog_set_action(const struct qmp_backend *be, const struct qmp_version *v,
+				     json_t *args, struct qmp_error *err)
+{
+	(void)v;
+	return empty_or_null(be->watchdog_set_action(be->ctx, opt_str(args, "action"), err));
+}
+
+static json_t *h_query_version(const struct qmp_backend *be, const struct qmp_version *ver,
+			       json_t *args, struct qmp_error *err)
+{
+	(void)be;
+	(void)args;
+	(void)err;
+	return json_pack("{s:{s:i, s:i, s:i}, s:s}", "qemu", "micro", ver->micro, "minor",
+			 ver->minor, "major", ver->major, "package", ver->package);
+}
+
+static json_t *h_query_commands(const struct qmp_backend *be, const struct qmp_version *ver,
+				json_t *args, struct qmp_error *err)
+{
+	json_t *list = json_array();
+
+	(void)be;
+	(void)ver;
+	(void)args;
+	(void)err;
+	for (unsigned i = 0; i < qmp_ncommands; i++)
+		json_array_append_new(list, json_pack("{s:s}", "name", qmp_commands[i].name));
+	return list;
+}
+
+static const struct qmp_arg args_capabilities[] = {
+	{ "enable", QMP_ARG_ENUM_LIST, "['QMPCapability']", capability_values, 1 },
+};
+static const struct qmp_arg args_set_action[] = {
+	{ "reboot", QMP_ARG_ENUM, "RebootAction", reboot_values, 1 },
+	{ "shutdown", QMP_ARG_ENUM, "ShutdownAction", shutdown_values, 1 },
+	{ "panic", QMP_ARG_ENUM, "PanicAction", panic_values, 1 },
+	{ "watchdog", QMP_ARG_ENUM, "WatchdogAction", watchdog_values, 1 },
+};
+static const struct qmp_arg args_watchdog_set_action[] = {
+	{ "action", QMP_ARG_ENUM, "WatchdogAction", watchdog_values, 0 },
+};
+
+#define ARGS(a) a, sizeof(a) / sizeof(a[0])
+
+const struct qmp_command qmp_commands[] = {
+	{ "qmp_capabilities", ARGS(args_capabilities), NULL,
+	  "Leave capabilities negotiation; until then only this command is accepted and no "
+	  "events are sent. `enable` may name `oob` (accepted; no command runs out of band)." },
+	{ "query-status", NULL, 0, h_query_status,
+	  "Run state: `{\"status\": RunState, \"singlestep\": false, \"running\": bool}`." },
+	{ "stop", NULL, 0, h_stop, "Pause the vCPUs (STOP, then the reply). No-op unless running." },
+	{ "cont", NULL, 0, h_cont,
+	  "Resume (RESUME, then the reply). Refused in `shutdown` and `internal-error`: reset "
+	  "first." },
+	{ "system_reset", NULL, 0, h_system_reset,
+	  "Hard reset (RESET `host-qmp-system-reset`), or a SHUTDOWN with that reason when the "
+	  "reboot action is `shutdown`. A VM that was not running comes back in `prelaunch`." },
+	{ "system_powerdown", NULL, 0, h_system_powerdown,
+	  "Press the ACPI power button (POWERDOWN); the guest decides what to do." },
+	{ "quit", NULL, 0, h_quit, "SHUTDOWN `host-qmp-quit`, reply, then minivmm exits with 0." },
+	{ "set-action", ARGS(args_set_action), h_set_action,
+	  "Change what happens on reboot, shutdown, panic and watchdog expiry." },
+	{ "watchdog-set-action", ARGS(args_watchdog_set_action), h_watchdog_set_action,
+	  "Change the watchdog expiry action." },
+	{ "query-version", NULL, 0, h_query_version,
+	  "`{\"qemu\": {\"micro\", \"minor\", \"major\"}, \"package\"}`: minivmm's own version in "
+	  "QEMU's shape; `package` is `minivmm X.Y.Z`." },
+	{ "query-commands", NULL, 0, h_query_commands, "`[{\"name\": ...}, ...]`." },
+};
+
+const unsigned qmp_ncommands = sizeof(qmp_commands) / sizeof(qmp_commands[0]);
+
+const struct qmp_event_def qmp_events[QMP_EVENT__MAX] = {
+	[QMP_EVENT_SHUTDOWN] = { "SHUTDOWN", "`guest`: bool, `reason`: ShutdownCause",
+				 "The VM shut down; minivmm exits next unless the shutdown "
+				 "action is `pause` (then STOP follows)." },
+	[QMP_EVENT_POWERDOWN] = { "POWERDOWN", "", "The ACPI power button was pressed." },
+	[QMP_EVENT_RESET] = { "RESET", "`guest`: bool, `reason`: ShutdownCause",
+			      "The VM was reset and boots again." },
+	[QMP_EVENT_STOP] = { "STOP", "", "The vCPUs stopped." },
+	[QMP_EVENT_RESUME] = { "RESUME", "", "The vCPUs run (also once at start unless -S)." },
+	[QMP_EVENT_WATCHDOG] = { "WATCHDOG", "`action`: WatchdogAction",
+				 "A watchdog expired; the action follows." },
+	[QMP_EVENT_GUEST_PANICKED] = { "GUEST_PANICKED", "`action`: pause | poweroff | run",
+				       "pvpanic bit 0: the guest panicked." },
+	[QMP_EVENT_GUEST_CRASHLOADED] = { "GUEST_CRASHLOADED", "`action`: run",
+					  "pvpanic bit 1: the guest panicked and its crash kernel "
+					  "takes over." },
+	[QMP_EVENT_GUEST_PVSHUTDOWN] = { "GUEST_PVSHUTDOWN", "",
+					 "pvpanic bit 2: the guest is shutting down (QEMU 9.1+); "
+					 "SHUTDOWN `guest-shutdown` follows." },
+};
+
+const struct qmp_command *qmp_command_find(const char *name)
+{
+	for (unsigned i = 0; i < qmp_ncommands; i++)
+		if (!strcmp(qmp_commands[i].name, name))
+			return &qmp_commands[i];
+	return NULL;
+}
+
+static int in_values(const char *const *values, const char *s)
+{
+	for (; *values; values++)
+		if (!strcmp(*values, s))
+			return 1;
+	return 0;
+}
+
+static int fail(struct qmp_error *err, const char *fmt, const char *a, const char *b)
+{
+	err->cls = "GenericError";
+	snprintf(err->desc, sizeof(err->desc), fmt, a, b);
+	return -1;
+}
+
+int qmp_args_check(const struct qmp_command *cmd, json_t *args, struct qmp_error *err)
+{
+	const char *key;
+	json_t *val;
+
+	for (unsigned i = 0; i < cmd->nargs; i++) {
+		const struct qmp_arg *a = &cmd->args[i];
+		json_t *v = json_object_get(args, a->name);
+
+		if (!v) {
+			if (a->optional)
+				continue;
+			return fail(err, "Parameter '%s' is missing", a->name, NULL);
+		}
+		if (a->type == QMP_ARG_ENUM) {
+			if (!json_is_string(v))
+				return fail(err, "Invalid parameter type for '%s', expected: %s",
+					    a->name, "string");
+			if (!in_values(a->values, json_string_value(v)))
+				return fail(err, "Parameter '%s' does not accept value '%s'", a->name,
+					    json_string_value(v));
+		} else {
+			size_t idx;
+			json_t *e;
+
+			if (!json_is_array(v))
+				return fail(err, "Invalid parameter type for '%s', expected: %s",
+					    a->name, "array");
+			json_array_foreach(v, idx, e) {
+				char name[64];
+
+				snprintf(name, sizeof(name), "%s[%zu]", a->name, idx);
+				if (!json_is_string(e))
+					return fail(err, "Invalid parameter type for '%s', expected: %s",
+						    name, "string");
+				if (!in_values(a->values, json_string_value(e)))
+					return fail(err, "Parameter '%s' does not accept value '%s'",
+						    name, json_string_value(e));
+			}
+		}
+	}
+	json_object_foreach(args, key, val) {
+		unsigned i;
+
+		(void)val;
+		for (i = 0; i < cmd->nargs; i++)
+			if (!strcmp(cmd->args[i].name, key))
+				break;
+		if (i == cmd->nargs)
+			return fail(err, "Parameter '%s' is unexpected", key, NULL);
+	}
+	return 0;
+}
+
+void qmp_schema_doc(FILE *out)
+{
+	fprintf(out, "# minivmm QMP reference\n\n"
+		     "Generated by `minivmm --qmp-schema-doc` from api/qmp_schema.c; do not edit.\n"
+		     "Wire format, error classes and messages are QEMU 7.2's.\n\n## Commands\n\n");
+	for (unsigned i = 0; i < qmp_ncommands; i++) {
+		const struct qmp_command *c = &qmp_commands[i];
+
+		fprintf(out, "### `%s`\n\n%s\n\n", c->name, c->doc);
+		for (unsigned j = 0; j < c->nargs; j++) {
+			const struct qmp_arg *a = &c->args[j];
+
+			fprintf(out, "- `%s`%s: %s (", a->name, a->optional ? " (optional)" : "",
+				a->qapi_type);
+			for (const char *const *v = a->values; *v; v++)
+				fprintf(out, "%s`%s`", v == a->values ? "" : ", ", *v);
+			fprintf(out, ")\n");
+		}
+		if (c->nargs)
+			fprintf(out, "\n");
+	}
+	fprintf(out, "## Events\n\nEvery event: `{\"timestamp\": {\"seconds\", \"microseconds\"}, "
+		     "\"event\": NAME[, \"data\": {...}]}`.\n\n");
+	for (unsigned i = 0; i < QMP_EVENT__MAX; i++)
+		fprintf(out, "### `%s`\n\n%s%s%s\n\n", qmp_events[i].name, qmp_events[i].doc,
+			*qmp_events[i].data ? " Data: " : "", qmp_events[i].data);
+}

@@ -1,0 +1,55 @@
+/* qmp_schema.h - QMP commands and events, declared once: dispatch, checking, docs. */
+#ifndef MINIVMM_QMP_SCHEMA_H
+#define MINIVMM_QMP_SCHEMA_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "qmp.h"
+
+enum qmp_arg_type { QMP_ARG_ENUM, QMP_ARG_ENUM_LIST };
+
+struct qmp_arg {
+	const char *name;
+	enum qmp_arg_type type;
+	const char *qapi_type;          /* "WatchdogAction", for the docs */
+	const char *const *values;      /* the enum's values, NULL-terminated */
+	int optional;
+};
+
+/* A handler gets the checked arguments; it returns the "return" value or NULL with @err. */
+typedef json_t *(*qmp_handler)(const struct qmp_backend *be, const struct qmp_version *ver,
+			       json_t *args, struct qmp_error *err);
+
+struct qmp_command {
+	const char *name;
+	const struct qmp_arg *args;
+	unsigned nargs;
+	qmp_handler handler; /* NULL for qmp_capabilities, which the server handles itself */
+	const char *doc;
+};
+
+struct qmp_event_def {
+	const char *name;
+	const char *data; /* documentation of the data members, "" for none */
+	const char *doc;
+};
+
+extern const struct qmp_command qmp_commands[];
+extern const unsigned qmp_ncommands;
+extern const struct qmp_event_def qmp_events[QMP_EVENT__MAX];
+
+/* The command called @name, or NULL. */
+const struct qmp_command *qmp_command_find(const char *name);
+
+/*
+ * Check @args (an object) against @cmd's declaration as QEMU's input visitor does: declared
+ * members in order (missing, wrong type, bad enum value), then unexpected ones.
+ * Returns 0, or -1 with QEMU's message in @err.
+ */
+int qmp_args_check(const struct qmp_command *cmd, json_t *args, struct qmp_error *err);
+
+/* Write the reference documentation (Markdown) generated from the tables. */
+void qmp_schema_doc(FILE *out);
+
+#endif
