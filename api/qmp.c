@@ -311,9 +311,12 @@ static void value_complete(struct qmp_client *c)
 static int value_append(struct qmp_client *c, char ch)
 {
 	if (c->vlen >= QMP_MAX_VALUE) {
+		/* Keep the string/depth state: the rest of this value is skipped, not stored. */
 		send_error(c, NULL, "GenericError", "JSON token size limit exceeded");
-		c->discarding = c->depth > 0;
-		value_reset(c);
+		c->discarding = 1;
+		c->vlen = 0;
+		c->wlen = 0;
+		c->bad_word = 0;
 		return -1;
 	}
 	if (c->vlen == c->vcap) {
@@ -350,24 +353,40 @@ static int is_word_char(unsigned char ch)
 	return isalnum(ch) || ch == '-' || ch == '+' || ch == '.';
 }
 
-/* Skip the rest of an over-deep or oversized value, keeping only strings and depth. */
+static int is_word_char(unsigned char ch);
+
+/* Skip the rest of an over-deep or oversized value, tracking only strings and depth. */
 static void discard_byte(struct qmp_client *c, unsigned char ch)
 {
 	if (c->in_str) {
-		if (c->esc)
+		if (c->esc) {
 			c->esc = 0;
-		else if (ch == '\\')
+		} else if (ch == '\\') {
 			c->esc = 1;
-		else if (ch == '"')
+		} else if (ch == '"') {
 			c->in_str = 0;
+			if (c->scalar && c->depth == 0) { /* a top-level string ended */
+				c->discarding = 0;
+				value_reset(c);
+			}
+		}
 		return;
 	}
-	if (ch == '"')
+	if (c->scalar && c->depth == 0) { /* a top-level number or word */
+		if (!is_word_char(ch)) {
+			c->discarding = 0;
+			value_reset(c);
+		}
+		return;
+	}
+	if (ch == '"') {
 		c->in_str = 1;
-	else if (ch == '{' || ch == '[')
+	} else if (ch == '{' || ch == '[') {
 		c->depth++;
-	else if ((ch == '}' || ch == ']') && c->depth && --c->depth == 0)
+	} else if ((ch == '}' || ch == ']') && c->depth && --c->depth == 0) {
 		c->discarding = 0;
+		value_reset(c);
+	}
 }
 
 static void feed_byte(struct qmp_client *c, unsigned char ch)

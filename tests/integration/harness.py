@@ -7,7 +7,9 @@ Used by the integration tests. Paths come from the environment (set by tests/run
 Timeouts are generous: inside the nested rig a guest boot takes ~15 s of emulated time.
 """
 import os
+import json
 import re
+import socket
 import signal
 import subprocess
 import tempfile
@@ -185,3 +187,86 @@ def run_usage(args, timeout=30):
     p = subprocess.run([minivmm_bin()] + list(args), stdin=subprocess.DEVNULL,
                        capture_output=True, timeout=timeout)
     return p.returncode, [l for l in p.stderr.decode().splitlines() if l.strip()], p.stdout
+
+
+class QMPClient:
+    """A QMP client that keeps every message, so tests can assert exact sequences."""
+
+    def __init__(self, path, timeout=BOOT_TIMEOUT, negotiate=True):
+        deadline = time.monotonic() + timeout
+        while True:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                self.sock.connect(path)
+                break
+            except OSError:
+                self.sock.close()
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+        self.buf = b""
+        self.events = []
+        self.raw = []
+        self.greeting = self.recv()
+        if negotiate:
+            assert self.execute("qmp_capabilities") == {"return": {}}
+
+    def recv(self, timeout=BOOT_TIMEOUT):
+        self.sock.settimeout(timeout)
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("control socket closed")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        self.raw.append(line)
+        return json.loads(line)
+
+    def send_raw(self, data):
+        self.sock.sendall(data)
+
+    def execute(self, name, args=None, **extra):
+        """Send a command; events that arrive first are kept in self.events."""
+        msg = {"execute": name}
+        if args is not None:
+            msg["arguments"] = args
+        msg.update(extra)
+        self.sock.sendall(json.dumps(msg).encode())
+        while True:
+            reply = self.recv()
+            if "event" in reply:
+                self.events.append(reply)
+            else:
+                return reply
+
+    def wait_events(self, names, timeout=BOOT_TIMEOUT):
+        """Collect events until every name in @names has been seen in order; returns all."""
+        deadline = time.monotonic() + timeout
+        want = list(names)
+        seen = [e["event"] for e in self.events]
+        while not _subsequence(want, seen):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("events %r never arrived; got %r" % (want, seen))
+            ev = self.recv(left)
+            if "event" in ev:
+                self.events.append(ev)
+                seen.append(ev["event"])
+        return self.events
+
+    def event_list(self):
+        """Events as (name, data) pairs, timestamps dropped."""
+        return [(e["event"], e.get("data")) for e in self.events]
+
+    def close(self):
+        self.sock.close()
+
+
+def _subsequence(want, seen):
+    it = iter(seen)
+    return all(any(w == s for s in it) for w in want)
+
+
+def read_journal(path):
+    with open(path) as f:
+        return [json.loads(l) for l in f if l.strip()]

@@ -3,15 +3,17 @@
 #
 # With a usable /dev/kvm (and MINIVMM_FORCE_RIG unset) CMD simply runs here. Otherwise an
 # outer VM boots under QEMU's software emulation with an emulated AMD-V CPU
-# (-cpu EPYC,+svm,+npt; single-threaded TCG: multi-threaded TCG races the kernel's int3-based
-# code patching) and Debian's generic kernel, which loads kvm-amd and so has /dev/kvm.
+# (-cpu EPYC,+svm,+npt; multi-threaded TCG, which nested SMP guests need; see
+# hold-static-keys.py for the one race that brings) and Debian's generic kernel, which loads
+# kvm-amd and so has /dev/kvm.
 # It sees this machine's root read-only over 9p beneath a tmpfs overlay, chroots into it, and
 # runs CMD in the same directory with the same environment. CMD's output streams back through
 # the serial console; rig.sh exits with CMD's status. Files a command must hand back go in
 # $MINIVMM_RIG_OUT (shared read-write, same path on both sides).
 #
 # Environment: MINIVMM_RIG_MEM (MiB, default 6144), MINIVMM_RIG_CPUS (default 2),
-# MINIVMM_RIG_TIMEOUT (seconds, default 3600), MINIVMM_CACHE, MINIVMM_FORCE_RIG.
+# MINIVMM_RIG_TIMEOUT (seconds, default 3600), MINIVMM_RIG_TCG_THREAD (multi|single),
+# MINIVMM_CACHE, MINIVMM_FORCE_RIG.
 set -euo pipefail
 [ "${1:-}" = "--" ] && shift
 [ $# -gt 0 ] || { echo "usage: rig.sh [--] CMD ARGS..." >&2; exit 2; }
@@ -70,14 +72,14 @@ fi
 log="$rundir/console.log"
 status=0
 timeout "${MINIVMM_RIG_TIMEOUT:-3600}" qemu-system-x86_64 \
-	-machine q35 -accel tcg,thread=single -cpu EPYC,+svm,+npt \
+	-machine q35 -accel tcg,thread=${MINIVMM_RIG_TCG_THREAD:-multi} -cpu EPYC,+svm,+npt \
 	-smp "${MINIVMM_RIG_CPUS:-2}" -m "${MINIVMM_RIG_MEM:-6144}" \
 	-display none -monitor none -serial stdio -no-reboot -nodefaults \
 	-kernel "$RIG_KERNEL" -initrd "$initrd" \
-	-append "console=ttyS0 quiet loglevel=1 panic=-1 rig.cmd=$rundir/cmd.sh$append_out" \
+	-append "console=ttyS0 quiet loglevel=1 panic=-1 rig.cmd=$rundir/cmd.sh rig.hold=$ROOT/tests/rig/hold-static-keys.py$append_out" \
 	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
-	"${virtfs_out[@]}" </dev/null 2>&1 | tr -d '\r' | tee "$log" |
-	grep -v -e '^RIG-EXIT-STATUS=' -e "TCG doesn't support requested feature" -e 'reboot: Power down' ||
+	"${virtfs_out[@]}" </dev/null 2>&1 | sed -u 's/\r$//' | tee "$log" |
+	grep --line-buffered -v -e '^RIG-EXIT-STATUS=' -e "TCG doesn't support requested feature" -e 'reboot: Power down' ||
 	status=$?
 code=$(sed -n 's/^RIG-EXIT-STATUS=\([0-9]*\)$/\1/p' "$log" | tail -n 1)
 if [ -z "$code" ]; then
