@@ -2,143 +2,130 @@
  * serial_16550.c - 16550A UART: the registers Linux's 8250 driver uses, a 16-byte RX FIFO,
  * instant transmission, interrupts with the 16550's priorities, loopback.
  *
- * Register and bit meanings: National Semiconductor PC16550D datasheet (the same names as
- * Linux's include/uapi/linux/serial_reg.h). Transmission is instantaneous, so THRE and TEMT
- * always read set and the THRE interrupt re-arms on every THR write.
+ * Register and bit meanings are in serial_16550.h (PC16550D datasheet; Linux's
+ * include/uapi/linux/serial_reg.h). What Linux's drivers/tty/serial/8250/8250_port.c relies
+ * on, and how it is modelled:
+ *  - autoconfig(): IER keeps bits 0-3 and reads 0 in bits 4-7; in loopback MSR mirrors MCR
+ *    (MCR = LOOP | 0x0A must read MSR & 0xF0 == 0x90); with the FIFO enabled IIR reads
+ *    0xCx, and IIR bits 4-5 stay 0 whatever LCR holds, so no EFR, 16750 or SuperIO is found.
+ *  - startup's THRE test: enabling THRI with THR empty raises THRE; reading IIR while it
+ *    reports THRE acknowledges it; disabling and re-enabling THRI raises it again.
+ *  - Transmission is instantaneous, so LSR always reads THRE | TEMT and every THR write
+ *    re-arms the THRE interrupt (on the chip: THR empties again a character time later).
+ *  - The RX trigger level is treated as 1 byte, so RDA is pending whenever the FIFO holds
+ *    data and the character-timeout interrupt never occurs. Linux handles both alike.
+ *  - No wire: PE, FE and BI never occur; OE only when loopback overfills the receiver (host
+ *    input is flow-controlled by serial_receive's return value and never overruns).
  */
 #include "serial_16550.h"
 #include "vmm/log.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
-/* Register offsets. DLAB (LCR bit 7) turns 0 and 1 into the divisor latch. */
-#define UART_RX  0 /* read: receive buffer */
-#define UART_TX  0 /* write: transmit holding */
-#define UART_DLL 0 /* DLAB: divisor latch low */
-#define UART_IER 1
-#define UART_DLM 1 /* DLAB: divisor latch high */
-#define UART_IIR 2 /* read: interrupt identification */
-#define UART_FCR 2 /* write: FIFO control */
-#define UART_LCR 3
-#define UART_MCR 4
-#define UART_LSR 5
-#define UART_MSR 6
-#define UART_SCR 7
+/* A console that accepts no byte for this long is stalled: drop output until it recovers. */
+#define SERIAL_TX_STALL_MS 1000
 
-#define UART_IER_RDI  0x01 /* received data available */
-#define UART_IER_THRI 0x02 /* transmit holding register empty */
-#define UART_IER_RLSI 0x04 /* receiver line status */
-#define UART_IER_MSI  0x08 /* modem status */
-#define UART_IER_MASK 0x0f
-
-#define UART_IIR_NO_INT 0x01
-#define UART_IIR_MSI    0x00
-#define UART_IIR_THRI   0x02
-#define UART_IIR_RDI    0x04
-#define UART_IIR_RLSI   0x06
-#define UART_IIR_FIFO   0xc0 /* both bits: FIFOs enabled (a 16550A, not a buggy 16550) */
-
-#define UART_FCR_ENABLE   0x01
-#define UART_FCR_CLEAR_RX 0x02
-#define UART_FCR_CLEAR_TX 0x04
-
-#define UART_LCR_DLAB 0x80
-
-#define UART_MCR_DTR  0x01
-#define UART_MCR_RTS  0x02
-#define UART_MCR_OUT1 0x04
-#define UART_MCR_OUT2 0x08 /* on PCs gates the IRQ line to the interrupt controller */
-#define UART_MCR_LOOP 0x10
-#define UART_MCR_MASK 0x1f
-
-#define UART_LSR_DR    0x01 /* data ready */
-#define UART_LSR_OE    0x02 /* overrun */
-#define UART_LSR_THRE  0x20
-#define UART_LSR_TEMT  0x40
-#define UART_LSR_ERRORS 0x1e /* OE, PE, FE, BI: the ones RLSI reports */
-
-#define UART_MSR_DCTS  0x01
-#define UART_MSR_DDSR  0x02
-#define UART_MSR_TERI  0x04
-#define UART_MSR_DDCD  0x08
-#define UART_MSR_CTS   0x10
-#define UART_MSR_DSR   0x20
-#define UART_MSR_RI    0x40
-#define UART_MSR_DCD   0x80
-#define UART_MSR_DELTAS 0x0f
+/* Divisor latch after power-on: undefined on the chip; 12 is 9600 baud from 1.8432 MHz. */
+#define SERIAL_DIVISOR_DEFAULT 12
 
 struct serial {
-	pthread_mutex_t lock;
+	pthread_mutex_t lock; /* all register state below */
 	struct serial_config cfg;
 
 	uint8_t ier, lcr, mcr, lsr_errors, msr, scr, fcr;
 	uint16_t divisor;
-	int thr_ipending; /* THRE interrupt armed (cleared by reading IIR while it is reported) */
-	int irq_level;    /* last level driven on the line */
+	bool thr_ipending; /* THRE interrupt armed (cleared by reading IIR while it is reported) */
+	int irq_level;     /* last level driven on the line */
 
 	uint8_t rx[SERIAL_FIFO_LEN];
 	unsigned rx_head, rx_count;
-	int rx_was_full; /* the host was refused input: tell it when room appears */
-	uint64_t tx_dropped;
+	bool rx_was_full; /* the host was refused input: tell it when room appears */
+
+	/*
+	 * Output has its own lock, taken without @lock held: a vcpu waiting on a slow console
+	 * never holds up the main thread's serial_receive or another vcpu's LSR poll.
+	 */
+	pthread_mutex_t tx_lock;
+	bool tx_stalled;     /* under tx_lock */
+	uint64_t tx_dropped; /* atomic */
 };
 
+/* --- device core (called with s->lock held) ---------------------------------------------- */
+
+/* With the FIFOs off the 16550A behaves as a 16450: a single receiver buffer register. */
 static unsigned rx_capacity(const struct serial *s)
 {
-	return (s->fcr & UART_FCR_ENABLE) ? SERIAL_FIFO_LEN : 1;
+	return (s->fcr & SERIAL_FCR_ENABLE) ? SERIAL_FIFO_LEN : 1;
+}
+
+/* Room for host input: none in loopback, where the receiver hears only the transmitter. */
+static unsigned rx_host_room(const struct serial *s)
+{
+	if (s->mcr & SERIAL_MCR_LOOP)
+		return 0;
+	return rx_capacity(s) - s->rx_count;
 }
 
 /* Modem status lines as the UART sees them: loopback feeds MCR back, else a live modem. */
 static uint8_t msr_lines(const struct serial *s)
 {
-	if (s->mcr & UART_MCR_LOOP)
-		return (s->mcr & UART_MCR_RTS ? UART_MSR_CTS : 0) |
-		       (s->mcr & UART_MCR_DTR ? UART_MSR_DSR : 0) |
-		       (s->mcr & UART_MCR_OUT1 ? UART_MSR_RI : 0) |
-		       (s->mcr & UART_MCR_OUT2 ? UART_MSR_DCD : 0);
-	return UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS;
+	if (s->mcr & SERIAL_MCR_LOOP)
+		return (s->mcr & SERIAL_MCR_RTS ? SERIAL_MSR_CTS : 0) |
+		       (s->mcr & SERIAL_MCR_DTR ? SERIAL_MSR_DSR : 0) |
+		       (s->mcr & SERIAL_MCR_OUT1 ? SERIAL_MSR_RI : 0) |
+		       (s->mcr & SERIAL_MCR_OUT2 ? SERIAL_MSR_DCD : 0);
+	return SERIAL_MSR_DCD | SERIAL_MSR_DSR | SERIAL_MSR_CTS;
 }
 
-/* Recompute MSR status bits, latching delta bits for what changed. */
+/* Recompute MSR's line bits, latching a delta bit for each line that changed. */
 static void msr_update(struct serial *s)
 {
-	uint8_t now = msr_lines(s), old = s->msr & ~UART_MSR_DELTAS;
-	uint8_t deltas = s->msr & UART_MSR_DELTAS;
+	uint8_t now = msr_lines(s), old = s->msr & ~SERIAL_MSR_DELTAS;
+	uint8_t deltas = s->msr & SERIAL_MSR_DELTAS;
 
-	if ((now ^ old) & UART_MSR_CTS)
-		deltas |= UART_MSR_DCTS;
-	if ((now ^ old) & UART_MSR_DSR)
-		deltas |= UART_MSR_DDSR;
-	if ((old & UART_MSR_RI) && !(now & UART_MSR_RI)) /* trailing edge of RI */
-		deltas |= UART_MSR_TERI;
-	if ((now ^ old) & UART_MSR_DCD)
-		deltas |= UART_MSR_DDCD;
+	if ((now ^ old) & SERIAL_MSR_CTS)
+		deltas |= SERIAL_MSR_DCTS;
+	if ((now ^ old) & SERIAL_MSR_DSR)
+		deltas |= SERIAL_MSR_DDSR;
+	if ((old & SERIAL_MSR_RI) && !(now & SERIAL_MSR_RI))
+		deltas |= SERIAL_MSR_TERI;
+	if ((now ^ old) & SERIAL_MSR_DCD)
+		deltas |= SERIAL_MSR_DDCD;
 	s->msr = now | deltas;
 }
 
-/* The highest-priority pending interrupt, as IIR encodes it. */
+/* The highest-priority enabled pending interrupt, as IIR bits 0-3 encode it. */
 static uint8_t iir_pending(const struct serial *s)
 {
-	if ((s->ier & UART_IER_RLSI) && s->lsr_errors)
-		return UART_IIR_RLSI;
-	if ((s->ier & UART_IER_RDI) && s->rx_count)
-		return UART_IIR_RDI;
-	if ((s->ier & UART_IER_THRI) && s->thr_ipending)
-		return UART_IIR_THRI;
-	if ((s->ier & UART_IER_MSI) && (s->msr & UART_MSR_DELTAS))
-		return UART_IIR_MSI;
-	return UART_IIR_NO_INT;
+	if ((s->ier & SERIAL_IER_RLSI) && (s->lsr_errors & SERIAL_LSR_ERRORS))
+		return SERIAL_IIR_RLSI;
+	if ((s->ier & SERIAL_IER_RDI) && s->rx_count)
+		return SERIAL_IIR_RDI;
+	if ((s->ier & SERIAL_IER_THRI) && s->thr_ipending)
+		return SERIAL_IIR_THRI;
+	if ((s->ier & SERIAL_IER_MSI) && (s->msr & SERIAL_MSR_DELTAS))
+		return SERIAL_IIR_MSI;
+	return SERIAL_IIR_NO_INT;
 }
 
-/* Drive the IRQ line from the interrupt state. Called with the lock held. */
+/*
+ * Drive the IRQ line. On a PC the chip's INTR pin reaches the interrupt controller through a
+ * buffer enabled by the OUT2 output; in loopback the chip forces OUT2 (with the other modem
+ * outputs) inactive, so nothing reaches the line even though IIR still reports it. Linux sets
+ * OUT2 when it uses the port's IRQ, and never runs loopback with interrupts expected.
+ */
 static void irq_update(struct serial *s)
 {
-	int level = iir_pending(s) != UART_IIR_NO_INT && (s->mcr & UART_MCR_OUT2) &&
-		    !(s->mcr & UART_MCR_LOOP);
+	int level = iir_pending(s) != SERIAL_IIR_NO_INT && (s->mcr & SERIAL_MCR_OUT2) &&
+		    !(s->mcr & SERIAL_MCR_LOOP);
 
 	if (level != s->irq_level) {
 		s->irq_level = level;
@@ -146,10 +133,17 @@ static void irq_update(struct serial *s)
 	}
 }
 
+/* A character arrives at the receiver (host input or loopback). */
 static void rx_push(struct serial *s, uint8_t c)
 {
 	if (s->rx_count >= rx_capacity(s)) {
-		s->lsr_errors |= UART_LSR_OE; /* the new byte is lost, as on the chip */
+		s->lsr_errors |= SERIAL_LSR_OE;
+		/*
+		 * In FIFO mode the FIFO is kept and the new character is lost; as a 16450 the
+		 * new character overwrites the unread one in RBR.
+		 */
+		if (!(s->fcr & SERIAL_FCR_ENABLE))
+			s->rx[s->rx_head] = c;
 		return;
 	}
 	s->rx[(s->rx_head + s->rx_count) % SERIAL_FIFO_LEN] = c;
@@ -162,24 +156,13 @@ static void rx_clear(struct serial *s)
 	s->rx_count = 0;
 }
 
-static void tx_byte(struct serial *s, uint8_t c)
+/* Whether to call rx_space after unlocking: host input was refused and now there is room. */
+static bool rx_space_due(struct serial *s)
 {
-	if (s->mcr & UART_MCR_LOOP) {
-		rx_push(s, c);
-		return;
-	}
-	if (s->cfg.out_fd < 0)
-		return;
-	for (;;) {
-		ssize_t n = write(s->cfg.out_fd, &c, 1);
-
-		if (n == 1)
-			return;
-		if (n < 0 && errno == EINTR)
-			continue;
-		s->tx_dropped++; /* a full or closed console never stalls the vcpu */
-		return;
-	}
+	if (!s->rx_was_full || !rx_host_room(s))
+		return false;
+	s->rx_was_full = false;
+	return true;
 }
 
 static void power_on(struct serial *s)
@@ -190,58 +173,94 @@ static void power_on(struct serial *s)
 	s->lsr_errors = 0;
 	s->scr = 0;
 	s->fcr = 0;
-	s->divisor = 12; /* 9600 baud from 1.8432 MHz */
-	s->thr_ipending = 0;
+	s->divisor = SERIAL_DIVISOR_DEFAULT;
+	s->thr_ipending = false;
 	rx_clear(s);
-	s->msr = msr_lines(s);
+	s->msr = msr_lines(s); /* no deltas */
 }
 
-int serial_create(const struct serial_config *cfg, struct serial **out)
-{
-	struct serial *s = calloc(1, sizeof(*s));
+/* --- output (called without s->lock) ------------------------------------------------------ */
 
-	if (!s)
-		return -ENOMEM;
-	pthread_mutex_init(&s->lock, NULL);
-	s->cfg = *cfg;
-	power_on(s);
-	*out = s;
-	return 0;
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void serial_destroy(struct serial *s)
+/*
+ * Wait until out_fd takes a byte, at most @timeout_ms. A blocking fd (a dup of stdout) would
+ * otherwise hold the vcpu in write(2) for as long as the reader sleeps, beyond the reach of
+ * the vcpu kick.
+ */
+static bool tx_wait(int fd, int timeout_ms)
 {
-	if (!s)
+	int64_t deadline = now_ms() + timeout_ms;
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+
+	for (;;) {
+		int left = (int)(deadline - now_ms());
+		int n = poll(&pfd, 1, left > 0 ? left : 0);
+
+		if (n > 0)
+			return true; /* writable, or an error that write(2) will report */
+		if (n == 0 || errno != EINTR)
+			return false;
+	}
+}
+
+static void tx_drop(struct serial *s)
+{
+	__atomic_fetch_add(&s->tx_dropped, 1, __ATOMIC_RELAXED);
+}
+
+static void tx_out(struct serial *s, uint8_t c)
+{
+	int fd = s->cfg.out_fd;
+
+	if (fd < 0)
 		return;
-	pthread_mutex_destroy(&s->lock);
-	free(s);
+	pthread_mutex_lock(&s->tx_lock);
+	if (!tx_wait(fd, s->tx_stalled ? 0 : SERIAL_TX_STALL_MS)) {
+		if (!s->tx_stalled)
+			pr_warn("serial: console output stalled, dropping bytes until it drains");
+		s->tx_stalled = true;
+		tx_drop(s);
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = write(fd, &c, 1);
+
+		if (n == 1) {
+			s->tx_stalled = false;
+			break;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		/* EAGAIN on a non-blocking fd, EPIPE, EIO...: the guest never waits on it. */
+		pr_guest_debug("serial: output byte dropped: %s",
+			       n < 0 ? strerror(errno) : "short write");
+		tx_drop(s);
+		break;
+	}
+out:
+	pthread_mutex_unlock(&s->tx_lock);
 }
 
-void serial_reset(struct serial *s)
-{
-	int notify;
-
-	pthread_mutex_lock(&s->lock);
-	notify = s->rx_was_full;
-	s->rx_was_full = 0;
-	power_on(s);
-	irq_update(s);
-	pthread_mutex_unlock(&s->lock);
-	if (notify && s->cfg.rx_space)
-		s->cfg.rx_space(s->cfg.ctx);
-}
+/* --- bus glue ----------------------------------------------------------------------------- */
 
 static void serial_read(void *opaque, uint64_t offset, void *data, unsigned len)
 {
 	struct serial *s = opaque;
 	uint8_t v = 0;
-	int notify = 0;
+	bool notify;
 
-	(void)len;
+	(void)len; /* the bus allows BUS_SIZE_1 only */
 	pthread_mutex_lock(&s->lock);
 	switch (offset) {
-	case UART_RX:
-		if (s->lcr & UART_LCR_DLAB) {
+	case SERIAL_RBR:
+		if (s->lcr & SERIAL_LCR_DLAB) {
 			v = s->divisor & 0xff;
 			break;
 		}
@@ -249,42 +268,40 @@ static void serial_read(void *opaque, uint64_t offset, void *data, unsigned len)
 			v = s->rx[s->rx_head];
 			s->rx_head = (s->rx_head + 1) % SERIAL_FIFO_LEN;
 			s->rx_count--;
-			if (s->rx_was_full) {
-				s->rx_was_full = 0;
-				notify = 1;
-			}
 		}
 		break;
-	case UART_IER:
-		v = (s->lcr & UART_LCR_DLAB) ? s->divisor >> 8 : s->ier;
+	case SERIAL_IER:
+		v = (s->lcr & SERIAL_LCR_DLAB) ? s->divisor >> 8 : s->ier;
 		break;
-	case UART_IIR:
+	case SERIAL_IIR:
 		v = iir_pending(s);
 		/* Reading IIR while it reports THRE acknowledges that interrupt. */
-		if (v == UART_IIR_THRI)
-			s->thr_ipending = 0;
-		if (s->fcr & UART_FCR_ENABLE)
-			v |= UART_IIR_FIFO;
+		if (v == SERIAL_IIR_THRI)
+			s->thr_ipending = false;
+		if (s->fcr & SERIAL_FCR_ENABLE)
+			v |= SERIAL_IIR_FIFO;
 		break;
-	case UART_LCR:
+	case SERIAL_LCR:
 		v = s->lcr;
 		break;
-	case UART_MCR:
+	case SERIAL_MCR:
 		v = s->mcr;
 		break;
-	case UART_LSR:
-		v = UART_LSR_THRE | UART_LSR_TEMT | s->lsr_errors | (s->rx_count ? UART_LSR_DR : 0);
+	case SERIAL_LSR:
+		v = SERIAL_LSR_THRE | SERIAL_LSR_TEMT | s->lsr_errors |
+		    (s->rx_count ? SERIAL_LSR_DR : 0);
 		s->lsr_errors = 0; /* error bits clear on read */
 		break;
-	case UART_MSR:
+	case SERIAL_MSR:
 		v = s->msr;
-		s->msr &= ~UART_MSR_DELTAS;
+		s->msr &= ~SERIAL_MSR_DELTAS;
 		break;
-	case UART_SCR:
+	case SERIAL_SCR:
 		v = s->scr;
 		break;
 	}
 	irq_update(s);
+	notify = rx_space_due(s);
 	pthread_mutex_unlock(&s->lock);
 	*(uint8_t *)data = v;
 	if (notify && s->cfg.rx_space)
@@ -295,59 +312,67 @@ static void serial_write(void *opaque, uint64_t offset, const void *data, unsign
 {
 	struct serial *s = opaque;
 	uint8_t v = *(const uint8_t *)data;
-	int notify = 0;
+	bool notify, send = false;
 
 	(void)len;
 	pthread_mutex_lock(&s->lock);
 	switch (offset) {
-	case UART_TX:
-		if (s->lcr & UART_LCR_DLAB) {
-			s->divisor = (s->divisor & 0xff00) | v;
-			break;
+	case SERIAL_THR:
+		if (s->lcr & SERIAL_LCR_DLAB) {
+			s->divisor = (uint16_t)((s->divisor & 0xff00) | v);
+		} else if (s->mcr & SERIAL_MCR_LOOP) {
+			rx_push(s, v); /* the transmitter is wired to the receiver */
+			s->thr_ipending = true;
+		} else {
+			send = true; /* THRE is re-armed once the byte is out, below */
 		}
-		tx_byte(s, v);
-		s->thr_ipending = 1; /* sent at once: THR is empty again */
 		break;
-	case UART_IER:
-		if (s->lcr & UART_LCR_DLAB) {
+	case SERIAL_IER:
+		if (s->lcr & SERIAL_LCR_DLAB) {
 			s->divisor = (uint16_t)((s->divisor & 0x00ff) | v << 8);
 			break;
 		}
-		/* Enabling THRI with THR empty raises the THRE interrupt (Linux's THRE test). */
-		if ((v & UART_IER_THRI) && !(s->ier & UART_IER_THRI))
-			s->thr_ipending = 1;
-		s->ier = v & UART_IER_MASK;
+		/* Enabling THRI with THR empty raises THRE (Linux's startup THRE test). */
+		if ((v & SERIAL_IER_THRI) && !(s->ier & SERIAL_IER_THRI))
+			s->thr_ipending = true;
+		s->ier = v & SERIAL_IER_MASK;
 		break;
-	case UART_FCR:
-		if ((v & UART_FCR_ENABLE) != (s->fcr & UART_FCR_ENABLE))
-			rx_clear(s); /* changing FIFO mode resets the FIFOs */
-		if (v & UART_FCR_CLEAR_RX)
+	case SERIAL_FCR:
+		/* Turning the FIFOs on or off empties them. The TX FIFO is always empty. */
+		if ((v ^ s->fcr) & SERIAL_FCR_ENABLE)
 			rx_clear(s);
-		s->fcr = v & ~(UART_FCR_CLEAR_RX | UART_FCR_CLEAR_TX);
+		if (v & SERIAL_FCR_CLEAR_RX)
+			rx_clear(s);
+		s->fcr = v & ~(SERIAL_FCR_CLEAR_RX | SERIAL_FCR_CLEAR_TX);
 		break;
-	case UART_LCR:
+	case SERIAL_LCR:
 		s->lcr = v;
 		break;
-	case UART_MCR:
-		/* Leaving loopback opens the receiver to the host again. */
-		if ((s->mcr & UART_MCR_LOOP) && !(v & UART_MCR_LOOP) && s->rx_was_full) {
-			s->rx_was_full = 0;
-			notify = 1;
-		}
-		s->mcr = v & UART_MCR_MASK;
+	case SERIAL_MCR:
+		s->mcr = v & SERIAL_MCR_MASK;
 		msr_update(s);
 		break;
-	case UART_LSR:
-	case UART_MSR:
+	case SERIAL_LSR:
+	case SERIAL_MSR:
+		/* Writable only in factory test mode on the chip. */
 		pr_guest_debug("serial: write 0x%02x to read-only register %u ignored", v,
 			       (unsigned)offset);
 		break;
-	case UART_SCR:
+	case SERIAL_SCR:
 		s->scr = v;
 		break;
 	}
 	irq_update(s);
+	notify = rx_space_due(s);
 	pthread_mutex_unlock(&s->lock);
+
+	if (send) {
+		tx_out(s, v);
+		pthread_mutex_lock(&s->lock);
+		s->thr_ipending = true;
+		irq_update(s);
+		pthread_mutex_unlock(&s->lock);
+	}
 	if (notify && s->cfg.rx_space)
 		s->cfg.rx_space(s->cfg.ctx);
 }
@@ -358,18 +383,68 @@ const struct bus_ops serial_bus_ops = {
 	.sizes = BUS_SIZE_1,
 };
 
-size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len)
+/* --- host side ---------------------------------------------------------------------------- */
+
+int serial_create(const struct serial_config *cfg, struct serial **out)
 {
-	size_t n = 0;
+	struct serial *s;
+	int ret;
+
+	if (!cfg || !out)
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	ret = -pthread_mutex_init(&s->lock, NULL);
+	if (ret)
+		goto err_free;
+	ret = -pthread_mutex_init(&s->tx_lock, NULL);
+	if (ret)
+		goto err_lock;
+	s->cfg = *cfg;
+	power_on(s);
+	*out = s;
+	return 0;
+
+err_lock:
+	pthread_mutex_destroy(&s->lock);
+err_free:
+	free(s);
+	return ret;
+}
+
+void serial_destroy(struct serial *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_destroy(&s->tx_lock);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+void serial_reset(struct serial *s)
+{
+	bool notify;
 
 	pthread_mutex_lock(&s->lock);
-	/* In loopback the receiver hears only the transmitter. */
-	if (!(s->mcr & UART_MCR_LOOP)) {
-		while (n < len && s->rx_count < rx_capacity(s))
-			rx_push(s, buf[n++]);
-	}
+	power_on(s);
+	irq_update(s);
+	notify = rx_space_due(s);
+	pthread_mutex_unlock(&s->lock);
+	if (notify && s->cfg.rx_space)
+		s->cfg.rx_space(s->cfg.ctx);
+}
+
+size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len)
+{
+	size_t n = 0, room;
+
+	pthread_mutex_lock(&s->lock);
+	room = rx_host_room(s);
+	while (n < len && n < room)
+		rx_push(s, buf[n++]);
 	if (n < len)
-		s->rx_was_full = 1;
+		s->rx_was_full = true;
 	irq_update(s);
 	pthread_mutex_unlock(&s->lock);
 	return n;
@@ -380,29 +455,26 @@ size_t serial_rx_room(struct serial *s)
 	size_t room;
 
 	pthread_mutex_lock(&s->lock);
-	room = (s->mcr & UART_MCR_LOOP) ? 0 : rx_capacity(s) - s->rx_count;
+	room = rx_host_room(s);
 	if (!room)
-		s->rx_was_full = 1;
+		s->rx_was_full = true;
 	pthread_mutex_unlock(&s->lock);
 	return room;
 }
 
 uint64_t serial_tx_dropped(struct serial *s)
 {
-	uint64_t n;
-
-	pthread_mutex_lock(&s->lock);
-	n = s->tx_dropped;
-	pthread_mutex_unlock(&s->lock);
-	return n;
+	return __atomic_load_n(&s->tx_dropped, __ATOMIC_RELAXED);
 }
+
+/* --- firmware description ----------------------------------------------------------------- */
 
 void serial_fw_device(struct fw_device *out, uint16_t port, unsigned irq, const char *acpi_name,
 		      uint32_t uid)
 {
 	memset(out, 0, sizeof(*out));
 	snprintf(out->acpi_name, sizeof(out->acpi_name), "%s", acpi_name);
-	out->acpi_hid = "PNP0501";
+	out->acpi_hid = "PNP0501"; /* 16550A-compatible COM port */
 	out->acpi_uid = uid;
 	out->fdt_node = "serial";
 	out->fdt_compat = "ns16550a";
