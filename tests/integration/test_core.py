@@ -99,6 +99,17 @@ class BootTest(unittest.TestCase):
             self.assertNotIn(INIT_MARKER, vm.out.text())
 
 
+    def test_guest_pokes_unknown_ports(self):
+        # Unknown ports read as all-ones at every size; writes vanish; the VMM keeps going.
+        script = ("portio r 0x100; portio r 0x2f0 2; portio r 0x2f0 4; portio w 0x2f8 0x5a; "
+                  "portio sweep 0x100 0x2ff; portio sweep 0x3e0 0x3f7; "
+                  "echo PROBED; poweroff -f\n")
+        vm = self.boot(script)
+        vm.wait_console(r"0xff\r?\n0xffff\r?\n0xffffffff")
+        vm.wait_console("PROBED")
+        self.assertEqual(vm.wait_exit(), 0)
+
+
 class UsageTest(unittest.TestCase):
     """Every bad argument: one clear line on stderr, exit status 2, no guest."""
 

@@ -41,6 +41,31 @@ class LifecycleTest(unittest.TestCase):
     def status(self, qmp):
         return qmp.execute("query-status")["return"]
 
+    # --- the device as the guest sees it ---------------------------------------------------
+
+    def test_linux_binds_pvpanic_with_capability_7(self):
+        vm, qmp = self.start("d=/sys/bus/platform/devices/QEMU0001:00; "
+                             "echo DRIVER=$(basename $(readlink $d/driver)); "
+                             "echo CAPABILITY=$(cat $d/capability); "
+                             "echo EVENTS=$(cat $d/events); poweroff -f\n")
+        vm.wait_console(r"DRIVER=pvpanic-mmio")
+        vm.wait_console(r"CAPABILITY=7\b")
+        vm.wait_console(r"EVENTS=7\b")
+        self.assertEqual(vm.wait_exit(), 0)
+
+    def test_pvpanic_custom_port_and_mask(self):
+        # The AML follows the port the bus uses (Linux reads the mask through it), and the
+        # default port is left empty; the mask limits what Linux offers.
+        vm, qmp = self.start("d=/sys/bus/platform/devices/QEMU0001:00; "
+                             "echo CAPABILITY=$(cat $d/capability); "
+                             "portio r 0x505; "
+                             + PANIC_SCRIPT, args=["--pvpanic", "port=0x506,events=0x1"])
+        vm.wait_console(r"CAPABILITY=1\b")
+        vm.wait_console(r"(?m)^0xff\r?$")  # nothing left at the default port
+        qmp.wait_events(["SHUTDOWN"])
+        self.assertEqual(qmp.event_list(), [GUEST_PANIC("poweroff"), SHUTDOWN("guest-panic")])
+        self.assertEqual(vm.wait_exit(), 0)
+
     # --- panics ----------------------------------------------------------------------------
 
     def test_panic_default_action_shutdown(self):
