@@ -6,6 +6,8 @@ Prints a table of medians over --runs boots:
   to-init    process start to the guest init's marker on the console
   rss-over   peak RSS of the VMM minus the guest RAM it has touched (from /proc/PID/smaps)
   binary     size of the VMM executable
+  panic      guest's pvpanic write (marked by a byte it writes to the UART just before) to
+             GUEST_PANICKED arriving at a QMP client (QEMU: -M pc -device pvpanic)
 and the ratios QEMU/minivmm. Absolute times on a nested, emulated host are inflated and noisy;
 the ratios are the point. Run it where /dev/kvm exists, or through tests/rig/rig.sh.
 
@@ -24,7 +26,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
-from harness import (Stream, guest_initrd, guest_kernel, initrd_with_script,  # noqa: E402
+from harness import (QMPClient, Stream, guest_kernel, initrd_with_script,  # noqa: E402
                      minivmm_bin, INIT_MARKER)
 
 MEM_MIB = 256
@@ -117,6 +119,30 @@ def one_boot(name, argv, initrd_marker_wait):
     return {"setup": setup, "init": t_init, "rss": (hwm - guest) if hwm else None}
 
 
+def panic_latency(name, argv, sock, timeout):
+    """Seconds from the guest's marker byte on the console to GUEST_PANICKED on QMP."""
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL)
+    try:
+        qmp = QMPClient(sock, timeout=timeout)
+        fd = proc.stdout.fileno()
+        buf = b""
+        deadline = time.monotonic() + timeout
+        while b"PANIC-NOW" not in buf and time.monotonic() < deadline:
+            buf += os.read(fd, 65536)
+        # The next 'Z' is the marker written just before the pvpanic write.
+        while b"Z" not in buf.split(b"PANIC-NOW", 1)[1]:
+            buf += os.read(fd, 1)
+        t_mark = time.monotonic()
+        qmp.wait_events(["GUEST_PANICKED"], timeout)
+        t_event = time.monotonic()
+        qmp.close()
+        return t_event - t_mark
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 def fmt_ms(v):
     return "-" if v is None else "%.1f ms" % (v * 1000)
 
@@ -146,6 +172,29 @@ def main():
                          "binary": os.path.getsize(shutil.which(argv[0]) or argv[0])}
     os.unlink(initrd)
 
+    # Panic to event: same guest, pvpanic on port 0x505 in both, panic action pause.
+    pinitrd = initrd_with_script("echo PANIC-NOW; portio mark 0x3f8 0x505; sleep 1000\n")
+    work = tempfile.mkdtemp(prefix="minivmm-bench-")
+    sock = os.path.join(work, "qmp.sock")
+    lat = {}
+    for name, argv in vmm_commands(guest_kernel(), pinitrd).items():
+        if name == "qemu":
+            argv = [x if x != "microvm,rtc=off,x-option-roms=off" else "pc" for x in argv]
+            argv += ["-device", "pvpanic", "-action", "panic=pause",
+                     "-qmp", "unix:%s,server=on,wait=off" % sock]
+        else:
+            argv += ["--pvpanic", "--action", "panic=pause", "--qmp", "unix:" + sock]
+        vals = []
+        for _ in range(a.runs):
+            if os.path.exists(sock):
+                os.unlink(sock)
+            vals.append(panic_latency(name, argv, sock, a.timeout))
+        lat[name] = statistics.median(vals)
+    os.unlink(pinitrd)
+    shutil.rmtree(work, ignore_errors=True)
+    results["minivmm"]["panic"] = lat["minivmm"]
+    results["qemu"]["panic"] = lat["qemu"]
+
     mv, qm = results["minivmm"], results["qemu"]
 
     def ratio(key):
@@ -161,6 +210,8 @@ def main():
          ">= 5x, < 2 MiB"),
         ("binary size", fmt_kib(mv["binary"] / 1024), fmt_kib(qm["binary"] / 1024),
          ratio("binary"), ""),
+        ("guest pvpanic write -> QMP event", "%.3f ms" % (mv["panic"] * 1000),
+         "%.3f ms" % (qm["panic"] * 1000), ratio("panic"), ">= 2x"),
     ]
     print("median of %d boots, %d MiB guest, kernel %s" % (a.runs, MEM_MIB,
                                                            os.path.basename(guest_kernel())))

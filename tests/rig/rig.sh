@@ -9,7 +9,7 @@
 # It sees this machine's root read-only over 9p beneath a tmpfs overlay, chroots into it, and
 # runs CMD in the same directory with the same environment. CMD's output streams back through
 # the serial console; rig.sh exits with CMD's status. Files a command must hand back go in
-# $MINIVMM_RIG_OUT (shared read-write, same path on both sides).
+# $MINIVMM_RIG_OUT (shared read-write, same path on both sides). Inside, TMPDIR is a tmpfs.
 #
 # Environment: MINIVMM_RIG_MEM (MiB, default 6144), MINIVMM_RIG_CPUS (default 2),
 # MINIVMM_RIG_TIMEOUT (seconds, default 3600), MINIVMM_RIG_TCG_THREAD (multi|single),
@@ -50,7 +50,7 @@ rundir=$(mktemp -d "$CACHE/rig-run.XXXXXX")
 trap 'rm -rf "$rundir"' EXIT
 {
 	echo "cd $(printf %q "$PWD") || exit 125"
-	echo "export TMPDIR=/tmp"
+	echo "export TMPDIR=/run/tmp"
 	while IFS= read -r -d '' kv; do
 		name=${kv%%=*}
 		case "$name" in

@@ -3,6 +3,8 @@
  *   portio r PORT [1|2|4]          print the value read, in hex
  *   portio w PORT VALUE [1|2|4]    write VALUE
  *   portio sweep FIRST LAST        read and write junk to every port in [FIRST, LAST]
+ *   portio mark UART PVPANIC       write 'Z' to the UART's THR, then bit 0 to pvpanic: the
+ *                                  benchmark times the event against the marker byte
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +46,11 @@ int main(int argc, char **argv)
 			outw(v, port);
 		else
 			outb(v, port);
+		return 0;
+	}
+	if (!strcmp(argv[1], "mark") && argc > 3) {
+		outb('Z', num(argv[2]));
+		outb(1, num(argv[3]));
 		return 0;
 	}
 	if (!strcmp(argv[1], "sweep") && argc > 3) {
