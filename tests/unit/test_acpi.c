@@ -12,6 +12,7 @@
 #include "devices/acpi_pm.h"
 #include "devices/pvpanic.h"
 #include "devices/serial_16550.h"
+#include "tests/unit/unit.h"
 
 static uint8_t buf[ACPI_TABLES_SIZE];
 
@@ -330,8 +331,6 @@ int main(void)
 {
 	Suite *s = suite_create("acpi");
 	TCase *tc = tcase_create("tables");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_pointers_and_checksums);
@@ -339,9 +338,5 @@ int main(void)
 	tcase_add_test(tc, test_aml_encodings);
 	tcase_add_test(tc, test_pm_device);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

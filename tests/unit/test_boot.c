@@ -8,6 +8,7 @@
 
 #include "boot/bzimage.h"
 #include "vmm/layout.h"
+#include "tests/unit/unit.h"
 
 #define MIB (1ull << 20)
 #define GIB (1ull << 30)
@@ -301,8 +302,6 @@ int main(void)
 {
 	Suite *s = suite_create("boot");
 	TCase *tc = tcase_create("bzimage");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_probe_accepts_and_reads_header);
 	tcase_add_test(tc, test_probe_setup_sects_zero_means_four);
@@ -313,9 +312,5 @@ int main(void)
 	tcase_add_test(tc, test_zero_page);
 	tcase_add_test(tc, test_load_into_memory);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

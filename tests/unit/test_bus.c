@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "vmm/bus.h"
+#include "tests/unit/unit.h"
 
 struct rec {
 	uint64_t last_off;
@@ -162,17 +163,11 @@ int main(void)
 {
 	Suite *s = suite_create("bus");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_register_rules);
 	tcase_add_test(tc, test_dispatch_offsets_and_bounds);
 	tcase_add_test(tc, test_access_sizes);
 	tcase_add_test(tc, test_many_and_unregister);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "devices/pvpanic.h"
+#include "tests/unit/unit.h"
 
 struct fake_sink {
 	int n;
@@ -132,8 +133,6 @@ int main(void)
 {
 	Suite *s = suite_create("pvpanic");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_read_returns_mask);
 	tcase_add_test(tc, test_each_value);
@@ -141,9 +140,5 @@ int main(void)
 	tcase_add_test(tc, test_unknown_bits_logged_once);
 	tcase_add_test(tc, test_fw_description);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

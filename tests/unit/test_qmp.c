@@ -14,6 +14,7 @@
 #include "api/event_log.h"
 #include "api/qmp.h"
 #include "api/qmp_schema.h"
+#include "tests/unit/unit.h"
 
 struct fake {
 	int stops, conts, resets, powerdowns, quits;
@@ -462,8 +463,6 @@ int main(void)
 {
 	Suite *s = suite_create("qmp");
 	TCase *tc = tcase_create("server");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
@@ -476,9 +475,5 @@ int main(void)
 	tcase_add_test(tc, test_slow_and_vanished_clients);
 	tcase_add_test(tc, test_fd_listener_kinds);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

@@ -5,6 +5,7 @@
 
 #include "vmm/action.h"
 #include "vmm/runstate.h"
+#include "tests/unit/unit.h"
 
 /* QEMU 7.2's runstate_transitions_def, written out as text, independently of the bitmaps. */
 static const char *const expected_allowed[] = {
@@ -117,16 +118,10 @@ int main(void)
 {
 	Suite *s = suite_create("runstate");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_every_transition);
 	tcase_add_test(tc, test_set_refuses_without_crashing);
 	tcase_add_test(tc, test_action_parse);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "devices/serial_16550.h"
+#include "tests/unit/unit.h"
 
 /* An IRQ line that records every call, so tests see levels and redundant calls. */
 struct fake_irq {
@@ -930,8 +931,6 @@ int main(void)
 {
 	Suite *s = suite_create("serial");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 10);
 	tcase_add_test(tc, test_power_on_state);
@@ -953,9 +952,5 @@ int main(void)
 	tcase_add_test(tc, test_fw_device);
 	tcase_add_test(tc, test_threads_keep_order);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run(s);
 }
