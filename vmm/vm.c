@@ -535,11 +535,12 @@ int vm_reset(struct vm *vm)
 {
 	vcpus_stop(vm);
 	vcpus_destroy(vm);
-	kvm_vm_destroy(&vm->kvm);
-	guest_mem_discard(&vm->mem);
+	/* Devices first: lowering their interrupt lines needs the old VM's irqchip. */
 	serial_reset(vm->serial);
 	acpi_pm_reset(vm->pm);
 	reset_cf9_reset(&vm->cf9);
+	kvm_vm_destroy(&vm->kvm);
+	guest_mem_discard(&vm->mem);
 	if (step_kvm(vm) || step_firmware_and_boot(vm) || vcpus_create(vm))
 		return -1;
 	return vcpus_start(vm, 1) ? -1 : 0;

@@ -57,7 +57,11 @@ trap 'rm -rf "$rundir"' EXIT
 		PATH | HOME | LANG | LC_* | TERM | CI | PYTHON* | MINIVMM_*) printf 'export %s=%q\n' "$name" "${kv#*=}" ;;
 		esac
 	done < <(env -0)
-	printf 'exec'
+	# One outer vCPU runs the command and so every nested guest: code a guest patches (Linux's
+	# alternatives, static keys) is then translated and rewritten by one TCG thread only, which
+	# avoids TCG's cross-thread self-modifying-code races (guests froze or triple-faulted while
+	# patching). Nested SMP guests still get all their vCPUs, time-shared.
+	printf 'exec taskset -c 0'
 	printf ' %q' "$@"
 	echo
 } >"$rundir/cmd.sh"
