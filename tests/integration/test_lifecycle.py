@@ -3,12 +3,14 @@ path driven by a real guest and checked by the exact sequence of messages a clie
 import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 import unittest
 
-from harness import (VM, INIT_MARKER, QMPClient, cpio_newc, guest_initrd, guest_kernel,
-                     initrd_with_script, read_journal)
+from harness import (VM, INIT_MARKER, QMPClient, guest_kernel, initrd_with_script,
+                     minivmm_bin, read_journal)
 
 CMDLINE = "console=ttyS0"  # no panic=: a panicked guest stays down until the host acts
 GUEST_PANIC = lambda action: ("GUEST_PANICKED", {"action": action})  # noqa: E731
@@ -16,7 +18,10 @@ SHUTDOWN = lambda reason, guest=True: ("SHUTDOWN", {"guest": guest, "reason": re
 RESET = lambda reason, guest=True: ("RESET", {"guest": guest, "reason": reason})  # noqa: E731
 PANIC_SCRIPT = "echo ABOUT-TO-PANIC; echo c > /proc/sysrq-trigger\n"
 # Power button -> evdev event -> a clean poweroff, as a standard guest's logind/acpid would.
-POWER_BUTTON_SCRIPT = ("(dd if=/dev/input/event0 bs=24 count=1 >/dev/null 2>&1; "
+# The device is opened before the script says it is watching: evdev only queues events for
+# readers that already have it open.
+POWER_BUTTON_SCRIPT = ("exec 3</dev/input/event0\n"
+                       "(dd bs=24 count=1 <&3 >/dev/null 2>&1; "
                        "echo POWER-BUTTON-PRESSED; poweroff -f) &\n")
 
 
@@ -251,6 +256,21 @@ class LifecycleTest(unittest.TestCase):
             c.wait_events(["SHUTDOWN"])
             self.assertEqual(c.event_list(), [GUEST_PANIC("poweroff"), SHUTDOWN("guest-panic")])
         self.assertEqual(vm.wait_exit(), 0)
+
+
+class ExampleTest(unittest.TestCase):
+    def test_sandbox_runner_reports_the_panic(self):
+        # The example client, as a sandbox runner would use it: it learns the guest's fate.
+        initrd = initrd_with_script("sleep 1; " + PANIC_SCRIPT)
+        self.addCleanup(os.unlink, initrd)
+        runner = os.path.join(os.path.dirname(__file__), "..", "..", "examples",
+                              "sandbox_runner.py")
+        p = subprocess.run([sys.executable, runner, "--minivmm", minivmm_bin(), "--kernel",
+                            guest_kernel(), "--initrd", initrd, "--cmdline", CMDLINE],
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=300)
+        out = p.stdout.decode()
+        self.assertEqual(p.returncode, 0, out + p.stderr.decode())
+        self.assertIn("fate: panicked (action poweroff); minivmm exit status 0", out)
 
 
 if __name__ == "__main__":
