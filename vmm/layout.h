@@ -8,7 +8,8 @@
  *   0x0009_FC00  EBDA, reserved            0x000A_0000 - 0x000F_FFFF legacy hole
  *   0x000E_0000  ACPI tables (RSDP first; inside the BIOS scan area)
  *   0x0010_0000  RAM ... up to min(RAM, 3 GiB)
- *   0xC000_0000  32-bit MMIO hole (PCI window, pvpanic MMIO, IOAPIC 0xFEC0_0000, LAPIC 0xFEE0_0000)
+ *   0xC000_0000  32-bit MMIO hole: PCI memory window 0xC000_0000-0xDFFF_FFFF, ECAM (bus 0)
+ *                0xE000_0000, pvpanic MMIO 0xFEB0_0000, IOAPIC 0xFEC0_0000, LAPIC 0xFEE0_0000
  *   0x1_0000_0000 RAM above 4 GiB, when RAM > 3 GiB
  */
 #ifndef MINIVMM_LAYOUT_H
@@ -28,6 +29,14 @@
 #define MMIO_HOLE_START    0xC0000000ull
 #define MMIO_HOLE_END      0x100000000ull
 #define RAM_ABOVE_4G_START 0x100000000ull
+
+#define PCI_MEM_WINDOW_GPA 0xC0000000ull
+#define PCI_MEM_WINDOW_LEN 0x20000000ull
+#define PCI_ECAM_GPA       0xE0000000ull
+#define PCI_ECAM_LEN       0x100000ull /* bus 0 only: 32 slots x 8 functions x 4 KiB */
+#define PCI_IO_WINDOW_PORT 0xC000u
+#define PCI_IO_WINDOW_LEN  0x4000u
+#define PVPANIC_MMIO_GPA   0xFEB00000ull
 
 #define IOAPIC_GPA         0xFEC00000ull
 #define LAPIC_GPA          0xFEE00000ull
