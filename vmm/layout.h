@@ -5,6 +5,7 @@
  *   0x0000_7000  zero page (struct boot_params)
  *   0x0000_9000  PML4, 0xA000 PDPT, 0xB000..0xEFFF four page directories (identity 0-4 GiB)
  *   0x0002_0000  kernel command line (up to BOOT_CMDLINE_MAX bytes)
+ *   0x0003_0000  setup_data list: the DTB (SETUP_DTB), up to BOOT_SETUP_DATA_MAX bytes
  *   0x0009_FC00  EBDA, reserved            0x000A_0000 - 0x000F_FFFF legacy hole
  *   0x000E_0000  ACPI tables (RSDP first; inside the BIOS scan area)
  *   0x0010_0000  RAM ... up to min(RAM, 3 GiB)
@@ -22,6 +23,9 @@
 #define BOOT_PD_GPA        0xB000ull /* 4 pages */
 #define BOOT_CMDLINE_GPA   0x20000ull
 #define BOOT_CMDLINE_MAX   0x10000ull
+/* Below 1 MiB, which Linux never hands out; it also memblock-reserves every setup_data entry. */
+#define BOOT_SETUP_DATA_GPA 0x30000ull
+#define BOOT_SETUP_DATA_MAX 0x10000ull
 #define EBDA_START         0x9FC00ull
 #define LEGACY_HOLE_END    0x100000ull
 #define HIGH_RAM_START     0x100000ull
