@@ -26,8 +26,11 @@ static const char usage_text[] =
 	"  --serial MODE        console: stdio (default), file:PATH, or none\n"
 	"  --no-acpi-shutdown   leave \\_S5 out of the DSDT: the guest cannot power off via ACPI\n"
 	"                       (Linux then uses pvpanic's shutdown bit, if --pvpanic is on)\n"
-	"  --pvpanic [OPTS]     pvpanic device; OPTS: port=0xNNN (default 0x505),\n"
-	"                       events=0xN (default 0x7: panicked, crash-loaded, shutdown)\n"
+	"  --pvpanic [isa|mmio][,OPTS]  pvpanic device (may be given up to 4 times); OPTS:\n"
+	"                       events=0xN (default 0x7: panicked, crash-loaded, shutdown),\n"
+	"                       isa: port=0xNNN (default 0x505),\n"
+	"                       mmio: addr=0x... (default 0xfeb00000, page-aligned, 32-bit hole)\n"
+	"  --dump-dtb PATH      write the flattened device tree the guest gets to PATH and exit\n"
 	"  --qmp unix:PATH|fd:N QMP control socket (may be given up to 4 times)\n"
 	"  --event-log PATH     append every lifecycle event to PATH as JSON lines\n"
 	"  --action KEY=VALUE   reboot=reset|shutdown, shutdown=poweroff|pause,\n"
@@ -61,6 +64,7 @@ enum {
 	OPT_NO_REBOOT,
 	OPT_NO_SHUTDOWN,
 	OPT_QMP_SCHEMA_DOC,
+	OPT_DUMP_DTB,
 };
 
 static const struct option long_options[] = {
@@ -80,6 +84,7 @@ static const struct option long_options[] = {
 	{ "no-shutdown", no_argument, NULL, OPT_NO_SHUTDOWN },
 	{ "paused", no_argument, NULL, 'S' },
 	{ "qmp-schema-doc", no_argument, NULL, OPT_QMP_SCHEMA_DOC },
+	{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -110,48 +115,6 @@ static int parse_uint(const char *s, unsigned long long min, unsigned long long 
 	return 0;
 }
 
-/* "port=0x505,events=0x7": the --pvpanic options. Returns 0 or -1 (message printed). */
-static int parse_pvpanic(struct vm_config *cfg, const char *opts)
-{
-	char buf[128], *save = NULL, *tok;
-	unsigned long long v;
-
-	cfg->pvpanic = 1;
-	if (!opts)
-		return 0;
-	if (strlen(opts) >= sizeof(buf)) {
-		usage_error("--pvpanic: options too long: '%s'", opts);
-		return -1;
-	}
-	strcpy(buf, opts);
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *end;
-
-		if (!strncmp(tok, "port=", 5)) {
-			errno = 0;
-			v = strtoull(tok + 5, &end, 0);
-			if (errno || *end || end == tok + 5 || v == 0 || v > 0xffff) {
-				usage_error("--pvpanic: port wants 1..0xffff, got '%s'", tok + 5);
-				return -1;
-			}
-			cfg->pvpanic_port = (uint16_t)v;
-		} else if (!strncmp(tok, "events=", 7)) {
-			errno = 0;
-			v = strtoull(tok + 7, &end, 0);
-			if (errno || *end || end == tok + 7 || v > 0x7) {
-				usage_error("--pvpanic: events wants a mask of 0x1|0x2|0x4, got '%s'",
-					    tok + 7);
-				return -1;
-			}
-			cfg->pvpanic_events = (uint8_t)v;
-		} else {
-			usage_error("--pvpanic: unknown option '%s' (port=, events=)", tok);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	struct vm_config cfg = {
@@ -161,8 +124,6 @@ int main(int argc, char **argv)
 		.serial = SERIAL_MODE_STDIO,
 		.acpi_s5 = 1,
 		.actions = ACTIONS_DEFAULT,
-		.pvpanic_port = PVPANIC_ISA_PORT,
-		.pvpanic_events = PVPANIC_EVENTS_ALL,
 	};
 	char err[200];
 	static struct vm vm;
@@ -224,12 +185,19 @@ int main(int argc, char **argv)
 						   optarg);
 			break;
 		case OPT_PVPANIC:
-			/* Options may follow as the next word ("--pvpanic port=0x506"). */
-			if (!optarg && optind < argc && argv[optind][0] != '-' &&
-			    strchr(argv[optind], '='))
+			/* Options may follow as the next word ("--pvpanic mmio,addr=0x..."). */
+			if (!optarg && optind < argc && pvpanic_opts_is_value(argv[optind]))
 				optarg = argv[optind++];
-			if (parse_pvpanic(&cfg, optarg))
-				return EXIT_VM_USAGE;
+			if (cfg.npvpanic == PVPANIC_MAX_INSTANCES)
+				return usage_error("too many --pvpanic options (at most 4), at '%s'",
+						   optarg ? optarg : "--pvpanic");
+			if (pvpanic_opts_parse(optarg, &cfg.pvpanic[cfg.npvpanic], err, sizeof(err)) ||
+			    pvpanic_opts_check_set(cfg.pvpanic, cfg.npvpanic + 1, err, sizeof(err)))
+				return usage_error("%s", err);
+			cfg.npvpanic++;
+			break;
+		case OPT_DUMP_DTB:
+			cfg.dump_dtb = optarg;
 			break;
 		case OPT_QMP:
 			if (strncmp(optarg, "unix:", 5) && strncmp(optarg, "fd:", 3))
@@ -285,6 +253,11 @@ int main(int argc, char **argv)
 	}
 	if (vm_create(&vm))
 		return EXIT_VM_INTERNAL;
+	if (cfg.dump_dtb) { /* as QEMU's -machine dumpdtb=: write what the guest would get, exit */
+		status = vm_dump_dtb(&vm, cfg.dump_dtb) ? EXIT_VM_INTERNAL : EXIT_VM_OK;
+		vm_destroy(&vm);
+		return status;
+	}
 	status = vm_run(&vm);
 	vm_destroy(&vm);
 	return status;

@@ -1,6 +1,8 @@
 /* vm.c - building a VM in order (with unwinding), its main loop, and its lifecycle policy. */
 #include "vm.h"
 #include "acpi/acpi.h"
+#include "boot/fdt.h"
+#include "boot/setup_data.h"
 #include "boot/x86_cpu.h"
 #include "devices/acpi_pm.h"
 #include "devices/pvpanic.h"
@@ -361,6 +363,51 @@ static int attach_fw_pio(struct vm *vm, const struct fw_device *dev, const struc
 	return ret;
 }
 
+/* Put a device on the bus of each I/O or MMIO resource its firmware description names. */
+static int attach_fw(struct vm *vm, const struct fw_device *dev, const struct bus_ops *ops,
+		     void *opaque)
+{
+	int ret = fw_desc_add(&vm->fw, dev);
+
+	for (unsigned i = 0; !ret && i < dev->nres; i++) {
+		const struct fw_resource *r = &dev->res[i];
+
+		if (r->kind == FW_RES_IO) {
+			ret = register_pio(vm, r->base, r->len, ops, opaque, dev->acpi_name);
+		} else if (r->kind == FW_RES_MMIO) {
+			ret = bus_register(&vm->mmio, r->base, r->len, ops, opaque, dev->acpi_name);
+			if (ret)
+				pr_err("%s: cannot claim MMIO 0x%llx-0x%llx: %s", dev->acpi_name,
+				       (unsigned long long)r->base,
+				       (unsigned long long)(r->base + r->len - 1), strerror(-ret));
+		}
+	}
+	return ret;
+}
+
+/* The pvpanic instances (--pvpanic, each isa or mmio): one core, glue per bus. */
+static int attach_pvpanics(struct vm *vm)
+{
+	static const enum fw_res_kind kind[] = {
+		[PVPANIC_BUS_ISA] = FW_RES_IO,
+		[PVPANIC_BUS_MMIO] = FW_RES_MMIO,
+	};
+	struct fw_device dev;
+	int ret = 0;
+
+	for (unsigned i = 0; !ret && i < vm->cfg.npvpanic; i++) {
+		const struct pvpanic_opts *o = &vm->cfg.pvpanic[i];
+
+		vm->pvpanic[i] = calloc(1, sizeof(*vm->pvpanic[i]));
+		if (!vm->pvpanic[i])
+			return -ENOMEM;
+		pvpanic_init(vm->pvpanic[i], o->events, &vm->sink);
+		pvpanic_fw_device(&dev, kind[o->bus], o->addr, i);
+		ret = attach_fw(vm, &dev, &pvpanic_bus_ops, vm->pvpanic[i]);
+	}
+	return ret;
+}
+
 static int step_devices(struct vm *vm)
 {
 	struct irq_line irq = { kvm_vm_irq_line, &vm->kvm, SERIAL_COM1_IRQ };
@@ -420,15 +467,8 @@ static int step_devices(struct vm *vm)
 		ret = register_pio(vm, vm->fw.acpi.reset_port, 1, &acpi_reset_bus_ops, vm->pm,
 				   "acpi-reset");
 
-	/* pvpanic on its ISA port. */
-	if (vm->cfg.pvpanic && !ret) {
-		vm->pvpanic = calloc(1, sizeof(*vm->pvpanic));
-		if (!vm->pvpanic)
-			return -ENOMEM;
-		pvpanic_init(vm->pvpanic, vm->cfg.pvpanic_events, &vm->sink);
-		pvpanic_fw_device(&dev, FW_RES_IO, vm->cfg.pvpanic_port, 0);
-		ret = attach_fw_pio(vm, &dev, &pvpanic_bus_ops, vm->pvpanic);
-	}
+	if (!ret)
+		ret = attach_pvpanics(vm);
 
 	/* The other ways a PC guest resets itself. */
 	vm->kbc.sink = vm->sink;
@@ -449,10 +489,12 @@ static void unstep_devices(struct vm *vm)
 		serial_destroy(vm->serial);
 	if (vm->pm)
 		acpi_pm_destroy(vm->pm);
-	free(vm->pvpanic);
+	for (unsigned i = 0; i < PVPANIC_MAX_INSTANCES; i++) {
+		free(vm->pvpanic[i]);
+		vm->pvpanic[i] = NULL;
+	}
 	vm->serial = NULL;
 	vm->pm = NULL;
-	vm->pvpanic = NULL;
 	if (vm->serial_out_fd >= 0)
 		close(vm->serial_out_fd);
 	vm->serial_out_fd = -1;
@@ -460,11 +502,68 @@ static void unstep_devices(struct vm *vm)
 	bus_destroy(&vm->mmio);
 }
 
-/* ACPI tables and boot image, written into guest RAM. Re-run on every reset. */
+/*
+ * The device tree, from the same firmware description as the ACPI tables, as the boot
+ * protocol's SETUP_DTB entry at BOOT_SETUP_DATA_GPA. Sets *@head to the list head for the
+ * zero page.
+ */
+static int write_dtb(struct vm *vm, uint64_t *head)
+{
+	static uint8_t dtb[BOOT_SETUP_DATA_MAX - SETUP_DATA_HDR_LEN];
+	struct fdt_machine m = {
+		.fw = &vm->fw,
+		.mem = &vm->mem,
+		.cmdline = vm->cfg.cmdline,
+		.has_reset = 1, /* ACPI reset register, 0xCF9, i8042: always honoured */
+		.has_shutdown = vm->cfg.acpi_s5,
+	};
+	size_t len;
+	int ret;
+
+	for (unsigned i = 0; i < vm->cfg.npvpanic; i++)
+		m.has_shutdown |= !!(vm->cfg.pvpanic[i].events & PVPANIC_SHUTDOWN);
+	ret = fdt_build(&m, dtb, sizeof(dtb), &len);
+	if (!ret)
+		ret = boot_setup_data_write(&vm->mem, &vm->kernel, BOOT_SETUP_DATA_GPA, SETUP_DTB,
+					    dtb, (uint32_t)len, 0);
+	if (ret) {
+		pr_err("cannot build the device tree: %s", strerror(-ret));
+		return ret;
+	}
+	*head = BOOT_SETUP_DATA_GPA;
+	return 0;
+}
+
+int vm_dump_dtb(struct vm *vm, const char *path)
+{
+	uint8_t hdr[SETUP_DATA_HDR_LEN];
+	uint32_t len;
+	const void *dtb;
+	FILE *f;
+
+	/* What the guest gets: the SETUP_DTB entry's payload, read back from guest RAM. */
+	if (guest_mem_read(&vm->mem, hdr, BOOT_SETUP_DATA_GPA, sizeof(hdr)))
+		return -EFAULT;
+	len = hdr[12] | (uint32_t)hdr[13] << 8 | (uint32_t)hdr[14] << 16 | (uint32_t)hdr[15] << 24;
+	dtb = guest_mem_ptr(&vm->mem, BOOT_SETUP_DATA_GPA + SETUP_DATA_HDR_LEN, len);
+	if (!dtb)
+		return -EFAULT;
+	f = fopen(path, "wb");
+	if (!f || fwrite(dtb, 1, len, f) != len || fclose(f)) {
+		int err = errno;
+
+		pr_err("cannot write the device tree to '%s': %s", path, strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+/* ACPI tables, device tree and boot image, written into guest RAM. Re-run on every reset. */
 static int step_firmware_and_boot(struct vm *vm)
 {
 	uint8_t *acpi = guest_mem_ptr(&vm->mem, ACPI_TABLES_GPA, ACPI_TABLES_SIZE);
 	struct acpi_layout layout;
+	uint64_t setup_data = 0;
 	char err[256];
 	int ret;
 
@@ -479,8 +578,11 @@ static int step_firmware_and_boot(struct vm *vm)
 		pr_err("cannot write boot page tables");
 		return -ENOSPC;
 	}
+	ret = write_dtb(vm, &setup_data);
+	if (ret)
+		return ret;
 	ret = boot_load(&vm->mem, &vm->kernel, &vm->plan, vm->kernel_fd, vm->initrd_fd,
-			vm->cfg.cmdline, layout.rsdp, 0, err, sizeof(err));
+			vm->cfg.cmdline, layout.rsdp, setup_data, err, sizeof(err));
 	if (ret)
 		pr_err("%s", err);
 	return ret;

@@ -14,6 +14,7 @@
 #include "guest_mem.h"
 #include "kvm.h"
 #include "loop.h"
+#include "pvpanic_opts.h"
 #include "request.h"
 #include "action.h"
 #include "runstate.h"
@@ -39,9 +40,9 @@ struct vm_config {
 	int acpi_s5;             /* describe \_S5 so the guest powers off through ACPI */
 	int start_paused;        /* stay in prelaunch until QMP cont (-S) */
 	struct actions actions;
-	int pvpanic;             /* an ISA pvpanic device */
-	uint16_t pvpanic_port;
-	uint8_t pvpanic_events;
+	struct pvpanic_opts pvpanic[PVPANIC_MAX_INSTANCES]; /* --pvpanic, in command-line order */
+	unsigned npvpanic;
+	const char *dump_dtb;    /* --dump-dtb PATH: write the DTB there and exit */
 	const char *qmp[4];      /* "unix:PATH" or "fd:N" */
 	unsigned nqmp;
 	const char *event_log;   /* journal path, or NULL */
@@ -90,7 +91,7 @@ struct vm {
 	struct acpi_pm *pm;
 	struct i8042 kbc;
 	struct reset_cf9 cf9;
-	struct pvpanic *pvpanic;
+	struct pvpanic *pvpanic[PVPANIC_MAX_INSTANCES];
 	int serial_out_fd;
 
 	/* Lifecycle (lifecycle.c). */
@@ -139,6 +140,12 @@ int vm_create(struct vm *vm);
 
 /* Start the vcpus and run the main loop until the VM ends. Returns the exit status. */
 int vm_run(struct vm *vm);
+
+/*
+ * Write the device tree the guest is given (the SETUP_DTB entry in guest RAM) to @path.
+ * Call after vm_create. Returns 0 or a negative errno (message printed).
+ */
+int vm_dump_dtb(struct vm *vm, const char *path);
 
 /* Tear down whatever vm_create built. Safe after a failed vm_create. */
 void vm_destroy(struct vm *vm);
