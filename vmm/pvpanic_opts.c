@@ -116,18 +116,8 @@ static int parse_num(const char *s, uint64_t max, uint64_t *out)
 
 int pvpanic_opts_is_value(const char *word)
 {
-	char first[16];
-	size_t n = strcspn(word, ",");
-
-	if (word[0] == '-')
-		return 0;
-	if (strchr(word, '='))
-		return 1;
-	if (n >= sizeof(first))
-		return 0;
-	memcpy(first, word, n);
-	first[n] = '\0';
-	return flavour_find(first) != NULL;
+	/* minivmm takes no positional arguments, so any word that is not an option is ours. */
+	return word[0] != '-';
 }
 
 int pvpanic_opts_parse(const char *s, struct pvpanic_opts *out, char *err, size_t errlen)

@@ -28,8 +28,8 @@ struct pvpanic_opts {
 int pvpanic_opts_parse(const char *s, struct pvpanic_opts *out, char *err, size_t errlen);
 
 /*
- * Whether @word, the argument after a bare --pvpanic, is meant as its value: a flavour word
- * or settings ("mmio", "port=0x506"). Returns 1 or 0.
+ * Whether @word, the argument after a bare --pvpanic, is meant as its value ("mmio",
+ * "port=0x506"): anything but an option. Returns 1 or 0.
  */
 int pvpanic_opts_is_value(const char *word);
 
