@@ -32,11 +32,11 @@ class LifecycleTest(unittest.TestCase):
         self.sock = os.path.join(self.dir, "qmp.sock")
         self.journal = os.path.join(self.dir, "events.jsonl")
 
-    def start(self, script, args=(), cmdline=CMDLINE, initrd=None):
+    def start(self, script, args=(), cmdline=CMDLINE, initrd=None, pvpanic=("--pvpanic",)):
         if initrd is None:
             initrd = initrd_with_script(script)
             self.addCleanup(os.unlink, initrd)
-        vm = VM(["--pvpanic", "--qmp", "unix:" + self.sock, "--event-log", self.journal]
+        vm = VM(list(pvpanic) + ["--qmp", "unix:" + self.sock, "--event-log", self.journal]
                 + list(args), initrd=initrd, cmdline=cmdline)
         self.addCleanup(vm.kill)
         qmp = QMPClient(self.sock)
@@ -69,6 +69,44 @@ class LifecycleTest(unittest.TestCase):
         vm.wait_console(r"(?m)^0xff\r?$")  # nothing left at the default port
         qmp.wait_events(["SHUTDOWN"])
         self.assertEqual(qmp.event_list(), [GUEST_PANIC("poweroff"), SHUTDOWN("guest-panic")])
+        self.assertEqual(vm.wait_exit(), 0)
+
+    def test_pvpanic_mmio_binds_and_reports_panic(self):
+        # Linux's pvpanic-mmio driver binds QEMU0001 through its Memory32Fixed resource and
+        # maps the register where the MMIO bus has it.
+        vm, qmp = self.start("echo BOUND=$(ls /sys/bus/platform/drivers/pvpanic-mmio | "
+                             "grep QEMU0001 | tr '\\n' ' '); grep QEMU0001 /proc/iomem; "
+                             "echo EVENTS=$(cat /sys/bus/platform/devices/QEMU0001:00/events); "
+                             + PANIC_SCRIPT, pvpanic=["--pvpanic", "mmio"])
+        vm.wait_console(r"BOUND=QEMU0001:00\r?\n")
+        vm.wait_console(r"feb00000-feb00000 : QEMU0001:00")
+        vm.wait_console(r"EVENTS=7\b")
+        qmp.wait_events(["SHUTDOWN"])
+        self.assertEqual(qmp.event_list(), [GUEST_PANIC("poweroff"), SHUTDOWN("guest-panic")])
+        self.assertEqual(vm.wait_exit(), 0)
+
+    def test_pvpanic_isa_and_mmio_one_panic_ends_the_vm(self):
+        # Linux writes the panic to every pvpanic device it bound (drivers/misc/pvpanic keeps
+        # a list); the first write's poweroff ends the VM, so clients see one GUEST_PANICKED.
+        vm, qmp = self.start("echo NBOUND=$(ls /sys/bus/platform/drivers/pvpanic-mmio | "
+                             "grep -c QEMU0001); grep QEMU0001 /proc/iomem; "
+                             + PANIC_SCRIPT, pvpanic=["--pvpanic", "--pvpanic", "mmio"])
+        vm.wait_console(r"NBOUND=2\b")
+        vm.wait_console(r"feb00000-feb00000 : QEMU0001:01")
+        qmp.wait_events(["SHUTDOWN"])
+        self.assertEqual(qmp.event_list(), [GUEST_PANIC("poweroff"), SHUTDOWN("guest-panic")])
+        self.assertEqual(vm.wait_exit(), 0)
+
+    def test_pvpanic_isa_and_mmio_panic_none_reports_each_write(self):
+        # With panic=none the VM keeps running, and each device's write is its own
+        # GUEST_PANICKED, as with two pvpanic devices under QEMU.
+        vm, qmp = self.start(PANIC_SCRIPT, args=["--action", "panic=none"],
+                             pvpanic=["--pvpanic", "--pvpanic", "mmio"])
+        qmp.wait_events(["GUEST_PANICKED", "GUEST_PANICKED"])
+        time.sleep(2)
+        qmp.execute("query-status")  # collects any further event
+        self.assertEqual(qmp.event_list(), [GUEST_PANIC("run"), GUEST_PANIC("run")])
+        qmp.execute("quit")
         self.assertEqual(vm.wait_exit(), 0)
 
     # --- panics ----------------------------------------------------------------------------
