@@ -64,7 +64,7 @@ class LifecycleTest(unittest.TestCase):
         vm, qmp = self.start("d=/sys/bus/platform/devices/QEMU0001:00; "
                              "echo CAPABILITY=$(cat $d/capability); "
                              "portio r 0x505; "
-                             + PANIC_SCRIPT, args=["--pvpanic", "port=0x506,events=0x1"])
+                             + PANIC_SCRIPT, pvpanic=["--pvpanic", "port=0x506,events=0x1"])
         vm.wait_console(r"CAPABILITY=1\b")
         vm.wait_console(r"(?m)^0xff\r?$")  # nothing left at the default port
         qmp.wait_events(["SHUTDOWN"])
