@@ -15,9 +15,11 @@ CMDLINE = "console=ttyS0"
 PANIC_SCRIPT = "echo ABOUT-TO-PANIC; echo c > /proc/sysrq-trigger\n"
 GUEST_PANIC = lambda action: ("GUEST_PANICKED", {"action": action})  # noqa: E731
 SHUTDOWN = lambda reason, guest=True: ("SHUTDOWN", {"guest": guest, "reason": reason})  # noqa
+RESET = lambda reason, guest=True: ("RESET", {"guest": guest, "reason": reason})  # noqa: E731
 # What Linux says when it dislikes a PCI host or its firmware description.
+# ("report a bug" in Linux's "Using host bridge windows from ACPI" notice is not one.)
 PCI_BAD = re.compile(r"(?i)(pci|ecam|mmconfig).*(error|fail|conflict|can't|cannot|not reserved|"
-                     r"invalid|bug)|\[Firmware Bug\]")
+                     r"invalid|no space)|\[Firmware Bug\]")
 # Every PCI function as "PCIDEV <address> <vendor> <device> <class>", then the pvpanic one.
 ENUM_SCRIPT = (
     "for d in /sys/bus/pci/devices/*; do echo PCIDEV $(basename $d) $(cat $d/vendor) "
@@ -82,6 +84,20 @@ class PciGuestTest(unittest.TestCase):
         time.sleep(2)
         qmp.execute("query-status")  # collects any further event
         self.assertEqual(qmp.event_list(), [GUEST_PANIC("run")] * 3)
+        qmp.execute("quit")
+        self.assertEqual(vm.wait_exit(), 0)
+
+    def test_reboot_enumerates_again(self):
+        # A guest reboot resets the headers (pci_host_reset): the second boot finds the
+        # device at the same place and binds it again.
+        vm, qmp = self.start("echo BOUND=$(ls /sys/bus/pci/drivers/pvpanic-pci | grep 0000:); "
+                             "echo EVENTS=$(cat /sys/bus/pci/devices/0000:00:01.0/events); "
+                             "sleep 1; reboot -f\n", ["--pvpanic", "pci"])
+        first = vm.wait_console(r"EVENTS=7\b")
+        qmp.wait_events(["RESET"])
+        second = vm.wait_console(r"BOUND=0000:00:01.0\b", start=first.end())
+        vm.wait_console(r"EVENTS=7\b", start=second.end())
+        self.assertEqual(qmp.event_list()[0], RESET("guest-reset"))
         qmp.execute("quit")
         self.assertEqual(vm.wait_exit(), 0)
 
