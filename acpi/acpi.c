@@ -1,7 +1,8 @@
 /*
- * acpi.c - RSDP, XSDT, FADT, FACS, MADT and DSDT. Layouts follow the ACPI 6.x specification
- * (chapter 5.2). Every device in the DSDT comes from the firmware description the buses
- * were populated from, so a port or address in the AML is the one the device answers on.
+ * acpi.c - RSDP, XSDT, FADT, FACS, MADT, DSDT and MCFG. Layouts follow the ACPI 6.x
+ * specification (chapter 5.2) and, for the MCFG, the PCI Firmware Specification 3.2. Every
+ * device in the DSDT comes from the firmware description the buses were populated from, so a
+ * port or address in the AML is the one the device answers on.
  */
 #include "acpi.h"
 #include "aml.h"
@@ -45,7 +46,18 @@
 #define RES_IO           0x47
 #define RES_END          0x79
 #define RES_MEM32_FIXED  0x86
+#define RES_DWORD_ADDR   0x87 /* 6.4.3.5.2, 26 bytes */
+#define RES_WORD_ADDR    0x88 /* 6.4.3.5.3, 16 bytes */
+#define RES_ADDR_MEM     0    /* resource type */
+#define RES_ADDR_IO      1
+#define RES_ADDR_BUS     2
+#define RES_ADDR_FIXED   0x0c /* general flags: _MIF, _MAF; producer, positive decode */
+#define RES_IO_ENTIRE    0x03 /* I/O type flags: _RNG both ISA and non-ISA ranges */
+#define RES_MEM_RW       0x01 /* memory type flags: read/write, non-cacheable */
 #define FACS_LEN         64
+
+/* MCFG (PCI Firmware 3.2, 4.1.2): header, 8 reserved bytes, one 16-byte allocation each. */
+#define MCFG_LEN         (ACPI_HEADER_LEN + 8 + 16)
 
 struct tbuf {
 	uint8_t *buf;
@@ -147,10 +159,27 @@ static void aml_name_integer(struct aml *a, const char *name, uint64_t v)
 	aml_integer(a, v);
 }
 
+/* Name (@name, Buffer () { @res, EndTag }) */
+static void aml_name_resources(struct aml *a, const char *name, struct aml *res)
+{
+	size_t mark;
+
+	aml_byte(res, RES_END);
+	aml_byte(res, 0); /* checksum 0: "treat as correct" */
+	aml_byte(a, AML_NAME);
+	aml_nameseg(a, name);
+	aml_byte(a, AML_BUFFER);
+	mark = aml_pkg_begin(a);
+	aml_integer(a, res->len);
+	aml_bytes(a, res->buf, res->len);
+	aml_pkg_end(a, mark);
+	if (res->err)
+		a->err = 1;
+}
+
 static void aml_crs(struct aml *a, const struct fw_device *d)
 {
 	struct aml res;
-	size_t mark;
 
 	aml_init(&res);
 	for (unsigned i = 0; i < d->nres; i++) {
@@ -182,18 +211,7 @@ static void aml_crs(struct aml *a, const struct fw_device *d)
 			break;
 		}
 	}
-	aml_byte(&res, RES_END);
-	aml_byte(&res, 0); /* checksum 0: "treat as correct" */
-
-	aml_byte(a, AML_NAME);
-	aml_nameseg(a, "_CRS");
-	aml_byte(a, AML_BUFFER);
-	mark = aml_pkg_begin(a);
-	aml_integer(a, res.len);
-	aml_bytes(a, res.buf, res.len);
-	aml_pkg_end(a, mark);
-	if (res.err)
-		a->err = 1;
+	aml_name_resources(a, "_CRS", &res);
 	aml_free(&res);
 }
 
@@ -263,6 +281,94 @@ static void aml_device(struct aml *a, const struct fw_device *d)
 	aml_pkg_end(a, mark);
 }
 
+/* Word or DWord Address Space Descriptor for [min, min + len), fixed, producer. */
+static void res_addr(struct aml *res, uint8_t type, uint8_t type_flags, uint32_t min, uint32_t len,
+		     int dword)
+{
+	uint8_t b[26] = { 0 };
+
+	b[3] = type;
+	b[4] = RES_ADDR_FIXED;
+	b[5] = type_flags;
+	if (dword) {
+		b[0] = RES_DWORD_ADDR;
+		put16(b + 1, 23);
+		put32(b + 10, min);
+		put32(b + 14, min + len - 1);
+		put32(b + 22, len);
+		aml_bytes(res, b, 26);
+	} else {
+		b[0] = RES_WORD_ADDR;
+		put16(b + 1, 13);
+		put16(b + 8, (uint16_t)min);
+		put16(b + 10, (uint16_t)(min + len - 1));
+		put16(b + 14, (uint16_t)len);
+		aml_bytes(res, b, 16);
+	}
+}
+
+/*
+ * The PCI host bridge (PCI Firmware 3.2, 4.1; ACPI 6.4.3.5): PCI0 with the bus range, the
+ * config ports, the I/O and 32-bit memory windows it forwards, and _PRT routing every slot's
+ * INTA-INTD to GSIs by the usual swizzle (GSI form: Source 0, SourceIndex = GSI).
+ */
+static void aml_pci_host(struct aml *a, const struct fw_pci_host *p)
+{
+	struct aml res;
+	uint8_t io[8] = { RES_IO, 1 };
+	size_t dev, prt;
+
+	aml_byte(a, AML_EXT_PREFIX);
+	aml_byte(a, AML_EXT_DEVICE);
+	dev = aml_pkg_begin(a);
+	aml_nameseg(a, "PCI0");
+	aml_byte(a, AML_NAME);
+	aml_nameseg(a, "_HID");
+	aml_eisaid(a, "PNP0A08"); /* PCI Express root bridge: config space through the MCFG */
+	aml_byte(a, AML_NAME);
+	aml_nameseg(a, "_CID");
+	aml_eisaid(a, "PNP0A03");
+	aml_name_integer(a, "_SEG", 0);
+	aml_name_integer(a, "_BBN", p->bus_start);
+	aml_name_integer(a, "_UID", 0);
+	aml_name_integer(a, "_STA", 0x0f);
+
+	aml_init(&res);
+	res_addr(&res, RES_ADDR_BUS, 0, p->bus_start, (uint32_t)(p->bus_end - p->bus_start) + 1, 0);
+	put16(io + 2, 0xcf8); /* IO (Decode16, 0xCF8, 0xCF8, 1, 8): the config ports */
+	put16(io + 4, 0xcf8);
+	io[6] = 1;
+	io[7] = 8;
+	aml_bytes(&res, io, 8);
+	res_addr(&res, RES_ADDR_IO, RES_IO_ENTIRE, p->io_base, p->io_len, 0);
+	res_addr(&res, RES_ADDR_MEM, RES_MEM_RW, p->mem_base, p->mem_len, 1);
+	aml_name_resources(a, "_CRS", &res);
+	aml_free(&res);
+
+	/* Name (_PRT, Package () { Package () { 0xSSSSFFFF, pin, 0, gsi }, ... }) */
+	aml_byte(a, AML_NAME);
+	aml_nameseg(a, "_PRT");
+	aml_byte(a, AML_PACKAGE);
+	prt = aml_pkg_begin(a);
+	aml_byte(a, 32 * 4);
+	for (unsigned slot = 0; slot < 32; slot++) {
+		for (unsigned pin = 0; pin < 4; pin++) {
+			size_t e;
+
+			aml_byte(a, AML_PACKAGE);
+			e = aml_pkg_begin(a);
+			aml_byte(a, 4);
+			aml_integer(a, (uint64_t)slot << 16 | 0xffff);
+			aml_integer(a, pin);
+			aml_integer(a, 0);
+			aml_integer(a, p->gsi_base + (slot + pin) % 4);
+			aml_pkg_end(a, e);
+		}
+	}
+	aml_pkg_end(a, prt);
+	aml_pkg_end(a, dev);
+}
+
 int acpi_build_dsdt_body(const struct fw_desc *fw, uint8_t **out, size_t *len)
 {
 	struct aml a;
@@ -287,6 +393,8 @@ int acpi_build_dsdt_body(const struct fw_desc *fw, uint8_t **out, size_t *len)
 		aml_name_integer(&a, "_UID", i);
 		aml_pkg_end(&a, mark);
 	}
+	if (fw->pci.present)
+		aml_pci_host(&a, &fw->pci);
 	for (unsigned i = 0; i < fw->ndevices; i++)
 		aml_device(&a, &fw->devices[i]);
 	aml_pkg_end(&a, scope);
@@ -320,8 +428,8 @@ int acpi_build(const struct fw_desc *fw, uint8_t *buf, size_t size, uint64_t gpa
 	       struct acpi_layout *out)
 {
 	struct tbuf t = { buf, size, 0, gpa, 0 };
-	uint8_t *rsdp, *xsdt, *fadt, *facs, *madt, *dsdt, *p, *aml = NULL;
-	size_t aml_len = 0, madt_len;
+	uint8_t *rsdp, *xsdt, *fadt, *facs, *madt, *dsdt, *mcfg = NULL, *p, *aml = NULL;
+	size_t aml_len = 0, madt_len, xsdt_len = ACPI_HEADER_LEN + (fw->pci.present ? 3 : 2) * 8;
 	const struct fw_acpi_hw *hw = &fw->acpi;
 	int ret;
 
@@ -331,12 +439,14 @@ int acpi_build(const struct fw_desc *fw, uint8_t *buf, size_t size, uint64_t gpa
 		return ret;
 
 	rsdp = tb_alloc(&t, 36, 16, &out->rsdp);
-	xsdt = tb_alloc(&t, ACPI_HEADER_LEN + 2 * 8, 8, &out->xsdt);
+	xsdt = tb_alloc(&t, xsdt_len, 8, &out->xsdt);
 	fadt = tb_alloc(&t, FADT_LEN, 8, &out->fadt);
 	facs = tb_alloc(&t, FACS_LEN, 64, &out->facs);
 	madt_len = ACPI_HEADER_LEN + 8 + fw->ncpus * 8 + 12 + 10 + 6;
 	madt = tb_alloc(&t, madt_len, 8, &out->madt);
 	dsdt = tb_alloc(&t, ACPI_HEADER_LEN + aml_len, 8, &out->dsdt);
+	if (fw->pci.present)
+		mcfg = tb_alloc(&t, MCFG_LEN, 8, &out->mcfg);
 	if (t.err) {
 		free(aml);
 		return t.err;
@@ -414,11 +524,24 @@ int acpi_build(const struct fw_desc *fw, uint8_t *buf, size_t size, uint64_t gpa
 	memcpy(fadt + 268, "MINIVMM ", 8); /* hypervisor vendor identity */
 	finish(fadt, FADT_LEN);
 
+	/* MCFG: one allocation, the ECAM of segment 0 for the host's buses. */
+	if (mcfg) {
+		header(mcfg, "MCFG", MCFG_LEN, 1);
+		p = mcfg + ACPI_HEADER_LEN + 8;
+		put64(p, fw->pci.ecam_base);
+		put16(p + 8, 0); /* PCI segment group */
+		p[10] = fw->pci.bus_start;
+		p[11] = fw->pci.bus_end;
+		finish(mcfg, MCFG_LEN);
+	}
+
 	/* XSDT */
-	header(xsdt, "XSDT", ACPI_HEADER_LEN + 16, 1);
+	header(xsdt, "XSDT", (uint32_t)xsdt_len, 1);
 	put64(xsdt + 36, out->fadt);
 	put64(xsdt + 44, out->madt);
-	finish(xsdt, ACPI_HEADER_LEN + 16);
+	if (mcfg)
+		put64(xsdt + 52, out->mcfg);
+	finish(xsdt, (uint32_t)xsdt_len);
 
 	/* RSDP (5.2.5): checksum over the ACPI 1.0 part, extended checksum over all 36 bytes. */
 	memcpy(rsdp, "RSD PTR ", 8);

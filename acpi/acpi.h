@@ -13,13 +13,14 @@
 
 /* Where each table landed (guest-physical), for the zero page and for tests. */
 struct acpi_layout {
-	uint64_t rsdp, xsdt, fadt, facs, madt, dsdt;
+	uint64_t rsdp, xsdt, fadt, facs, madt, dsdt, mcfg; /* mcfg 0: no PCI host */
 	size_t used;
 };
 
 /*
  * Build RSDP, XSDT, FADT (rev 6, fixed hardware at fw->acpi), FACS, MADT (one LAPIC per
- * vcpu, the IOAPIC, the SCI override) and the DSDT (fw->devices, processors, \_S5) into @buf,
+ * vcpu, the IOAPIC, the SCI override), the DSDT (fw->devices, processors, \_S5, the PCI host
+ * bridge PCI0 when fw->pci.present) and then the MCFG into @buf,
  * which the caller copies to guest-physical @gpa. Returns 0, -ENOSPC or -ENOMEM.
  */
 int acpi_build(const struct fw_desc *fw, uint8_t *buf, size_t size, uint64_t gpa,

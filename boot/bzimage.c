@@ -209,7 +209,9 @@ unsigned boot_e820_build(const struct guest_mem *gm, struct boot_e820_entry *t, 
 	/* 0xA0000-0xDFFFF: VGA/option ROM window, left as a gap. 0xE0000-: ACPI tables. */
 	n = e820_add(t, n, max, 0xE0000, LEGACY_HOLE_END - 0xE0000, E820_RESERVED);
 	n = e820_add(t, n, max, HIGH_RAM_START, low_end - HIGH_RAM_START, E820_RAM);
-	/* [low_end, 4 GiB) is the MMIO hole: absent from the map, so Linux puts PCI there. */
+	/* [low_end, 4 GiB) is the MMIO hole: absent from the map, so Linux puts PCI there, but
+	 * for the ECAM, which Linux wants reserved (it checks before trusting the MCFG). */
+	n = e820_add(t, n, max, PCI_ECAM_GPA, PCI_ECAM_LEN, E820_RESERVED);
 	for (unsigned i = 1; i < gm->nregions; i++)
 		n = e820_add(t, n, max, gm->regions[i].gpa, gm->regions[i].size, E820_RAM);
 	return n;

@@ -55,7 +55,8 @@ int boot_plan_make(const struct bzimage_info *info, const struct guest_mem *gm,
 
 /*
  * Fill the e820 table for @gm: RAM below the EBDA, reserved EBDA and BIOS area (ACPI tables
- * live there), RAM from 1 MiB to the hole, RAM above 4 GiB. Returns the number of entries.
+ * live there), RAM from 1 MiB to the hole, the PCI ECAM reserved, RAM above 4 GiB. Returns
+ * the number of entries.
  */
 unsigned boot_e820_build(const struct guest_mem *gm, struct boot_e820_entry *table,
 			 unsigned max);

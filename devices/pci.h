@@ -36,8 +36,25 @@
 #define PCI_INTERRUPT_PIN  0x3d
 #define PCI_DEVICE_SPECIFIC 0x40 /* first offset handed to pci_device_info.cfg_read/write */
 
-#define PCI_COMMAND_IO     0x1
-#define PCI_COMMAND_MEMORY 0x2
+#define PCI_CACHE_LINE_SIZE 0x0c
+#define PCI_CAPABILITY_LIST 0x34
+#define PCI_ROM_ADDRESS     0x30
+
+#define PCI_COMMAND_IO            0x1
+#define PCI_COMMAND_MEMORY        0x2
+#define PCI_COMMAND_MASTER        0x4
+#define PCI_COMMAND_INTX_DISABLE  0x400
+#define PCI_STATUS_INTERRUPT      0x8  /* INTx asserted (whether or not it is disabled) */
+#define PCI_BAR_IO_SPACE          0x1  /* BAR bit 0: I/O space; MEM32 BARs read type bits 0 */
+
+/* The host bridge at 00:00.0 (as QEMU's generic PCIe host, "gpex"). */
+#define PCI_HOST_VENDOR 0x1b36
+#define PCI_HOST_DEVICE 0x0008
+#define PCI_HOST_CLASS  0x060000
+
+/* Legacy INTx: pin p (1..4 = INTA..INTD) of slot s goes to GSI PCI_INTX_GSI + (s + p - 1) % 4. */
+#define PCI_INTX_GSI  16
+#define PCI_INTX_GSIS 4
 
 enum pci_bar_type { PCI_BAR_NONE, PCI_BAR_MEM32, PCI_BAR_IO };
 
@@ -49,7 +66,7 @@ struct pci_bar_info {
 };
 
 struct pci_device_info {
-	const char *name;     /* for messages and bus ranges */
+	const char *name;     /* for messages and bus ranges; must outlive the host */
 	uint16_t vendor, device;
 	uint8_t revision;
 	uint32_t class_code;  /* 24 bits: class, subclass, prog-if (0x088000 = "other system") */
@@ -68,22 +85,57 @@ struct pci_device_info {
 
 struct pci_host;
 
-/* Create the host on @pio (0xCF8/0xCFC) and @mmio (ECAM at @ecam_base, one bus), with the
+/*
+ * Create the host on @pio (0xCF8/0xCFC) and @mmio (ECAM at @ecam_base, one bus), with the
  * host bridge at 00:00.0. BARs are assigned from the I/O window @io_base/@io_len and the
- * 32-bit memory window @mem_base/@mem_len, as firmware would. Returns 0 or -errno. */
+ * 32-bit memory window @mem_base/@mem_len, as firmware would, and decoding is left on.
+ * Returns 0 or -errno.
+ */
 int pci_host_create(struct bus *pio, struct bus *mmio, uint64_t ecam_base, uint32_t io_base,
 		    uint32_t io_len, uint32_t mem_base, uint32_t mem_len, struct pci_host **out)
 	__attribute__((warn_unused_result));
+
+/* Unmap every BAR and the config-space ranges, free the host. Vcpus must be stopped. */
 void pci_host_destroy(struct pci_host *h);
 
-/* Put a device in the next free slot, assign and map its BARs. Returns the slot or -errno. */
+/*
+ * Ports 0xCF8-0xCFB are CONFIG_ADDRESS only to a dword access at 0xCF8; any other access
+ * there is ordinary port I/O (on a PC, the byte at 0xCF9 is the reset control register).
+ * The host owns the range on the bus, so it hands such accesses to @port (0xCF8..0xCFB) to
+ * @ops at offset 0 (sizes per @ops, one byte wide). Call before vcpus run. Returns 0 or -errno.
+ */
+int pci_host_share_port(struct pci_host *h, unsigned port, const struct bus_ops *ops,
+			void *opaque) __attribute__((warn_unused_result));
+
+/*
+ * Where INTx goes: @set(@ctx, gsi, level) for GSIs PCI_INTX_GSI..+3, each the wired-OR of
+ * the devices swizzled onto it. Call before vcpus run.
+ */
+void pci_host_set_irq(struct pci_host *h, void (*set)(void *ctx, unsigned gsi, int level),
+		      void *ctx);
+
+/*
+ * Put a device in the next free slot (1..31), assign and map its BARs. @info is copied; its
+ * BAR ops and opaques must outlive the host. Returns the slot or -errno.
+ */
 int pci_host_add(struct pci_host *h, const struct pci_device_info *info)
 	__attribute__((warn_unused_result));
 
-/* Back to power-on state: every header as at creation (BARs as firmware assigned them). */
+/*
+ * The device in @slot drives its INTx pin to @level (1 asserted). COMMAND.INTX_DISABLE masks
+ * it. Safe from any thread.
+ */
+void pci_host_set_intx(struct pci_host *h, int slot, int level);
+
+/* Back to power-on state: every header as at creation (BARs as firmware assigned them,
+ * mapped again), INTx deasserted. Vcpus must be stopped. */
 void pci_host_reset(struct pci_host *h);
 
-/* The host bridge's firmware description (ACPI PCI0 with _CRS, _PRT; MCFG). */
-void pci_host_fill_fw(const struct pci_host *h, struct fw_desc *fw);
+/*
+ * The host bridge's firmware description: fw->pci (ACPI PCI0 with _CRS, _PRT; MCFG) and a
+ * PNP0C02 device reserving the ECAM. Returns 0 or -ENOSPC.
+ */
+int pci_host_fill_fw(const struct pci_host *h, struct fw_desc *fw)
+	__attribute__((warn_unused_result));
 
 #endif

@@ -120,10 +120,19 @@ static int size_allowed(unsigned sizes, unsigned len)
 	}
 }
 
+/*
+ * The lock covers the lookup only: the callback runs unlocked, on a copy of the range. A
+ * device may therefore add or remove ranges from inside its own callback (a PCI BAR moving
+ * when the guest writes the BAR or COMMAND through a config-space access on this very bus)
+ * without deadlocking on the write lock, and a slow device never holds up registration.
+ * The price is that bus_unregister does not wait for an access already dispatched: the
+ * opaque of a removed range must stay valid until the vcpus have stopped (see bus.h).
+ */
 static enum bus_result bus_access(struct bus *bus, uint64_t addr, void *data, unsigned len,
 				  int is_write)
 {
 	const struct bus_range *r;
+	struct bus_range hit;
 	enum bus_result res = BUS_OK;
 
 	pthread_rwlock_rdlock(&bus->lock);
@@ -132,25 +141,29 @@ static enum bus_result bus_access(struct bus *bus, uint64_t addr, void *data, un
 		res = BUS_UNMAPPED;
 	else if (!size_allowed(r->ops->sizes, len))
 		res = BUS_BAD_SIZE;
-	else if (is_write) {
-		if (r->ops->write)
-			r->ops->write(r->opaque, addr - r->base, data, len);
-	} else {
-		if (r->ops->read)
-			r->ops->read(r->opaque, addr - r->base, data, len);
-		else
-			memset(data, 0xff, len);
-	}
+	else
+		hit = *r;
 	pthread_rwlock_unlock(&bus->lock);
 
-	if (res != BUS_OK) {
-		__atomic_add_fetch(&bus->unhandled, 1, __ATOMIC_RELAXED);
-		if (!is_write && len <= 8)
-			memset(data, 0xff, len);
-		pr_guest_debug("%s: %s %s of size %u at 0x%llx", bus->name,
-			       res == BUS_UNMAPPED ? "unmapped" : "refused",
-			       is_write ? "write" : "read", len, (unsigned long long)addr);
+	if (res == BUS_OK) {
+		if (is_write) {
+			if (hit.ops->write)
+				hit.ops->write(hit.opaque, addr - hit.base, data, len);
+		} else {
+			if (hit.ops->read)
+				hit.ops->read(hit.opaque, addr - hit.base, data, len);
+			else
+				memset(data, 0xff, len);
+		}
+		return res;
 	}
+
+	__atomic_add_fetch(&bus->unhandled, 1, __ATOMIC_RELAXED);
+	if (!is_write && len <= 8)
+		memset(data, 0xff, len);
+	pr_guest_debug("%s: %s %s of size %u at 0x%llx", bus->name,
+		       res == BUS_UNMAPPED ? "unmapped" : "refused", is_write ? "write" : "read",
+		       len, (unsigned long long)addr);
 	return res;
 }
 

@@ -18,7 +18,8 @@
  * @len bytes, little-endian as the guest sees them. The bus guarantees that @len is one of
  * the sizes in @sizes and that [offset, offset + len) lies inside the range, so a device
  * never checks either. Either callback may be NULL (reads then return all-ones, writes are
- * dropped). Callbacks run on vcpu threads; a device protects its own state.
+ * dropped). Callbacks run on vcpu threads without the bus lock; a device protects its own
+ * state, and may register or unregister ranges (on either bus) from inside a callback.
  */
 struct bus_ops {
 	void (*read)(void *opaque, uint64_t offset, void *data, unsigned len);
@@ -58,12 +59,17 @@ void bus_destroy(struct bus *bus);
 /*
  * Add a device at [base, base + len). Refuses (-EINVAL) a zero length, a range that wraps
  * past 2^64, ops with no allowed size; refuses (-EEXIST) any overlap with an existing range.
- * May be called while vcpus run (a PCI BAR moving), at the cost of a write lock.
+ * May be called while vcpus run (a PCI BAR moving), at the cost of a write lock, and from
+ * inside a bus callback: callbacks run without the bus lock held.
  */
 int bus_register(struct bus *bus, uint64_t base, uint64_t len, const struct bus_ops *ops,
 		 void *opaque, const char *name) __attribute__((warn_unused_result));
 
-/* Remove the range registered at exactly @base with @opaque. Returns 0 or -ENOENT. */
+/*
+ * Remove the range registered at exactly @base with @opaque. Returns 0 or -ENOENT. Safe from
+ * inside a bus callback (callbacks run without the bus lock). It does not wait for an access
+ * already dispatched to the range, so @opaque must stay valid until the vcpus have stopped.
+ */
 int bus_unregister(struct bus *bus, uint64_t base, void *opaque);
 
 /*

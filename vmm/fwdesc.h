@@ -48,9 +48,23 @@ struct fw_acpi_hw {
 	int has_s5;         /* emit \_S5 in the DSDT (off: the guest cannot power off via ACPI) */
 };
 
+/*
+ * The PCI host bridge (ACPI PCI0 with _CRS and _PRT, the MCFG table): present when a PCI host
+ * was created. INTx of slot s, pin p (0 = INTA) goes to GSI gsi_base + (s + p) % 4.
+ */
+struct fw_pci_host {
+	int present;
+	uint64_t ecam_base; /* ECAM of segment 0, bus_start..bus_end, 1 MiB per bus */
+	uint8_t bus_start, bus_end;
+	uint16_t io_base, io_len;   /* I/O window the host forwards to devices */
+	uint32_t mem_base, mem_len; /* 32-bit memory window */
+	unsigned gsi_base;          /* first of four INTx GSIs */
+};
+
 struct fw_desc {
 	unsigned ncpus;
 	struct fw_acpi_hw acpi;
+	struct fw_pci_host pci;
 	unsigned ndevices;
 	struct fw_device devices[FW_MAX_DEVICES];
 };

@@ -18,12 +18,13 @@ static int check_mmio(uint64_t v, char *err, size_t errlen);
 static const struct flavour {
 	const char *name;
 	enum pvpanic_bus bus;
-	const char *addr_key; /* "port=" or "addr=" */
+	const char *addr_key; /* "port=" or "addr="; NULL: not placed by the user (PCI) */
 	uint64_t addr_default;
 	int (*check)(uint64_t v, char *err, size_t errlen);
 } flavours[] = {
 	{ "isa", PVPANIC_BUS_ISA, "port=", PVPANIC_ISA_PORT, check_port },
 	{ "mmio", PVPANIC_BUS_MMIO, "addr=", PVPANIC_MMIO_GPA, check_mmio },
+	{ "pci", PVPANIC_BUS_PCI, NULL, 0, NULL },
 };
 
 #define NFLAVOURS (sizeof(flavours) / sizeof(flavours[0]))
@@ -142,7 +143,13 @@ int pvpanic_opts_parse(const char *s, struct pvpanic_opts *out, char *err, size_
 			f = named;
 			out->bus = f->bus;
 			out->addr = f->addr_default;
-		} else if (!strncmp(tok, f->addr_key, strlen(f->addr_key))) {
+		} else if (!f->addr_key &&
+			   (!strncmp(tok, "addr=", 5) || !strncmp(tok, "port=", 5))) {
+			return fail(err, errlen,
+				    "--pvpanic %s: '%s' not allowed: the BAR is assigned like "
+				    "firmware would (only events=)",
+				    f->name, tok);
+		} else if (f->addr_key && !strncmp(tok, f->addr_key, strlen(f->addr_key))) {
 			const char *val = tok + strlen(f->addr_key);
 
 			if (parse_num(val, UINT32_MAX, &v))
@@ -161,11 +168,11 @@ int pvpanic_opts_parse(const char *s, struct pvpanic_opts *out, char *err, size_
 		} else if (named) {
 			return fail(err, errlen, "--pvpanic: flavour '%s' must come first", tok);
 		} else if (!strchr(tok, '=') && first) {
-			return fail(err, errlen, "--pvpanic: unknown flavour '%s' (isa, mmio)",
+			return fail(err, errlen, "--pvpanic: unknown flavour '%s' (isa, mmio, pci)",
 				    tok);
 		} else {
 			return fail(err, errlen, "--pvpanic %s: unknown option '%s' (%sevents=)",
-				    f->name, tok, f->addr_key);
+				    f->name, tok, f->addr_key ? f->addr_key : "");
 		}
 	}
 	return 0;
@@ -177,6 +184,8 @@ int pvpanic_opts_check_set(const struct pvpanic_opts *set, unsigned n, char *err
 		for (unsigned j = 0; j < i; j++) {
 			uint64_t span = set[i].bus == PVPANIC_BUS_MMIO ? PVPANIC_MMIO_ALIGN : 1;
 
+			if (set[i].bus == PVPANIC_BUS_PCI)
+				continue; /* each takes the next free slot */
 			if (set[i].bus == set[j].bus && set[i].addr < set[j].addr + span &&
 			    set[j].addr < set[i].addr + span)
 				return fail(err, errlen, "--pvpanic: two %s instances at 0x%llx",

@@ -1,4 +1,4 @@
-/* pvpanic_opts.h - the --pvpanic option: a flavour word (isa, mmio), then key=value settings. */
+/* pvpanic_opts.h - the --pvpanic option: a flavour word (isa, mmio, pci), then settings. */
 #ifndef MINIVMM_PVPANIC_OPTS_H
 #define MINIVMM_PVPANIC_OPTS_H
 
@@ -11,17 +11,19 @@
 enum pvpanic_bus {
 	PVPANIC_BUS_ISA,  /* I/O port (default 0x505) */
 	PVPANIC_BUS_MMIO, /* one byte of MMIO in the 32-bit hole (default PVPANIC_MMIO_GPA) */
+	PVPANIC_BUS_PCI,  /* a PCI function (1b36:0011); firmware places its BAR, no address */
 };
 
 struct pvpanic_opts {
 	enum pvpanic_bus bus;
-	uint64_t addr;	/* I/O port for ISA, guest-physical address for MMIO */
+	uint64_t addr;	/* I/O port for ISA, guest-physical address for MMIO, 0 for PCI */
 	uint8_t events; /* events the instance offers (subset of PVPANIC_EVENTS_ALL) */
 };
 
 /*
- * Parse one --pvpanic value: "[FLAVOUR][,KEY=VALUE...]" where FLAVOUR is isa (the default)
- * or mmio; events= applies to every flavour, port= to isa, addr= to mmio. @s may be NULL
+ * Parse one --pvpanic value: "[FLAVOUR][,KEY=VALUE...]" where FLAVOUR is isa (the default),
+ * mmio or pci; events= applies to every flavour, port= to isa, addr= to mmio, neither to pci
+ * (its BAR is assigned like firmware would). @s may be NULL
  * (plain --pvpanic: ISA at 0x505, all events). Returns 0, or -EINVAL with a one-line reason
  * in @err.
  */

@@ -5,7 +5,9 @@
 #include "boot/setup_data.h"
 #include "boot/x86_cpu.h"
 #include "devices/acpi_pm.h"
+#include "devices/pci.h"
 #include "devices/pvpanic.h"
+#include "devices/pvpanic_pci.h"
 #include "devices/serial_16550.h"
 #include "api/event_log.h"
 #include "api/qmp.h"
@@ -385,13 +387,9 @@ static int attach_fw(struct vm *vm, const struct fw_device *dev, const struct bu
 	return ret;
 }
 
-/* The pvpanic instances (--pvpanic, each isa or mmio): one core, glue per bus. */
+/* The pvpanic instances (--pvpanic, each isa, mmio or pci): one core, glue per bus. */
 static int attach_pvpanics(struct vm *vm)
 {
-	static const enum fw_res_kind kind[] = {
-		[PVPANIC_BUS_ISA] = FW_RES_IO,
-		[PVPANIC_BUS_MMIO] = FW_RES_MMIO,
-	};
 	struct fw_device dev;
 	int ret = 0;
 
@@ -402,10 +400,38 @@ static int attach_pvpanics(struct vm *vm)
 		if (!vm->pvpanic[i])
 			return -ENOMEM;
 		pvpanic_init(vm->pvpanic[i], o->events, &vm->sink);
-		pvpanic_fw_device(&dev, kind[o->bus], o->addr, i);
+		if (o->bus == PVPANIC_BUS_PCI) {
+			struct pci_device_info info;
+
+			/* Linux finds it by enumeration: no ACPI or FDT node of its own. */
+			pvpanic_pci_info(&info, vm->pvpanic[i]);
+			ret = pci_host_add(vm->pci, &info);
+			if (ret < 0)
+				pr_err("pvpanic-pci: cannot add to the PCI host: %s",
+				       strerror(-ret));
+			ret = ret < 0 ? ret : 0;
+			continue;
+		}
+		pvpanic_fw_device(&dev, o->bus == PVPANIC_BUS_ISA ? FW_RES_IO : FW_RES_MMIO,
+				  o->addr, i);
 		ret = attach_fw(vm, &dev, &pvpanic_bus_ops, vm->pvpanic[i]);
 	}
 	return ret;
+}
+
+/* The PCI host: config ports, ECAM, windows from layout.h; INTx on the in-kernel IOAPIC. */
+static int attach_pci(struct vm *vm)
+{
+	int ret = pci_host_create(&vm->pio, &vm->mmio, PCI_ECAM_GPA, PCI_IO_WINDOW_PORT,
+				  PCI_IO_WINDOW_LEN, (uint32_t)PCI_MEM_WINDOW_GPA,
+				  (uint32_t)PCI_MEM_WINDOW_LEN, &vm->pci);
+
+	if (ret) {
+		pr_err("cannot create the PCI host: %s", strerror(-ret));
+		return ret;
+	}
+	pci_host_set_irq(vm->pci, kvm_vm_irq_line, &vm->kvm);
+	return pci_host_fill_fw(vm->pci, &vm->fw);
 }
 
 static int step_devices(struct vm *vm)
@@ -468,6 +494,8 @@ static int step_devices(struct vm *vm)
 				   "acpi-reset");
 
 	if (!ret)
+		ret = attach_pci(vm);
+	if (!ret)
 		ret = attach_pvpanics(vm);
 
 	/* The other ways a PC guest resets itself. */
@@ -478,13 +506,16 @@ static int step_devices(struct vm *vm)
 	if (!ret)
 		ret = register_pio(vm, I8042_COMMAND_PORT, 1, &i8042_command_ops, &vm->kbc,
 				   "i8042");
+	/* 0xCF9 lies inside CONFIG_ADDRESS's ports: the PCI host passes byte accesses on. */
 	if (!ret)
-		ret = register_pio(vm, RESET_CF9_PORT, 1, &reset_cf9_bus_ops, &vm->cf9, "cf9");
+		ret = pci_host_share_port(vm->pci, RESET_CF9_PORT, &reset_cf9_bus_ops, &vm->cf9);
 	return ret;
 }
 
 static void unstep_devices(struct vm *vm)
 {
+	pci_host_destroy(vm->pci); /* unmaps the BARs of devices freed below */
+	vm->pci = NULL;
 	if (vm->serial)
 		serial_destroy(vm->serial);
 	if (vm->pm)
@@ -641,6 +672,7 @@ int vm_reset(struct vm *vm)
 	serial_reset(vm->serial);
 	acpi_pm_reset(vm->pm);
 	reset_cf9_reset(&vm->cf9);
+	pci_host_reset(vm->pci);
 	kvm_vm_destroy(&vm->kvm);
 	guest_mem_discard(&vm->mem);
 	if (step_kvm(vm) || step_firmware_and_boot(vm) || vcpus_create(vm))

@@ -49,6 +49,7 @@ struct vm_config {
 };
 
 struct vm;
+struct pci_host;
 struct pvpanic;
 struct qmp_server;
 struct event_log;
@@ -91,6 +92,7 @@ struct vm {
 	struct acpi_pm *pm;
 	struct i8042 kbc;
 	struct reset_cf9 cf9;
+	struct pci_host *pci; /* bus 0: host bridge, --pvpanic pci instances */
 	struct pvpanic *pvpanic[PVPANIC_MAX_INSTANCES];
 	int serial_out_fd;
 

@@ -129,7 +129,8 @@ class PvpanicUsageTest(unittest.TestCase):
             (["mmio,port=0x506"], "unknown option 'port=0x506'"),
             (["isa,addr=0xfeb00000"], "unknown option 'addr=0xfeb00000'"),
             (["mmio,events=0x9"], "events wants a mask"),
-            (["pci"], "unknown flavour 'pci'"),
+            (["pcie"], "unknown flavour 'pcie'"),
+            (["pci,addr=0xc0000000"], "not allowed"),
             (["mmio", "--pvpanic", "mmio"], "two mmio instances at 0xfeb00000"),
             (["isa", "--pvpanic"], "two isa instances at 0x505"),
         ]

@@ -10,8 +10,10 @@
 #include "acpi/acpi.h"
 #include "acpi/aml.h"
 #include "devices/acpi_pm.h"
+#include "devices/pci.h"
 #include "devices/pvpanic.h"
 #include "devices/serial_16550.h"
+#include "vmm/layout.h"
 #include "tests/unit/unit.h"
 
 static uint8_t buf[ACPI_TABLES_SIZE];
@@ -191,6 +193,111 @@ START_TEST(test_iasl_decompiles_every_table)
 }
 END_TEST
 
+/* The machine above plus the PCI host, described the way vm.c does it. */
+static void machine_pci(struct fw_desc *fw, struct bus *pio, struct bus *mmio, struct pci_host **h)
+{
+	machine(fw, 2, 1);
+	ck_assert_int_eq(bus_init(pio, "pio"), 0);
+	ck_assert_int_eq(bus_init(mmio, "mmio"), 0);
+	ck_assert_int_eq(pci_host_create(pio, mmio, PCI_ECAM_GPA, PCI_IO_WINDOW_PORT,
+					 PCI_IO_WINDOW_LEN, PCI_MEM_WINDOW_GPA, PCI_MEM_WINDOW_LEN,
+					 h),
+			 0);
+	ck_assert_int_eq(pci_host_fill_fw(*h, fw), 0);
+}
+
+START_TEST(test_mcfg)
+{
+	struct fw_desc fw;
+	struct acpi_layout l;
+	struct bus pio, mmio;
+	struct pci_host *h;
+	uint8_t *xsdt, *mcfg;
+
+	/* No PCI host: no MCFG, two XSDT entries. */
+	machine(&fw, 1, 1);
+	ck_assert_int_eq(acpi_build(&fw, buf, sizeof(buf), ACPI_TABLES_GPA, &l), 0);
+	ck_assert_uint_eq(l.mcfg, 0);
+	ck_assert_uint_eq(le32(at(l.xsdt) + 4), 36 + 16);
+
+	machine_pci(&fw, &pio, &mmio, &h);
+	ck_assert_int_eq(acpi_build(&fw, buf, sizeof(buf), ACPI_TABLES_GPA, &l), 0);
+	xsdt = at(l.xsdt);
+	ck_assert_uint_eq(le32(xsdt + 4), 36 + 24);
+	ck_assert(sums_to_zero(xsdt, le32(xsdt + 4)));
+	ck_assert_uint_eq(le64(xsdt + 52), l.mcfg);
+	mcfg = at(l.mcfg);
+	ck_assert_int_eq(memcmp(mcfg, "MCFG", 4), 0);
+	ck_assert_uint_eq(le32(mcfg + 4), 60); /* header, reserved, one allocation */
+	ck_assert(sums_to_zero(mcfg, 60));
+	ck_assert_uint_eq(le64(mcfg + 44), PCI_ECAM_GPA);
+	ck_assert_uint_eq(mcfg[52] | mcfg[53] << 8, 0); /* segment */
+	ck_assert_uint_eq(mcfg[54], 0);			/* start bus */
+	ck_assert_uint_eq(mcfg[55], 0);			/* end bus */
+	ck_assert(sums_to_zero(at(l.dsdt), le32(at(l.dsdt) + 4)));
+	pci_host_destroy(h);
+	bus_destroy(&pio);
+	bus_destroy(&mmio);
+}
+END_TEST
+
+START_TEST(test_iasl_pci)
+{
+	struct fw_desc fw;
+	struct acpi_layout l;
+	struct bus pio, mmio;
+	struct pci_host *h;
+	char *dsl;
+
+	machine_pci(&fw, &pio, &mmio, &h);
+	ck_assert_int_eq(acpi_build(&fw, buf, sizeof(buf), ACPI_TABLES_GPA, &l), 0);
+	dsl = decompile("dsdt", at(l.dsdt));
+	ck_assert_ptr_nonnull(strstr(dsl, "Device (PCI0)"));
+	ck_assert_ptr_nonnull(strstr(dsl, "Name (_HID, EisaId (\"PNP0A08\")"));
+	ck_assert_ptr_nonnull(strstr(dsl, "Name (_CID, EisaId (\"PNP0A03\")"));
+	ck_assert_ptr_nonnull(strstr(dsl, "Name (_SEG, Zero)"));
+	ck_assert_ptr_nonnull(strstr(dsl, "Name (_BBN, Zero)"));
+	ck_assert_ptr_nonnull(strstr(dsl, "WordBusNumber (ResourceProducer, MinFixed, MaxFixed"));
+	ck_assert_ptr_nonnull(strstr(dsl, "0x0CF8,             // Range Minimum"));
+	ck_assert_ptr_nonnull(strstr(dsl, "0x08,               // Length"));
+	ck_assert_ptr_nonnull(
+	    strstr(dsl, "WordIO (ResourceProducer, MinFixed, MaxFixed, PosDecode, EntireRange"));
+	ck_assert_ptr_nonnull(strstr(dsl, "0xC000,             // Range Minimum"));
+	ck_assert_ptr_nonnull(strstr(dsl, "0xFFFF,             // Range Maximum"));
+	ck_assert_ptr_nonnull(strstr(dsl, "DWordMemory (ResourceProducer, PosDecode, MinFixed, "
+					  "MaxFixed, NonCacheable, ReadWrite"));
+	ck_assert_ptr_nonnull(strstr(dsl, "0xC0000000,         // Range Minimum"));
+	ck_assert_ptr_nonnull(strstr(dsl, "0xDFFFFFFF,         // Range Maximum"));
+	ck_assert_ptr_nonnull(strstr(dsl, "0x20000000,         // Length"));
+	/* _PRT: 128 entries; spot-check the swizzle at both ends. */
+	ck_assert_ptr_nonnull(strstr(dsl, "Name (_PRT, Package (0x80)"));
+	ck_assert_ptr_nonnull(strstr(dsl, "{\n                    0xFFFF, \n"
+					  "                    Zero, \n"
+					  "                    Zero, \n"
+					  "                    0x10\n")); /* 00 INTA -> 16 */
+	ck_assert_ptr_nonnull(strstr(dsl,
+				     "{\n                    0x001FFFFF, \n"
+				     "                    0x03, \n"
+				     "                    Zero, \n"
+				     "                    0x12\n")); /* 31 INTD -> 16 + 34 % 4 */
+	/* The ECAM reserved as a motherboard resource. */
+	ck_assert_ptr_nonnull(strstr(dsl, "Device (PRES)"));
+	ck_assert_ptr_nonnull(strstr(dsl, "EisaId (\"PNP0C02\")"));
+	ck_assert_ptr_nonnull(strstr(dsl, "0xE0000000,         // Address Base"));
+	ck_assert_ptr_nonnull(strstr(dsl, "0x00100000,         // Address Length"));
+	free(dsl);
+	dsl = decompile("mcfg", at(l.mcfg));
+	ck_assert_ptr_nonnull(strstr(dsl, "Signature : \"MCFG\""));
+	ck_assert_ptr_nonnull(strstr(dsl, "Base Address : 00000000E0000000"));
+	ck_assert_ptr_nonnull(strstr(dsl, "End Bus Number : 00"));
+	free(dsl);
+	free(decompile("xsdt", at(l.xsdt)));
+	pci_host_destroy(h);
+	bus_destroy(&pio);
+	bus_destroy(&mmio);
+}
+END_TEST
+
 START_TEST(test_aml_encodings)
 {
 	struct aml a;
@@ -336,6 +443,8 @@ int main(void)
 	tcase_add_test(tc, test_pointers_and_checksums);
 	tcase_add_test(tc, test_iasl_decompiles_every_table);
 	tcase_add_test(tc, test_aml_encodings);
+	tcase_add_test(tc, test_mcfg);
+	tcase_add_test(tc, test_iasl_pci);
 	tcase_add_test(tc, test_pm_device);
 	suite_add_tcase(s, tc);
 	return unit_run(s);

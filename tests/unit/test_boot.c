@@ -201,7 +201,7 @@ START_TEST(test_e820_small_and_large)
 	unsigned n = boot_e820_build(&gm, t, 16);
 	uint64_t ram = 0;
 
-	ck_assert_uint_eq(n, 4);
+	ck_assert_uint_eq(n, 5);
 	ck_assert_uint_eq(t[0].addr, 0);
 	ck_assert_uint_eq(t[0].size, EBDA_START);
 	ck_assert_uint_eq(t[0].type, 1);
@@ -210,13 +210,17 @@ START_TEST(test_e820_small_and_large)
 	ck_assert_uint_eq(t[2].type, 2);
 	ck_assert_uint_eq(t[3].addr, 0x100000);
 	ck_assert_uint_eq(t[3].addr + t[3].size, 256 * MIB);
+	ck_assert_uint_eq(t[4].addr, PCI_ECAM_GPA); /* reserved for the MCFG */
+	ck_assert_uint_eq(t[4].size, PCI_ECAM_LEN);
+	ck_assert_uint_eq(t[4].type, 2);
 
 	gm = shape(6 * GIB);
 	n = boot_e820_build(&gm, t, 16);
-	ck_assert_uint_eq(n, 5);
+	ck_assert_uint_eq(n, 6);
 	ck_assert_uint_eq(t[3].addr + t[3].size, MMIO_HOLE_START);
-	ck_assert_uint_eq(t[4].addr, 4 * GIB);
-	ck_assert_uint_eq(t[4].size, 6 * GIB - MMIO_HOLE_START);
+	ck_assert_uint_eq(t[4].addr, PCI_ECAM_GPA);
+	ck_assert_uint_eq(t[5].addr, 4 * GIB);
+	ck_assert_uint_eq(t[5].size, 6 * GIB - MMIO_HOLE_START);
 	/* Entries are sorted, disjoint, and no RAM lies in the hole. */
 	for (unsigned i = 0; i < n; i++) {
 		if (i)
@@ -253,8 +257,8 @@ START_TEST(test_zero_page)
 	ck_assert_uint_eq(bp->hdr.code32_start, 0x1000000);
 	ck_assert_uint_eq(bp->hdr.setup_data, 0x12345000);
 	ck_assert_uint_eq(bp->acpi_rsdp_addr, 0xE0000);
-	ck_assert_uint_eq(bp->e820_entries, 5);
-	ck_assert_uint_eq(bp->e820_table[4].addr, 4 * GIB);
+	ck_assert_uint_eq(bp->e820_entries, 6);
+	ck_assert_uint_eq(bp->e820_table[5].addr, 4 * GIB);
 	free(bp);
 }
 END_TEST

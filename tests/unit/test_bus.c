@@ -159,6 +159,53 @@ START_TEST(test_many_and_unregister)
 }
 END_TEST
 
+/* A device that moves itself to the address written to it, from inside its own callback. */
+struct mover {
+	struct bus *bus;
+	uint64_t base;
+	int moves;
+};
+
+static void mover_write(void *opaque, uint64_t off, const void *data, unsigned len);
+
+static const struct bus_ops mover_ops = { NULL, mover_write, BUS_SIZE_4 };
+
+static void mover_write(void *opaque, uint64_t off, const void *data, unsigned len)
+{
+	struct mover *m = opaque;
+	uint64_t to = bus_data_get(data, len);
+
+	(void)off;
+	ck_assert_int_eq(bus_unregister(m->bus, m->base, m), 0);
+	ck_assert_int_eq(bus_register(m->bus, to, 4, &mover_ops, m, "mover"), 0);
+	m->base = to;
+	m->moves++;
+}
+
+START_TEST(test_remap_from_inside_a_callback)
+{
+	struct bus b;
+	struct mover m = { &b, 0x1000, 0 };
+	uint8_t buf[4];
+
+	ck_assert_int_eq(bus_init(&b, "test"), 0);
+	ck_assert_int_eq(bus_register(&b, 0x1000, 4, &mover_ops, &m, "mover"), 0);
+	/* Would deadlock (write lock under our own read lock) if callbacks held the bus lock. */
+	bus_data_set(buf, 4, 0x2000);
+	ck_assert_int_eq(bus_write(&b, 0x1000, buf, 4), BUS_OK);
+	ck_assert_int_eq(m.moves, 1);
+	ck_assert_int_eq(bus_write(&b, 0x1000, buf, 4), BUS_UNMAPPED);
+	bus_data_set(buf, 4, 0x1000);
+	ck_assert_int_eq(bus_write(&b, 0x2000, buf, 4), BUS_OK);
+	ck_assert_int_eq(m.moves, 2);
+	ck_assert_int_eq(b.n, 1);
+	/* A read lands on the NULL read callback: all-ones. */
+	ck_assert_int_eq(bus_read(&b, 0x1000, buf, 4), BUS_OK);
+	ck_assert_uint_eq(bus_data_get(buf, 4), 0xffffffff);
+	bus_destroy(&b);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("bus");
@@ -168,6 +215,8 @@ int main(void)
 	tcase_add_test(tc, test_dispatch_offsets_and_bounds);
 	tcase_add_test(tc, test_access_sizes);
 	tcase_add_test(tc, test_many_and_unregister);
+	tcase_add_test(tc, test_remap_from_inside_a_callback);
+	tcase_set_timeout(tc, 10);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

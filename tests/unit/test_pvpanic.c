@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "devices/pvpanic.h"
+#include "devices/pvpanic_pci.h"
+#include "vmm/layout.h"
 #include "tests/unit/unit.h"
 
 struct fake_sink {
@@ -129,6 +131,72 @@ START_TEST(test_fw_description)
 }
 END_TEST
 
+/* The PCI glue, driven as a guest would: identity via ECAM, the register through BAR0. */
+START_TEST(test_pci_glue)
+{
+	struct fake_sink f = { 0 };
+	struct request_sink sink = { fake_post, &f };
+	struct pvpanic p, q;
+	struct pci_device_info info;
+	struct pci_host *h;
+	struct bus pio, mmio;
+	uint8_t b[4];
+	uint32_t bar;
+
+	ck_assert_int_eq(bus_init(&pio, "pio"), 0);
+	ck_assert_int_eq(bus_init(&mmio, "mmio"), 0);
+	ck_assert_int_eq(pci_host_create(&pio, &mmio, PCI_ECAM_GPA, PCI_IO_WINDOW_PORT,
+					 PCI_IO_WINDOW_LEN, PCI_MEM_WINDOW_GPA, PCI_MEM_WINDOW_LEN,
+					 &h),
+			 0);
+	pvpanic_init(&p, PVPANIC_EVENTS_ALL, &sink);
+	pvpanic_init(&q, PVPANIC_PANICKED, &sink);
+	pvpanic_pci_info(&info, &p);
+	ck_assert_int_eq(pci_host_add(h, &info), 1);
+	pvpanic_pci_info(&info, &q);
+	ck_assert_int_eq(pci_host_add(h, &info), 2);
+
+	ck_assert_int_eq(bus_read(&mmio, PCI_ECAM_GPA + (1 << 15), b, 4), BUS_OK);
+	ck_assert_uint_eq(bus_data_get(b, 4), 0x00111b36);
+	ck_assert_int_eq(bus_read(&mmio, PCI_ECAM_GPA + (1 << 15) + 8, b, 4), BUS_OK);
+	ck_assert_uint_eq(bus_data_get(b, 4), 0x08800001); /* class 0x088000, revision 1 */
+	ck_assert_int_eq(bus_read(&mmio, PCI_ECAM_GPA + (1 << 15) + 0x2c, b, 4), BUS_OK);
+	ck_assert_uint_eq(bus_data_get(b, 4), 0x11001af4);
+	ck_assert_int_eq(bus_read(&mmio, PCI_ECAM_GPA + (1 << 15) + 0x3d, b, 1), BUS_OK);
+	ck_assert_uint_eq(b[0], 0); /* no interrupt pin */
+	/* BAR0: 4 KiB, 32-bit memory, in the window. */
+	bus_data_set(b, 4, 0xffffffff);
+	ck_assert_int_eq(bus_write(&mmio, PCI_ECAM_GPA + (1 << 15) + 0x10, b, 4), BUS_OK);
+	ck_assert_int_eq(bus_read(&mmio, PCI_ECAM_GPA + (1 << 15) + 0x10, b, 4), BUS_OK);
+	ck_assert_uint_eq(bus_data_get(b, 4), 0xfffff000);
+	bus_data_set(b, 4, PCI_MEM_WINDOW_GPA);
+	ck_assert_int_eq(bus_write(&mmio, PCI_ECAM_GPA + (1 << 15) + 0x10, b, 4), BUS_OK);
+	ck_assert_int_eq(bus_read(&mmio, PCI_ECAM_GPA + (2 << 15) + 0x10, b, 4), BUS_OK);
+	bar = (uint32_t)bus_data_get(b, 4);
+	ck_assert_uint_eq(bar, PCI_MEM_WINDOW_GPA + 0x1000);
+
+	/* Byte 0 reads the mask, the rest of the page 0; a write there reports. */
+	ck_assert_int_eq(bus_read(&mmio, PCI_MEM_WINDOW_GPA, b, 1), BUS_OK);
+	ck_assert_uint_eq(b[0], 7);
+	ck_assert_int_eq(bus_read(&mmio, PCI_MEM_WINDOW_GPA, b, 4), BUS_OK);
+	ck_assert_uint_eq(bus_data_get(b, 4), 7);
+	ck_assert_int_eq(bus_read(&mmio, PCI_MEM_WINDOW_GPA + 0xffc, b, 4), BUS_OK);
+	ck_assert_uint_eq(bus_data_get(b, 4), 0);
+	ck_assert_int_eq(bus_read(&mmio, bar, b, 1), BUS_OK);
+	ck_assert_uint_eq(b[0], 1);
+	ck_assert_int_eq(bus_write(&mmio, PCI_MEM_WINDOW_GPA + 1, "\x01", 1), BUS_OK);
+	ck_assert_int_eq(f.n, 0);
+	ck_assert_int_eq(bus_write(&mmio, PCI_MEM_WINDOW_GPA, "\x01", 1), BUS_OK);
+	ck_assert_int_eq(bus_write(&mmio, bar, "\x04", 1), BUS_OK); /* not offered by q */
+	ck_assert_int_eq(f.n, 1);
+	ck_assert_int_eq(f.kind[0], VM_REQ_PANIC);
+	ck_assert_int_eq(f.cause[0], CAUSE_GUEST_PANIC);
+	pci_host_destroy(h);
+	bus_destroy(&pio);
+	bus_destroy(&mmio);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("pvpanic");
@@ -139,6 +207,7 @@ int main(void)
 	tcase_add_test(tc, test_mask_limits_events);
 	tcase_add_test(tc, test_unknown_bits_logged_once);
 	tcase_add_test(tc, test_fw_description);
+	tcase_add_test(tc, test_pci_glue);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

@@ -25,6 +25,8 @@ START_TEST(test_defaults_and_flavours)
 		{ "mmio,addr=0xfed00000,events=3", PVPANIC_BUS_MMIO, 0xfed00000, 3 },
 		{ "mmio,addr=0xe0100000", PVPANIC_BUS_MMIO, 0xe0100000, 7 },
 		{ "mmio,addr=0xfeb01000", PVPANIC_BUS_MMIO, 0xfeb01000, 7 },
+		{ "pci", PVPANIC_BUS_PCI, 0, 7 },
+		{ "pci,events=0x1", PVPANIC_BUS_PCI, 0, 1 },
 	};
 
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
@@ -60,7 +62,12 @@ START_TEST(test_refused)
 		{ "port=0", "port wants 1..0xffff" },
 		{ "port=0x10000", "port wants 1..0xffff" },
 		{ "events=0x8", "events wants a mask" },
-		{ "pci", "unknown flavour 'pci'" },
+		{ "pcie", "unknown flavour 'pcie' (isa, mmio, pci)" },
+		{ "pci,addr=0xc0000000", "'addr=0xc0000000' not allowed" },
+		{ "pci,port=0xc000", "'port=0xc000' not allowed" },
+		{ "pci,events=0x8", "events wants a mask" },
+		{ "pci,frob=1", "unknown option 'frob=1' (events=)" },
+		{ "events=1,pci", "must come first" },
 		{ "events=1,mmio", "must come first" },
 		{ "frob=1", "unknown option" },
 	};
@@ -86,7 +93,7 @@ START_TEST(test_value_word_and_sets)
 	ck_assert_int_eq(pvpanic_opts_is_value("isa,port=0x506"), 1);
 	ck_assert_int_eq(pvpanic_opts_is_value("port=0x506"), 1);
 	ck_assert_int_eq(pvpanic_opts_is_value("--qmp"), 0);
-	ck_assert_int_eq(pvpanic_opts_is_value("pci"), 1); /* then refused as a flavour */
+	ck_assert_int_eq(pvpanic_opts_is_value("pci"), 1);
 
 	ck_assert_int_eq(pvpanic_opts_parse(NULL, &set[0], err, sizeof(err)), 0);
 	ck_assert_int_eq(pvpanic_opts_parse("mmio", &set[1], err, sizeof(err)), 0);
@@ -97,6 +104,11 @@ START_TEST(test_value_word_and_sets)
 	ck_assert_int_eq(pvpanic_opts_parse("mmio,addr=0xfeb00000", &set[2], err, sizeof(err)), 0);
 	ck_assert_int_eq(pvpanic_opts_check_set(set, 3, err, sizeof(err)), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "two mmio instances"));
+	/* PCI instances never clash: each takes its own slot and BAR. */
+	ck_assert_int_eq(pvpanic_opts_parse("pci", &set[0], err, sizeof(err)), 0);
+	ck_assert_int_eq(pvpanic_opts_parse("pci,events=1", &set[1], err, sizeof(err)), 0);
+	ck_assert_int_eq(pvpanic_opts_parse("isa", &set[2], err, sizeof(err)), 0);
+	ck_assert_int_eq(pvpanic_opts_check_set(set, 3, err, sizeof(err)), 0);
 }
 END_TEST
 

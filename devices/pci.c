@@ -1,0 +1,633 @@
+/*
+ * pci.c - a minimal PCI host: configuration mechanism #1 (ports 0xCF8/0xCFC, PCI Local Bus
+ * 3.0 section 3.2.2.3.2) and ECAM (PCI Express Base 4.0 section 7.2.2) for bus 0, type-0
+ * headers (PCI Local Bus 3.0 section 6.1), BARs with the sizing protocol (section 6.2.5.1)
+ * mapped on the VM's buses while the COMMAND register enables their decode.
+ *
+ * One mutex guards every header; BARs are moved on the buses while it is held. The buses run
+ * callbacks without their own lock (bus.c), so a config write on the PIO bus may move an
+ * I/O BAR on that same bus. Lock order: host lock, then a bus lock.
+ */
+#include "pci.h"
+#include "vmm/log.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PCI_CONFIG_ENABLE  0x80000000u /* CONFIG_ADDRESS bit 31 */
+#define PCI_CONFIG_ADDR_RW 0x80fffffcu /* bits 30:24 reserved, 1:0 fixed 0 */
+#define PCI_COMMAND_RW                                                                             \
+	(PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE)
+#define PCI_NO_IRQ_LINE 0xff /* "unknown or no connection" on x86 */
+#define PCI_IO_LIMIT	0x10000ull
+#define PCI_MEM32_LIMIT 0x100000000ull
+#define PCI_BAR_MIN_MEM 16
+#define PCI_BAR_MIN_IO	4
+
+struct pci_bar {
+	struct pci_bar_info info;
+	uint32_t assigned; /* what firmware put there (power-on value) */
+	uint32_t addr;	   /* current address bits of the register */
+	int mapped;	   /* registered on the bus at @mapped_at */
+	uint32_t mapped_at;
+};
+
+struct pci_dev {
+	int present;
+	struct pci_device_info info;
+	struct pci_bar bars[PCI_NUM_BARS];
+	uint16_t command, power_on_command;
+	uint8_t irq_line;
+	int intx; /* the device's pin level, before INTX_DISABLE */
+};
+
+struct pci_shared_port {
+	const struct bus_ops *ops;
+	void *opaque;
+};
+
+struct pci_host {
+	pthread_mutex_t lock;
+	struct bus *pio, *mmio;
+	uint64_t ecam_base;
+	uint32_t io_base, io_len, io_next;
+	uint32_t mem_base, mem_len, mem_next;
+	uint32_t config_address;
+	struct pci_dev devs[PCI_MAX_SLOTS];
+	struct pci_shared_port shared[4]; /* ports 0xCF8..0xCFB */
+	void (*irq_set)(void *ctx, unsigned gsi, int level);
+	void *irq_ctx;
+	int gsi_level[PCI_INTX_GSIS];
+	int regs_registered; /* bitmask: 1 CF8, 2 CFC, 4 ECAM */
+};
+
+static const struct pci_device_info pci_host_bridge = {
+	.name = "pci-host",
+	.vendor = PCI_HOST_VENDOR,
+	.device = PCI_HOST_DEVICE,
+	.class_code = PCI_HOST_CLASS,
+};
+
+static uint32_t len_mask(unsigned len)
+{
+	return len >= 4 ? 0xffffffffu : (1u << (8 * len)) - 1;
+}
+
+/* --- INTx ------------------------------------------------------------------------------------ */
+
+static unsigned intx_gsi_index(unsigned slot, unsigned pin)
+{
+	return (slot + pin - 1) % PCI_INTX_GSIS;
+}
+
+/* Recompute the wired-OR of every GSI and tell the irqchip about changes. Host lock held. */
+static void intx_update(struct pci_host *h)
+{
+	int level[PCI_INTX_GSIS] = { 0 };
+
+	for (unsigned s = 1; s < PCI_MAX_SLOTS; s++) {
+		const struct pci_dev *d = &h->devs[s];
+
+		if (d->present && d->info.irq_pin && d->intx &&
+		    !(d->command & PCI_COMMAND_INTX_DISABLE))
+			level[intx_gsi_index(s, d->info.irq_pin)] = 1;
+	}
+	for (unsigned i = 0; i < PCI_INTX_GSIS; i++) {
+		if (level[i] == h->gsi_level[i])
+			continue;
+		h->gsi_level[i] = level[i];
+		if (h->irq_set)
+			h->irq_set(h->irq_ctx, PCI_INTX_GSI + i, level[i]);
+	}
+}
+
+/* --- BAR decode ------------------------------------------------------------------------------ */
+
+static struct bus *bar_bus(struct pci_host *h, const struct pci_bar *b)
+{
+	return b->info.type == PCI_BAR_IO ? h->pio : h->mmio;
+}
+
+/* Whether the BAR should be on its bus now: decode enabled and an address that makes sense. */
+static int bar_wanted(const struct pci_dev *d, const struct pci_bar *b)
+{
+	uint64_t limit = b->info.type == PCI_BAR_IO ? PCI_IO_LIMIT : PCI_MEM32_LIMIT;
+	uint16_t enable = b->info.type == PCI_BAR_IO ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY;
+
+	if (b->info.type == PCI_BAR_NONE || !(d->command & enable))
+		return 0;
+	return b->addr != 0 && (uint64_t)b->addr + b->info.size <= limit;
+}
+
+/* Bring one BAR's bus mapping in line with its register and COMMAND. Host lock held. */
+static void bar_sync(struct pci_host *h, struct pci_dev *d, struct pci_bar *b)
+{
+	int want = bar_wanted(d, b);
+	int ret;
+
+	if (b->mapped && (!want || b->mapped_at != b->addr)) {
+		if (bus_unregister(bar_bus(h, b), b->mapped_at, b->info.opaque))
+			pr_debug("pci: %s: BAR at 0x%x was not mapped", d->info.name, b->mapped_at);
+		b->mapped = 0;
+	}
+	if (want && !b->mapped) {
+		ret = bus_register(bar_bus(h, b), b->addr, b->info.size, b->info.ops,
+				   b->info.opaque, d->info.name);
+		if (ret) {
+			/* Overlapping another device: real hardware would conflict; we decode
+			 * nothing there until the guest moves the BAR somewhere free. */
+			pr_guest_debug("pci: %s: BAR at 0x%x (size 0x%x) not mapped: %s",
+				       d->info.name, b->addr, b->info.size, strerror(-ret));
+			return;
+		}
+		b->mapped = 1;
+		b->mapped_at = b->addr;
+	}
+}
+
+static void dev_sync_bars(struct pci_host *h, struct pci_dev *d)
+{
+	for (unsigned i = 0; i < PCI_NUM_BARS; i++)
+		bar_sync(h, d, &d->bars[i]);
+}
+
+static void dev_unmap_bars(struct pci_host *h, struct pci_dev *d)
+{
+	for (unsigned i = 0; i < PCI_NUM_BARS; i++) {
+		struct pci_bar *b = &d->bars[i];
+
+		if (b->mapped)
+			bus_unregister(bar_bus(h, b), b->mapped_at, b->info.opaque);
+		b->mapped = 0;
+	}
+}
+
+/* Power-on header: BARs where firmware put them, decode on for what the device has. */
+static void dev_power_on(struct pci_dev *d, unsigned slot)
+{
+	for (unsigned i = 0; i < PCI_NUM_BARS; i++)
+		d->bars[i].addr = d->bars[i].assigned;
+	d->command = d->power_on_command;
+	d->irq_line = d->info.irq_pin
+			  ? (uint8_t)(PCI_INTX_GSI + intx_gsi_index(slot, d->info.irq_pin))
+			  : PCI_NO_IRQ_LINE;
+	d->intx = 0;
+}
+
+/* --- the type-0 header ----------------------------------------------------------------------- */
+
+/* The aligned dword at @reg (< PCI_DEVICE_SPECIFIC) of the standard header. */
+static uint32_t hdr_read_dword(const struct pci_dev *d, unsigned reg)
+{
+	const struct pci_device_info *in = &d->info;
+	uint16_t status = d->intx ? PCI_STATUS_INTERRUPT : 0; /* no capability list */
+
+	switch (reg) {
+	case PCI_VENDOR_ID:
+		return in->vendor | (uint32_t)in->device << 16;
+	case PCI_COMMAND:
+		return d->command | (uint32_t)status << 16;
+	case PCI_REVISION_ID:
+		return in->revision | (in->class_code & 0xffffffu) << 8;
+	case PCI_SUBSYS_VENDOR:
+		return in->subsys_vendor | (uint32_t)in->subsys << 16;
+	case PCI_INTERRUPT_LINE:
+		return d->irq_line | (uint32_t)in->irq_pin << 8;
+	default:
+		break;
+	}
+	if (reg >= PCI_BAR0 && reg < PCI_BAR0 + 4 * PCI_NUM_BARS) {
+		const struct pci_bar *b = &d->bars[(reg - PCI_BAR0) / 4];
+
+		if (b->info.type == PCI_BAR_IO)
+			return b->addr | PCI_BAR_IO_SPACE;
+		return b->addr; /* MEM32: type bits 0 (32-bit, not prefetchable); NONE: 0 */
+	}
+	/* Cache line size, latency, header type 0 single-function, BIST, CardBus CIS,
+	 * expansion ROM (none: sizing reads back 0), capability pointer: all zero. */
+	return 0;
+}
+
+/* Write @val (@len bytes at @reg, within one dword) to the standard header. Host lock held. */
+static void hdr_write(struct pci_host *h, struct pci_dev *d, unsigned reg, uint32_t val,
+		      unsigned len)
+{
+	unsigned dw = reg & ~3u, shift = 8 * (reg & 3);
+	uint32_t lanes = len_mask(len) << shift;
+	uint32_t merged = (hdr_read_dword(d, dw) & ~lanes) | ((val << shift) & lanes);
+
+	if (dw == PCI_COMMAND) {
+		if (!(lanes & 0xffff))
+			return; /* STATUS only: read-only here */
+		d->command = (uint16_t)(merged & PCI_COMMAND_RW);
+		dev_sync_bars(h, d);
+		intx_update(h);
+	} else if (dw >= PCI_BAR0 && dw < PCI_BAR0 + 4 * PCI_NUM_BARS) {
+		struct pci_bar *b = &d->bars[(dw - PCI_BAR0) / 4];
+
+		if (b->info.type == PCI_BAR_NONE)
+			return;
+		/* Address bits below the size are hardwired 0: all-ones reads back the size. */
+		b->addr = merged & ~(b->info.size - 1);
+		bar_sync(h, d, b);
+	} else if (dw == PCI_INTERRUPT_LINE && (lanes & 0xff)) {
+		d->irq_line = (uint8_t)merged;
+	}
+}
+
+/* --- config space ---------------------------------------------------------------------------- */
+
+static struct pci_dev *cfg_dev(struct pci_host *h, unsigned bus, unsigned slot, unsigned fn)
+{
+	if (bus != 0 || fn != 0 || slot >= PCI_MAX_SLOTS || !h->devs[slot].present)
+		return NULL;
+	return &h->devs[slot];
+}
+
+/* A config read of @len bytes at @reg (aligned to @len) of bus/slot/fn; @reg < 4096. */
+static uint32_t cfg_read(struct pci_host *h, unsigned bus, unsigned slot, unsigned fn, unsigned reg,
+			 unsigned len)
+{
+	struct pci_dev *d;
+	uint32_t v;
+
+	pthread_mutex_lock(&h->lock);
+	d = cfg_dev(h, bus, slot, fn);
+	if (!d)
+		v = 0xffffffffu; /* no device: master abort */
+	else if (reg >= PCI_CFG_SPACE)
+		v = 0; /* extended config space of a conventional device */
+	else if (reg >= PCI_DEVICE_SPECIFIC)
+		v = d->info.cfg_read ? d->info.cfg_read(d->info.opaque, reg, len) : 0;
+	else
+		v = hdr_read_dword(d, reg & ~3u) >> (8 * (reg & 3));
+	pthread_mutex_unlock(&h->lock);
+	return v & len_mask(len);
+}
+
+static void cfg_write(struct pci_host *h, unsigned bus, unsigned slot, unsigned fn, unsigned reg,
+		      uint32_t val, unsigned len)
+{
+	struct pci_dev *d;
+
+	pthread_mutex_lock(&h->lock);
+	d = cfg_dev(h, bus, slot, fn);
+	if (d && reg >= PCI_DEVICE_SPECIFIC && reg < PCI_CFG_SPACE) {
+		if (d->info.cfg_write)
+			d->info.cfg_write(d->info.opaque, reg, val & len_mask(len), len);
+	} else if (d && reg < PCI_DEVICE_SPECIFIC) {
+		hdr_write(h, d, reg, val & len_mask(len), len);
+	}
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* ECAM: bus in bits 27:20 (one bus here), device 19:15, function 14:12, register 11:0. */
+static void ecam_read(void *opaque, uint64_t off, void *data, unsigned len)
+{
+	struct pci_host *h = opaque;
+	unsigned reg = off & 0xfff;
+
+	if (reg & (len - 1)) {
+		pr_guest_debug("pci: misaligned ECAM read of %u at 0x%llx", len,
+			       (unsigned long long)off);
+		bus_data_set(data, len, 0xffffffffu);
+		return;
+	}
+	bus_data_set(
+	    data, len,
+	    cfg_read(h, (unsigned)(off >> 20), (off >> 15) & 31, (off >> 12) & 7, reg, len));
+}
+
+static void ecam_write(void *opaque, uint64_t off, const void *data, unsigned len)
+{
+	struct pci_host *h = opaque;
+	unsigned reg = off & 0xfff;
+
+	if (reg & (len - 1)) {
+		pr_guest_debug("pci: misaligned ECAM write of %u at 0x%llx", len,
+			       (unsigned long long)off);
+		return;
+	}
+	cfg_write(h, (unsigned)(off >> 20), (off >> 15) & 31, (off >> 12) & 7, reg,
+		  (uint32_t)bus_data_get(data, len), len);
+}
+
+static const struct bus_ops ecam_ops = {
+	.read = ecam_read,
+	.write = ecam_write,
+	.sizes = BUS_SIZE_1 | BUS_SIZE_2 | BUS_SIZE_4,
+};
+
+/* 0xCF8-0xCFB: CONFIG_ADDRESS to a dword at 0xCF8, anything else to the sharing device. */
+static void cf8_read(void *opaque, uint64_t off, void *data, unsigned len)
+{
+	struct pci_host *h = opaque;
+	const struct pci_shared_port *sp = &h->shared[off];
+
+	if (off == 0 && len == 4) {
+		pthread_mutex_lock(&h->lock);
+		bus_data_set(data, 4, h->config_address);
+		pthread_mutex_unlock(&h->lock);
+	} else if (sp->ops && sp->ops->read && len == 1 && (sp->ops->sizes & BUS_SIZE_1)) {
+		sp->ops->read(sp->opaque, 0, data, len);
+	} else {
+		bus_data_set(data, len, 0xffffffffu);
+	}
+}
+
+static void cf8_write(void *opaque, uint64_t off, const void *data, unsigned len)
+{
+	struct pci_host *h = opaque;
+	const struct pci_shared_port *sp = &h->shared[off];
+
+	if (off == 0 && len == 4) {
+		pthread_mutex_lock(&h->lock);
+		h->config_address = (uint32_t)bus_data_get(data, 4) & PCI_CONFIG_ADDR_RW;
+		pthread_mutex_unlock(&h->lock);
+	} else if (sp->ops && sp->ops->write && len == 1 && (sp->ops->sizes & BUS_SIZE_1)) {
+		sp->ops->write(sp->opaque, 0, data, len);
+	} else {
+		pr_guest_debug("pci: write of %u to port 0x%llx ignored", len,
+			       (unsigned long long)(PCI_CONFIG_ADDR_PORT + off));
+	}
+}
+
+static const struct bus_ops cf8_ops = {
+	.read = cf8_read,
+	.write = cf8_write,
+	.sizes = BUS_SIZE_1 | BUS_SIZE_2 | BUS_SIZE_4,
+};
+
+/* CONFIG_ADDRESS decoded for an access at CONFIG_DATA + @off; 0 when disabled or misaligned. */
+static int cfc_target(struct pci_host *h, uint64_t off, unsigned len, unsigned *bus, unsigned *slot,
+		      unsigned *fn, unsigned *reg)
+{
+	uint32_t a;
+
+	pthread_mutex_lock(&h->lock);
+	a = h->config_address;
+	pthread_mutex_unlock(&h->lock);
+	if (!(a & PCI_CONFIG_ENABLE) || (off & (len - 1)))
+		return 0;
+	*bus = (a >> 16) & 0xff;
+	*slot = (a >> 11) & 31;
+	*fn = (a >> 8) & 7;
+	*reg = (a & 0xfc) + (unsigned)off;
+	return 1;
+}
+
+static void cfc_read(void *opaque, uint64_t off, void *data, unsigned len)
+{
+	unsigned bus, slot, fn, reg;
+
+	if (!cfc_target(opaque, off, len, &bus, &slot, &fn, &reg)) {
+		bus_data_set(data, len, 0xffffffffu);
+		return;
+	}
+	bus_data_set(data, len, cfg_read(opaque, bus, slot, fn, reg, len));
+}
+
+static void cfc_write(void *opaque, uint64_t off, const void *data, unsigned len)
+{
+	unsigned bus, slot, fn, reg;
+
+	if (!cfc_target(opaque, off, len, &bus, &slot, &fn, &reg)) {
+		pr_guest_debug("pci: CONFIG_DATA write of %u at +%llu ignored", len,
+			       (unsigned long long)off);
+		return;
+	}
+	cfg_write(opaque, bus, slot, fn, reg, (uint32_t)bus_data_get(data, len), len);
+}
+
+static const struct bus_ops cfc_ops = {
+	.read = cfc_read,
+	.write = cfc_write,
+	.sizes = BUS_SIZE_1 | BUS_SIZE_2 | BUS_SIZE_4,
+};
+
+/* --- setup ----------------------------------------------------------------------------------- */
+
+/* Natural alignment from the window's next free address; 0 or -ENOSPC. */
+static int window_take(uint32_t base, uint32_t len, uint32_t *next, uint32_t size, uint32_t *out)
+{
+	uint64_t at = ((uint64_t)*next + size - 1) & ~(uint64_t)(size - 1);
+
+	if (at + size > (uint64_t)base + len)
+		return -ENOSPC;
+	*out = (uint32_t)at;
+	*next = (uint32_t)(at + size);
+	return 0;
+}
+
+static int bar_info_ok(const struct pci_bar_info *b)
+{
+	uint32_t min = b->type == PCI_BAR_IO ? PCI_BAR_MIN_IO : PCI_BAR_MIN_MEM;
+
+	if (b->type == PCI_BAR_NONE)
+		return 1;
+	if (b->type != PCI_BAR_IO && b->type != PCI_BAR_MEM32)
+		return 0;
+	if (!b->ops || b->size < min || (b->size & (b->size - 1)))
+		return 0;
+	return b->type != PCI_BAR_IO || b->size <= 256; /* PCI: I/O BARs are at most 256 bytes */
+}
+
+static int host_put(struct pci_host *h, unsigned slot, const struct pci_device_info *info)
+{
+	struct pci_dev *d = &h->devs[slot];
+	uint32_t io_next = h->io_next, mem_next = h->mem_next;
+	int ret = 0;
+
+	memset(d, 0, sizeof(*d));
+	d->info = *info;
+	for (unsigned i = 0; i < PCI_NUM_BARS; i++) {
+		struct pci_bar *b = &d->bars[i];
+
+		b->info = info->bars[i];
+		if (!bar_info_ok(&b->info))
+			return -EINVAL;
+		if (b->info.type == PCI_BAR_IO) {
+			ret = window_take(h->io_base, h->io_len, &io_next, b->info.size,
+					  &b->assigned);
+			d->power_on_command |= PCI_COMMAND_IO;
+		} else if (b->info.type == PCI_BAR_MEM32) {
+			ret = window_take(h->mem_base, h->mem_len, &mem_next, b->info.size,
+					  &b->assigned);
+			d->power_on_command |= PCI_COMMAND_MEMORY;
+		}
+		if (ret)
+			return ret;
+	}
+	dev_power_on(d, slot);
+	d->present = 1;
+	dev_sync_bars(h, d);
+	for (unsigned i = 0; i < PCI_NUM_BARS; i++) {
+		if (d->bars[i].info.type != PCI_BAR_NONE && !d->bars[i].mapped) {
+			dev_unmap_bars(h, d);
+			d->present = 0;
+			return -EEXIST;
+		}
+	}
+	h->io_next = io_next;
+	h->mem_next = mem_next;
+	return 0;
+}
+
+int pci_host_create(struct bus *pio, struct bus *mmio, uint64_t ecam_base, uint32_t io_base,
+		    uint32_t io_len, uint32_t mem_base, uint32_t mem_len, struct pci_host **out)
+{
+	struct pci_host *h;
+	int ret;
+
+	if (!io_len || !mem_len || (uint64_t)io_base + io_len > PCI_IO_LIMIT ||
+	    (uint64_t)mem_base + mem_len > PCI_MEM32_LIMIT)
+		return -EINVAL;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	pthread_mutex_init(&h->lock, NULL);
+	h->pio = pio;
+	h->mmio = mmio;
+	h->ecam_base = ecam_base;
+	h->io_base = h->io_next = io_base;
+	h->io_len = io_len;
+	h->mem_base = h->mem_next = mem_base;
+	h->mem_len = mem_len;
+	ret = host_put(h, 0, &pci_host_bridge);
+	if (ret)
+		goto err_free;
+	ret = bus_register(pio, PCI_CONFIG_ADDR_PORT, 4, &cf8_ops, h, "pci-config-address");
+	if (ret)
+		goto err_free;
+	h->regs_registered |= 1;
+	ret = bus_register(pio, PCI_CONFIG_DATA_PORT, 4, &cfc_ops, h, "pci-config-data");
+	if (ret)
+		goto err_regs;
+	h->regs_registered |= 2;
+	ret = bus_register(mmio, ecam_base, PCI_ECAM_FUNC * 8 * PCI_MAX_SLOTS, &ecam_ops, h,
+			   "pci-ecam");
+	if (ret)
+		goto err_regs;
+	h->regs_registered |= 4;
+	*out = h;
+	return 0;
+
+err_regs:
+	pci_host_destroy(h);
+	return ret;
+err_free:
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+	return ret;
+}
+
+void pci_host_destroy(struct pci_host *h)
+{
+	if (!h)
+		return;
+	for (unsigned s = 0; s < PCI_MAX_SLOTS; s++)
+		if (h->devs[s].present)
+			dev_unmap_bars(h, &h->devs[s]);
+	if (h->regs_registered & 1)
+		bus_unregister(h->pio, PCI_CONFIG_ADDR_PORT, h);
+	if (h->regs_registered & 2)
+		bus_unregister(h->pio, PCI_CONFIG_DATA_PORT, h);
+	if (h->regs_registered & 4)
+		bus_unregister(h->mmio, h->ecam_base, h);
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+}
+
+int pci_host_share_port(struct pci_host *h, unsigned port, const struct bus_ops *ops, void *opaque)
+{
+	unsigned i = port - PCI_CONFIG_ADDR_PORT;
+
+	if (port < PCI_CONFIG_ADDR_PORT || i >= 4 || !ops || !(ops->sizes & BUS_SIZE_1))
+		return -EINVAL;
+	if (h->shared[i].ops)
+		return -EEXIST;
+	h->shared[i] = (struct pci_shared_port){ ops, opaque };
+	return 0;
+}
+
+void pci_host_set_irq(struct pci_host *h, void (*set)(void *ctx, unsigned gsi, int level),
+		      void *ctx)
+{
+	pthread_mutex_lock(&h->lock);
+	h->irq_set = set;
+	h->irq_ctx = ctx;
+	pthread_mutex_unlock(&h->lock);
+}
+
+int pci_host_add(struct pci_host *h, const struct pci_device_info *info)
+{
+	int ret = -ENOSPC;
+
+	if (info->irq_pin > 4)
+		return -EINVAL;
+	pthread_mutex_lock(&h->lock);
+	for (unsigned s = 1; s < PCI_MAX_SLOTS; s++) {
+		if (h->devs[s].present)
+			continue;
+		ret = host_put(h, s, info);
+		if (!ret)
+			ret = (int)s;
+		break;
+	}
+	pthread_mutex_unlock(&h->lock);
+	return ret;
+}
+
+void pci_host_set_intx(struct pci_host *h, int slot, int level)
+{
+	if (slot <= 0 || slot >= PCI_MAX_SLOTS)
+		return;
+	pthread_mutex_lock(&h->lock);
+	if (h->devs[slot].present) {
+		h->devs[slot].intx = !!level;
+		intx_update(h);
+	}
+	pthread_mutex_unlock(&h->lock);
+}
+
+void pci_host_reset(struct pci_host *h)
+{
+	pthread_mutex_lock(&h->lock);
+	h->config_address = 0;
+	for (unsigned s = 0; s < PCI_MAX_SLOTS; s++) {
+		struct pci_dev *d = &h->devs[s];
+
+		if (!d->present)
+			continue;
+		dev_power_on(d, s);
+		dev_sync_bars(h, d);
+	}
+	intx_update(h);
+	pthread_mutex_unlock(&h->lock);
+}
+
+int pci_host_fill_fw(const struct pci_host *h, struct fw_desc *fw)
+{
+	struct fw_device res = {
+		.acpi_name = "PRES",
+		.acpi_hid = "PNP0C02", /* motherboard resources: Linux wants the ECAM here */
+		.acpi_uid = 0,
+		.nres = 1,
+		.res = { { FW_RES_MMIO, h->ecam_base, PCI_ECAM_FUNC * 8 * PCI_MAX_SLOTS } },
+	};
+
+	fw->pci = (struct fw_pci_host){
+		.present = 1,
+		.ecam_base = h->ecam_base,
+		.bus_start = 0,
+		.bus_end = 0,
+		.io_base = (uint16_t)h->io_base,
+		.io_len = (uint16_t)h->io_len,
+		.mem_base = h->mem_base,
+		.mem_len = h->mem_len,
+		.gsi_base = PCI_INTX_GSI,
+	};
+	return fw_desc_add(fw, &res);
+}
