@@ -65,7 +65,7 @@ class HostileGuestTest(unittest.TestCase):
         mid = QMPClient(self.sock)
         self.addCleanup(mid.close)
         self.assertEqual(mid.execute("query-status"),
-                         {"return": {"running": True, "status": "running"}})
+                         {"return": {"running": True, "singlestep": False, "status": "running"}})
         self.assertIn("qemu", mid.execute("query-version")["return"])
 
         vm.wait_console("HOSTILE-DONE", timeout=900)
