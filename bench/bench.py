@@ -2,7 +2,9 @@
 """bench.py - minivmm beside QEMU (-M microvm, KVM) on the same kernel and initramfs.
 
 Prints a table of medians over --runs boots:
-  setup      process start (execve) to the first KVM_RUN, from strace timestamps
+  setup      process start (just before fork) to the first KVM_RUN, recorded by an LD_PRELOAD
+             shim (bench/first_run.c) in both VMMs; strace would stop the process on every
+             ioctl, and inside the nested rig that cost dominates what it measures
   to-init    process start to the guest init's marker on the console
   rss-over   peak RSS of the VMM minus the guest RAM it has touched (from /proc/PID/smaps)
   binary     size of the VMM executable
@@ -69,45 +71,25 @@ def vm_hwm_kib(pid):
     return 0
 
 
-def first_kvm_run(trace_path):
-    """Seconds from the first execve to the first KVM_RUN in an strace -ttt log."""
-    t_exec = t_run = None
-    with open(trace_path) as f:
-        for line in f:
-            m = re.match(r"^(?:\[pid\s+\d+\]\s+|\d+\s+)?(\d+\.\d+) (.*)", line)
-            if not m:
-                continue
-            t, rest = float(m.group(1)), m.group(2)
-            if t_exec is None and rest.startswith("execve("):
-                t_exec = t
-            if t_run is None and "KVM_RUN" in rest:
-                t_run = t
-                break
-    if t_exec is None or t_run is None:
-        return None
-    return t_run - t_exec
+def build_shim(workdir):
+    """Compile the first-KVM_RUN shim; returns its path."""
+    so = os.path.join(workdir, "first_run.so")
+    subprocess.run(["gcc", "-shared", "-fPIC", "-O2", "-o", so,
+                    os.path.join(HERE, "first_run.c"), "-ldl"], check=True)
+    return so
 
 
-def one_boot(name, argv, initrd_marker_wait):
+def one_boot(name, argv, timeout, shim):
     tmp = tempfile.mkdtemp(prefix="minivmm-bench-")
-    trace = os.path.join(tmp, "trace")
-    # Timing run: strace only stops on the two syscalls of interest (seccomp filter).
-    cmd = ["strace", "-f", "--seccomp-bpf", "-ttt", "-e", "trace=execve,ioctl", "-o", trace] + argv
+    stamp = os.path.join(tmp, "first-run")
+    env = dict(os.environ, LD_PRELOAD=shim, BENCH_FIRST_RUN_FILE=stamp)
     t0 = time.monotonic()
-    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.DEVNULL)
-    out = Stream(p.stdout)
-    m = out.wait_for(INIT_MARKER, initrd_marker_wait)
-    t_init = time.monotonic() - t0 if m else None
-    p.kill()
-    p.wait()
-    setup = first_kvm_run(trace)
-
-    # Memory run, without strace: wait for the marker, then read the VMM's own counters.
     p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.DEVNULL)
+                         stderr=subprocess.DEVNULL, env=env)
     out = Stream(p.stdout)
-    out.wait_for(r"BENCH-IDLE", initrd_marker_wait)
+    m = out.wait_for(INIT_MARKER, timeout)
+    t_init = time.monotonic() - t0 if m else None
+    out.wait_for(r"BENCH-IDLE", timeout)
     time.sleep(0.5)
     try:
         hwm = vm_hwm_kib(p.pid)
@@ -115,6 +97,10 @@ def one_boot(name, argv, initrd_marker_wait):
     finally:
         p.kill()
         p.wait()
+    setup = None
+    if os.path.exists(stamp):
+        with open(stamp) as f:
+            setup = float(f.read()) - t0
     shutil.rmtree(tmp, ignore_errors=True)
     return {"setup": setup, "init": t_init, "rss": (hwm - guest) if hwm else None}
 
@@ -128,11 +114,14 @@ def panic_latency(name, argv, sock, timeout):
         fd = proc.stdout.fileno()
         buf = b""
         deadline = time.monotonic() + timeout
-        while b"PANIC-NOW" not in buf and time.monotonic() < deadline:
-            buf += os.read(fd, 65536)
-        # The next 'Z' is the marker written just before the pvpanic write.
-        while b"Z" not in buf.split(b"PANIC-NOW", 1)[1]:
-            buf += os.read(fd, 1)
+        # The 'Z' after PANIC-NOW is the marker written just before the pvpanic write.
+        while b"Z" not in buf.split(b"PANIC-NOW", 1)[-1] or b"PANIC-NOW" not in buf:
+            if time.monotonic() > deadline:
+                raise RuntimeError("%s: no panic marker within %ss" % (name, timeout))
+            chunk = os.read(fd, 1 if b"PANIC-NOW" in buf else 65536)
+            if not chunk:
+                raise RuntimeError("%s ended before the panic marker" % name)
+            buf += chunk
         t_mark = time.monotonic()
         qmp.wait_events(["GUEST_PANICKED"], timeout)
         t_event = time.monotonic()
@@ -141,6 +130,10 @@ def panic_latency(name, argv, sock, timeout):
     finally:
         proc.kill()
         proc.wait()
+
+
+def progress(msg):
+    print("bench: " + msg, file=sys.stderr, flush=True)
 
 
 def fmt_ms(v):
@@ -158,11 +151,16 @@ def main():
     a = ap.parse_args()
     if not os.path.exists("/dev/kvm") or os.path.isdir("/sys/module/kvm_pvm"):
         sys.exit("bench.py needs a /dev/kvm that runs ordinary guests: run it through tests/rig/rig.sh")
+    shim_dir = tempfile.mkdtemp(prefix="minivmm-bench-shim-")
+    shim = build_shim(shim_dir)
     initrd = initrd_with_script("echo BENCH-IDLE; sleep 1000\n")
     cmds = vmm_commands(guest_kernel(), initrd)
     results = {}
     for name, argv in cmds.items():
-        runs = [one_boot(name, argv, a.timeout) for _ in range(a.runs)]
+        runs = []
+        for i in range(a.runs):
+            runs.append(one_boot(name, argv, a.timeout, shim))
+            progress("%s boot %d/%d: %r" % (name, i + 1, a.runs, runs[-1]))
 
         def med(key):
             vals = [r[key] for r in runs if r[key] is not None]
@@ -171,6 +169,7 @@ def main():
         results[name] = {"setup": med("setup"), "init": med("init"), "rss": med("rss"),
                          "binary": os.path.getsize(shutil.which(argv[0]) or argv[0])}
     os.unlink(initrd)
+    shutil.rmtree(shim_dir, ignore_errors=True)
 
     # Panic to event: same guest, pvpanic on port 0x505 in both, panic action pause.
     pinitrd = initrd_with_script("echo PANIC-NOW; portio mark 0x3f8 0x505; sleep 1000\n")
@@ -189,6 +188,7 @@ def main():
             if os.path.exists(sock):
                 os.unlink(sock)
             vals.append(panic_latency(name, argv, sock, a.timeout))
+            progress("%s panic %d/%d: %.3f ms" % (name, len(vals), a.runs, vals[-1] * 1000))
         lat[name] = statistics.median(vals)
     os.unlink(pinitrd)
     shutil.rmtree(work, ignore_errors=True)
