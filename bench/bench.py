@@ -156,8 +156,8 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--timeout", type=float, default=180)
     a = ap.parse_args()
-    if not os.path.exists("/dev/kvm"):
-        sys.exit("bench.py needs /dev/kvm: run it through tests/rig/rig.sh")
+    if not os.path.exists("/dev/kvm") or os.path.isdir("/sys/module/kvm_pvm"):
+        sys.exit("bench.py needs a /dev/kvm that runs ordinary guests: run it through tests/rig/rig.sh")
     initrd = initrd_with_script("echo BENCH-IDLE; sleep 1000\n")
     cmds = vmm_commands(guest_kernel(), initrd)
     results = {}

@@ -263,10 +263,16 @@ static void *vcpu_thread(void *arg)
 				 (unsigned long long)v->run->fail_entry.hardware_entry_failure_reason);
 			vcpu_post_error(v, "KVM entry failed, hardware reason ", detail);
 			goto out;
-		case KVM_EXIT_INTERNAL_ERROR:
-			snprintf(detail, sizeof(detail), "%u", v->run->internal.suberror);
+		case KVM_EXIT_INTERNAL_ERROR: {
+			struct kvm_regs regs;
+			unsigned long long rip = 0;
+			if (ioctl(v->fd, KVM_GET_REGS, &regs) == 0)
+				rip = regs.rip;
+			snprintf(detail, sizeof(detail), "%u at rip 0x%llx", v->run->internal.suberror,
+				 rip);
 			vcpu_post_error(v, "KVM internal error, suberror ", detail);
 			goto out;
+		}
 		default:
 			snprintf(detail, sizeof(detail), "%u", v->run->exit_reason);
 			vcpu_post_error(v, "unhandled KVM exit reason ", detail);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # rig.sh [--] CMD ARGS... - run CMD where /dev/kvm works.
 #
-# With a usable /dev/kvm (and MINIVMM_FORCE_RIG unset) CMD simply runs here. Otherwise an
+# With a usable /dev/kvm (one that runs an ordinary guest: see kvm_usable below) and
+# MINIVMM_FORCE_RIG unset, CMD simply runs here. Otherwise an
 # outer VM boots under QEMU's software emulation with an emulated AMD-V CPU
 # (-cpu EPYC,+svm,+npt; multi-threaded TCG, which nested SMP guests need; see
 # hold-static-keys.py for the one race that brings) and Debian's generic kernel, which loads
@@ -18,16 +19,35 @@ set -euo pipefail
 [ "${1:-}" = "--" ] && shift
 [ $# -gt 0 ] || { echo "usage: rig.sh [--] CMD ARGS..." >&2; exit 2; }
 
-if [ -z "${MINIVMM_FORCE_RIG:-}" ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+CACHE=${MINIVMM_CACHE:-$ROOT/.cache}
+
+# A /dev/kvm is usable when it runs an ordinary long-mode guest. Some hosts have a /dev/kvm
+# that only runs paravirtualised guest kernels (PVM: module kvm_pvm), on which an unmodified
+# Linux stops with an emulation error in its decompressor; those get the rig too.
+kvm_usable() {
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] || { why="no /dev/kvm"; return 1; }
+	if [ -d /sys/module/kvm_pvm ]; then
+		why="/dev/kvm is PVM (kvm_pvm), which runs only PVM guest kernels"
+		return 1
+	fi
+	mkdir -p "$CACHE"
+	local probe="$CACHE/kvm-probe"
+	if [ ! -x "$probe" ] || [ "$ROOT/tests/rig/kvm-probe.c" -nt "$probe" ]; then
+		gcc -O -o "$probe.tmp" "$ROOT/tests/rig/kvm-probe.c" && mv "$probe.tmp" "$probe"
+	fi
+	"$probe" 2>/dev/null || { why="/dev/kvm does not run a long-mode guest"; return 1; }
+}
+
+why="MINIVMM_FORCE_RIG is set"
+if [ -z "${MINIVMM_FORCE_RIG:-}" ] && kvm_usable; then
 	exec "$@"
 fi
 
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-CACHE=${MINIVMM_CACHE:-$ROOT/.cache}
 [ -f "$CACHE/kernels.env" ] || "$ROOT/tests/guest/fetch-kernels.sh" >&2
 # shellcheck disable=SC1091
 . "$CACHE/kernels.env"
-echo "rig: no usable /dev/kvm here; running inside a nested KVM rig (QEMU TCG, EPYC with SVM)" >&2
+echo "rig: $why; running inside a nested KVM rig (QEMU TCG, EPYC with SVM)" >&2
 
 # The rig's initramfs, rebuilt when its inputs change.
 sum=$(cat "$ROOT/tests/rig/init" "$RIG_DIR/modules.load" /bin/busybox | sha256sum | cut -c1-16)
