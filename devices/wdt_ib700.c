@@ -74,14 +74,16 @@ static void ib700_write(void *opaque, uint64_t offset, const void *data, unsigne
 {
 	uint64_t val = bus_data_get(data, len);
 
-	/* QEMU's port I/O splits a word into two byte writes and ignores dword writes. */
+	/* QEMU's port I/O ignores dword writes and splits a word into byte writes, the high
+	 * byte only when its port belongs to the same pair (0x441-0x442 or 0x443-0x444). */
 	if (len == 4) {
 		pr_guest_debug("ib700: ignored dword write at offset %llu",
 			       (unsigned long long)offset);
 		return;
 	}
-	for (unsigned i = 0; i < len; i++)
-		ib700_write_byte(opaque, offset + i, (uint8_t)(val >> (8 * i)));
+	ib700_write_byte(opaque, offset, (uint8_t)val);
+	if (len == 2 && !(offset & 1))
+		ib700_write_byte(opaque, offset + 1, (uint8_t)(val >> 8));
 }
 
 /* No read callback: the bus returns all ones, as the ports float on real hardware and QEMU. */

@@ -241,6 +241,18 @@ START_TEST(test_ib700_ping_stop_reset)
 	ck_assert_int_eq(f.n, 0);
 	timer_clock_step(&c, SEC);
 	ck_assert_int_eq(f.n, 1);
+	/* A word at 0x442 stops, and its high byte (0x443, the other pair) is dropped. */
+	ib_out(&d, WDT_IB700_START_PORT, 0);
+	w = 0x0e00;
+	wdt_ib700_bus_ops.write(&d, WDT_IB700_STOP_PORT + 1 - WDT_IB700_BASE, &w, 2);
+	ck_assert(!timer_pending(&d.timer, NULL));
+	/* A dword write does nothing. */
+	{
+		uint32_t dw = 0x0e0e0e0e;
+
+		wdt_ib700_bus_ops.write(&d, 0, &dw, 4);
+		ck_assert(!timer_pending(&d.timer, NULL));
+	}
 	/* Reset stops it. */
 	ib_out(&d, WDT_IB700_START_PORT, 0);
 	wdt_ib700_reset(&d);
