@@ -20,7 +20,8 @@ TIMEOUT = 6  # seconds; ib700 index 12, i6300esb heartbeat 6 (2 stages of ~3.02 
 PINGS = 10   # one a second: well past the timeout, so only the pings keep it alive
 WATCHDOG = lambda action: ("WATCHDOG", {"action": action})  # noqa: E731
 HANG = "wdt %d %d 1000 hang\n" % (TIMEOUT, PINGS)
-MAGIC = "wdt %d 3 1000 magic\n" % TIMEOUT
+# After the magic close the guest must stay up (the script's end would power it off).
+MAGIC = "wdt %d 3 1000 magic\nsleep 600\n" % TIMEOUT
 # The i6300esb driver reports the device's timeout flag (set when the watchdog reset the
 # machine, kept across the reset) as WDIOF_CARDRESET (32) in bootstatus.
 BOOTSTATUS = "echo BOOTSTATUS=$(cat /sys/class/watchdog/watchdog0/bootstatus)\n"
