@@ -413,12 +413,15 @@ static int attach_pvpanics(struct vm *vm)
 }
 
 /*
- * Put a device on the PCI host. The host (devices/pci.c, vm->pci) is not on this branch yet:
- * at the merge this body becomes
- *	ret = pci_host_add(vm->pci, info);
+ * Put a device in a slot of the PCI host. The host (devices/pci.c, vm->pci) is not on this
+ * branch yet: at the merge this body becomes
+ *	int ret = pci_host_add(vm->pci, info);
+ *
+ *	if (ret < 0)
+ *		pr_err("%s: cannot add to the PCI host: %s", info->name, strerror(-ret));
  *	return ret < 0 ? ret : 0;
  */
-static int attach_pci(struct vm *vm, const struct pci_device_info *info)
+static int attach_pci_device(struct vm *vm, const struct pci_device_info *info)
 {
 	(void)vm;
 	pr_err("%s needs the PCI host, which this build does not have", info->name);
@@ -451,7 +454,7 @@ static int attach_watchdog(struct vm *vm)
 		if (ret)
 			return ret;
 		wdt_i6300esb_pci_info(vm->esb, &info);
-		return attach_pci(vm, &info);
+		return attach_pci_device(vm, &info);
 	}
 	return -EINVAL;
 }
