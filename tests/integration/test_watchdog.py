@@ -125,6 +125,22 @@ class WatchdogBase:
         qmp.execute("quit")
         self.assertEqual(vm.wait_exit(), 0)
 
+    def test_paused_guest_time_stops(self):
+        # Watchdog time is guest time: stopped right after the last ping for twice the
+        # timeout, the VM sees no expiry; after cont the watchdog fires with what was left.
+        vm, qmp = self.start(HANG, "none")
+        vm.wait_console(r"WDT-STOPPED-PINGING", timeout=120)
+        self.assertEqual(qmp.execute("stop"), {"return": {}})
+        time.sleep(2 * TIMEOUT)
+        self.assertEqual(self.watchdog_events(qmp), [])
+        self.assertEqual(qmp.execute("cont"), {"return": {}})
+        resumed = time.monotonic()
+        qmp.wait_events(["WATCHDOG"], timeout=120)
+        self.assertGreater(time.monotonic() - resumed, 1.0)
+        self.assertEqual(qmp.event_list(), [("STOP", None), ("RESUME", None), WATCHDOG("none")])
+        qmp.execute("quit")
+        self.assertEqual(vm.wait_exit(), 0)
+
     def test_magic_close_disarms(self):
         vm, qmp = self.start(MAGIC, "poweroff")
         vm.wait_console(r"WDT-MAGIC-CLOSED", timeout=120)
