@@ -10,6 +10,7 @@
 #include "event_log.h"
 #include "qmp_schema.h"
 #include "vmm/log.h"
+#include "vmm/timer.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -72,6 +73,16 @@ struct qmp_server {
 	} listeners[QMP_MAX_LISTENERS];
 	unsigned nlisten;
 	struct qmp_client *clients;
+	/* Event throttling (QEMU's monitor_qapi_event_queue), on a clock that never stops. */
+	struct timer_clock clock;
+	struct qmp_throttle {
+		struct qmp_server *srv;
+		enum qmp_event ev;
+		int ready;	 /* timer initialised */
+		int active;	 /* an event went out less than rate_ms ago */
+		json_t *pending; /* the newest event since then, or NULL */
+		struct timer timer;
+	} throttle[QMP_EVENT__MAX];
 };
 
 static void client_on_io(void *opaque, uint32_t events);
@@ -643,16 +654,74 @@ int qmp_server_listen_fd(struct qmp_server *s, int fd)
 	return acc ? add_listener(s, fd, NULL) : qmp_server_add_client_fd(s, fd);
 }
 
+static void event_send(struct qmp_server *s, enum qmp_event ev, json_t *msg)
+{
+	/* The journal first: it is on disk before any client, or the action, sees the event. */
+	if (s->log && event_log_write(s->log, msg))
+		pr_warn("event log: cannot write %s: %s", qmp_events[ev].name, strerror(errno));
+	for (struct qmp_client *c = s->clients; c; c = c->next)
+		if (c->negotiated && !c->dead)
+			client_send(c, json_incref(msg));
+}
+
+/* The throttle period ended: send what waited (and wait again), or open the gate. */
+static void throttle_expired(void *opaque)
+{
+	struct qmp_throttle *th = opaque;
+
+	if (!timer_take_expired(&th->timer))
+		return;
+	if (!th->pending) {
+		th->active = 0;
+		return;
+	}
+	event_send(th->srv, th->ev, th->pending);
+	json_decref(th->pending);
+	th->pending = NULL;
+	timer_mod(&th->timer, (int64_t)qmp_events[th->ev].rate_ms * 1000000);
+}
+
+static void throttle_destroy(struct qmp_server *s)
+{
+	for (unsigned i = 0; i < QMP_EVENT__MAX; i++) {
+		struct qmp_throttle *th = &s->throttle[i];
+
+		if (th->ready)
+			timer_destroy(&th->timer);
+		json_decref(th->pending); /* QEMU too drops what waits when it exits */
+		th->pending = NULL;
+		th->ready = 0;
+	}
+	timer_clock_destroy(&s->clock);
+}
+
 int qmp_server_create(struct loop *loop, const struct qmp_backend *be,
 		      const struct qmp_version *ver, struct qmp_server **out)
 {
 	struct qmp_server *s = calloc(1, sizeof(*s));
+	int ret = 0;
 
 	if (!s)
 		return -ENOMEM;
 	s->loop = loop;
 	s->be = *be;
 	s->ver = *ver;
+	timer_clock_init(&s->clock, loop, 1);
+	for (unsigned i = 0; !ret && i < QMP_EVENT__MAX; i++) {
+		struct qmp_throttle *th = &s->throttle[i];
+
+		th->srv = s;
+		th->ev = i;
+		if (!qmp_events[i].rate_ms)
+			continue;
+		ret = timer_init(&th->timer, &s->clock, throttle_expired, th);
+		th->ready = !ret;
+	}
+	if (ret) {
+		throttle_destroy(s);
+		free(s);
+		return ret;
+	}
 	*out = s;
 	return 0;
 }
@@ -676,12 +745,20 @@ void qmp_event_emit(struct qmp_server *s, enum qmp_event ev, json_t *data)
 			"microseconds", (json_int_t)tv.tv_usec, "event", qmp_events[ev].name);
 	if (data)
 		json_object_set_new(msg, "data", data);
-	/* The journal first: it is on disk before any client, or the action, sees the event. */
-	if (s->log && event_log_write(s->log, msg))
-		pr_warn("event log: cannot write %s: %s", qmp_events[ev].name, strerror(errno));
-	for (struct qmp_client *c = s->clients; c; c = c->next)
-		if (c->negotiated && !c->dead)
-			client_send(c, json_incref(msg));
+	if (s->throttle[ev].ready) {
+		struct qmp_throttle *th = &s->throttle[ev];
+
+		if (th->active) {
+			/* Within the period: replace what waits; it goes out when the period ends.
+			 */
+			json_decref(th->pending);
+			th->pending = msg;
+			return;
+		}
+		th->active = 1;
+		timer_mod(&th->timer, (int64_t)qmp_events[ev].rate_ms * 1000000);
+	}
+	event_send(s, ev, msg);
 	json_decref(msg);
 }
 
@@ -726,5 +803,6 @@ void qmp_server_destroy(struct qmp_server *s)
 			unlink(s->listeners[i].path);
 		free(s->listeners[i].path);
 	}
+	throttle_destroy(s);
 	free(s);
 }

@@ -73,7 +73,9 @@ void qmp_server_set_event_log(struct qmp_server *s, struct event_log *log);
 
 /*
  * Send @ev to every client that has negotiated, stamped with the time, after writing it to
- * the journal. @data (may be NULL) is consumed. Main thread only.
+ * the journal. @data (may be NULL) is consumed. Main thread only. An event with a rate in
+ * the schema (WATCHDOG) is throttled as QEMU's monitor does: sent at once if none went out
+ * in the last period, else held (replacing any held one) until the period ends.
  */
 void qmp_event_emit(struct qmp_server *s, enum qmp_event ev, json_t *data);
 

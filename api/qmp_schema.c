@@ -184,8 +184,13 @@ const struct qmp_event_def qmp_events[QMP_EVENT__MAX] = {
 			      "The VM was reset and boots again." },
 	[QMP_EVENT_STOP] = { "STOP", "", "The vCPUs stopped." },
 	[QMP_EVENT_RESUME] = { "RESUME", "", "The vCPUs run (also once at start unless -S)." },
+	/* Guest-triggerable, so QEMU's monitor throttles it to one a second. */
 	[QMP_EVENT_WATCHDOG] = { "WATCHDOG", "`action`: WatchdogAction",
-				 "A watchdog expired; the action follows." },
+				 "A watchdog expired; the action follows. Throttled as QEMU does: "
+				 "at most one a second, the first at once; of those that come "
+				 "within the second only the last is sent, when the second ends "
+				 "(with its own timestamp), after its action.",
+				 1000 },
 	[QMP_EVENT_GUEST_PANICKED] = { "GUEST_PANICKED", "`action`: pause | poweroff | run",
 				       "pvpanic bit 0: the guest panicked." },
 	[QMP_EVENT_GUEST_CRASHLOADED] = { "GUEST_CRASHLOADED", "`action`: run",

@@ -33,6 +33,8 @@ struct qmp_event_def {
 	const char *name;
 	const char *data; /* documentation of the data members, "" for none */
 	const char *doc;
+	/* Throttle: at most one per @rate_ms; later ones wait, only the newest is kept. 0: none */
+	unsigned rate_ms;
 };
 
 extern const struct qmp_command qmp_commands[];

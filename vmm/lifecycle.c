@@ -2,7 +2,8 @@
  * lifecycle.c - requests in, decisions out. This file is the VM's policy: what a panic, a
  * shutdown, a reset, a power-button press or an internal error does, given the actions in
  * force, which run state follows, and which QMP events are sent in which order. The order
- * and the event data follow QEMU 7.2's softmmu/runstate.c (and 9.1 for GUEST_PVSHUTDOWN).
+ * and the event data follow QEMU 7.2's softmmu/runstate.c (and 9.1 for GUEST_PVSHUTDOWN),
+ * and softmmu/watchdog.c for a watchdog's expiry.
  */
 #include "lifecycle.h"
 #include "api/qmp.h"
@@ -39,6 +40,7 @@ static void vm_stop(struct vm *vm, enum runstate to)
 	if (vm->state != RUNSTATE_RUNNING)
 		return;
 	vcpus_pause(vm);
+	timer_clock_stop(&vm->vclock); /* guest timers (watchdogs) keep the time they had left */
 	runstate_set(&vm->state, to);
 	emit(vm, QMP_EVENT_STOP, NULL);
 }
@@ -52,6 +54,7 @@ static int vm_start(struct vm *vm)
 		return -1;
 	emit(vm, QMP_EVENT_RESUME, NULL);
 	runstate_set(&vm->state, RUNSTATE_RUNNING);
+	timer_clock_start(&vm->vclock);
 	vcpus_resume(vm);
 	return 0;
 }
@@ -151,6 +154,55 @@ static void do_panic(struct vm *vm)
 	}
 }
 
+/* NMI to every vcpu (QEMU's nmi_monitor_handle on x86). KVM_NMI is a vcpu ioctl, which waits
+ * for that vcpu to leave KVM_RUN; so a running VM is parked around it, never the main loop
+ * blocked on a halted vcpu. */
+static void inject_nmi(struct vm *vm)
+{
+	int running = vm->state == RUNSTATE_RUNNING;
+
+	if (running)
+		vcpus_pause(vm);
+	vcpus_nmi(vm);
+	if (running)
+		vcpus_resume(vm);
+}
+
+/* QEMU 7.2's watchdog_perform_action: the WATCHDOG event, then the action, always. */
+static void do_watchdog(struct vm *vm)
+{
+	enum watchdog_action a = vm->actions.watchdog;
+
+	emit(vm, QMP_EVENT_WATCHDOG, json_pack("{s:s}", "action", watchdog_action_names[a]));
+	switch (a) {
+	case WATCHDOG_RESET: /* as a guest reset: the reboot action applies */
+		do_reset(vm, CAUSE_GUEST_RESET);
+		break;
+	case WATCHDOG_SHUTDOWN: /* as system_powerdown */
+		emit(vm, QMP_EVENT_POWERDOWN, NULL);
+		acpi_pm_press_power_button(vm->pm);
+		break;
+	case WATCHDOG_POWEROFF:
+		/* QEMU 7.2 calls exit(0) here: no SHUTDOWN event, the shutdown action not asked. */
+		pr_err("watchdog expired; watchdog action is poweroff, exiting");
+		vm_finish(vm, EXIT_VM_OK);
+		break;
+	case WATCHDOG_PAUSE:
+		vm_stop(vm, RUNSTATE_WATCHDOG);
+		break;
+	case WATCHDOG_DEBUG:
+		pr_warn("watchdog expired (watchdog action is debug)");
+		break;
+	case WATCHDOG_NONE:
+		break;
+	case WATCHDOG_INJECT_NMI:
+		inject_nmi(vm);
+		break;
+	case WATCHDOG__MAX:
+		break;
+	}
+}
+
 void lifecycle_handle(struct vm *vm, enum vm_request_kind kind, enum shutdown_cause cause)
 {
 	if (vm->done)
@@ -182,6 +234,8 @@ void lifecycle_handle(struct vm *vm, enum vm_request_kind kind, enum shutdown_ca
 		vm_finish(vm, EXIT_VM_INTERNAL);
 		break;
 	case VM_REQ_WATCHDOG:
+		do_watchdog(vm);
+		break;
 	case VM_REQ__MAX:
 		pr_debug("request %d not handled", kind);
 		break;

@@ -32,6 +32,8 @@ static const char usage_text[] =
 	"                       mmio: addr=0x... (default 0xfeb00000, page-aligned, 32-bit hole),\n"
 	"                       pci: PCI device 1b36:0011 in the next free slot (no address)\n"
 	"  --dump-dtb PATH      write the flattened device tree the guest gets to PATH and exit\n"
+	"  --watchdog MODEL     hardware watchdog: ib700 (ISA ports 0x441/0x443) or i6300esb\n"
+	"                       (PCI); on expiry the watchdog action applies (--action watchdog=)\n"
 	"  --qmp unix:PATH|fd:N QMP control socket (may be given up to 4 times)\n"
 	"  --event-log PATH     append every lifecycle event to PATH as JSON lines\n"
 	"  --action KEY=VALUE   reboot=reset|shutdown, shutdown=poweroff|pause,\n"
@@ -66,6 +68,7 @@ enum {
 	OPT_NO_SHUTDOWN,
 	OPT_QMP_SCHEMA_DOC,
 	OPT_DUMP_DTB,
+	OPT_WATCHDOG,
 };
 
 static const struct option long_options[] = {
@@ -86,6 +89,7 @@ static const struct option long_options[] = {
 	{ "paused", no_argument, NULL, 'S' },
 	{ "qmp-schema-doc", no_argument, NULL, OPT_QMP_SCHEMA_DOC },
 	{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
+	{ "watchdog", required_argument, NULL, OPT_WATCHDOG },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -199,6 +203,18 @@ int main(int argc, char **argv)
 			break;
 		case OPT_DUMP_DTB:
 			cfg.dump_dtb = optarg;
+			break;
+		case OPT_WATCHDOG:
+			/* One watchdog, as QEMU's -watchdog allowed. */
+			if (cfg.watchdog != WATCHDOG_MODEL_NONE)
+				return usage_error("only one --watchdog is supported, at '%s'", optarg);
+			if (!strcmp(optarg, "ib700"))
+				cfg.watchdog = WATCHDOG_MODEL_IB700;
+			else if (!strcmp(optarg, "i6300esb"))
+				cfg.watchdog = WATCHDOG_MODEL_I6300ESB;
+			else
+				return usage_error("--watchdog wants ib700 or i6300esb, got '%s'",
+						   optarg);
 			break;
 		case OPT_QMP:
 			if (strncmp(optarg, "unix:", 5) && strncmp(optarg, "fd:", 3))

@@ -357,6 +357,13 @@ void vcpus_resume(struct vm *vm)
 	pthread_mutex_unlock(&vm->vcpu_lock);
 }
 
+void vcpus_nmi(struct vm *vm)
+{
+	for (unsigned i = 0; vm->vcpus && i < vm->cfg.ncpus; i++)
+		if (vm->vcpus[i].fd >= 0 && ioctl(vm->vcpus[i].fd, KVM_NMI) < 0)
+			pr_warn("vcpu %u: KVM_NMI: %s", i, strerror(errno));
+}
+
 void vcpus_stop(struct vm *vm)
 {
 	if (!vm->vcpus)

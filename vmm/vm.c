@@ -9,6 +9,8 @@
 #include "devices/pvpanic.h"
 #include "devices/pvpanic_pci.h"
 #include "devices/serial_16550.h"
+#include "devices/wdt_i6300esb.h"
+#include "devices/wdt_ib700.h"
 #include "api/event_log.h"
 #include "api/qmp.h"
 #include "control.h"
@@ -309,6 +311,7 @@ static int step_loop(struct vm *vm)
 	ret = loop_create(&vm->loop);
 	if (ret)
 		return ret;
+	timer_clock_init(&vm->vclock, vm->loop, 0); /* starts with the guest (lifecycle) */
 	pthread_mutex_init(&vm->req_lock, NULL);
 	vm->sink = (struct request_sink){ vm_post, vm };
 	vm->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -332,6 +335,7 @@ static int step_loop(struct vm *vm)
 
 static void unstep_loop(struct vm *vm)
 {
+	timer_clock_destroy(&vm->vclock);
 	loop_destroy(vm->loop);
 	vm->loop = NULL;
 	if (vm->wake_fd >= 0)
@@ -387,6 +391,16 @@ static int attach_fw(struct vm *vm, const struct fw_device *dev, const struct bu
 	return ret;
 }
 
+/* Put a device in the next free slot of the PCI host. */
+static int attach_pci_device(struct vm *vm, const struct pci_device_info *info)
+{
+	int ret = pci_host_add(vm->pci, info);
+
+	if (ret < 0)
+		pr_err("%s: cannot add to the PCI host: %s", info->name, strerror(-ret));
+	return ret < 0 ? ret : 0;
+}
+
 /* The pvpanic instances (--pvpanic, each isa, mmio or pci): one core, glue per bus. */
 static int attach_pvpanics(struct vm *vm)
 {
@@ -405,11 +419,7 @@ static int attach_pvpanics(struct vm *vm)
 
 			/* Linux finds it by enumeration: no ACPI or FDT node of its own. */
 			pvpanic_pci_info(&info, vm->pvpanic[i]);
-			ret = pci_host_add(vm->pci, &info);
-			if (ret < 0)
-				pr_err("pvpanic-pci: cannot add to the PCI host: %s",
-				       strerror(-ret));
-			ret = ret < 0 ? ret : 0;
+			ret = attach_pci_device(vm, &info);
 			continue;
 		}
 		pvpanic_fw_device(&dev, o->bus == PVPANIC_BUS_ISA ? FW_RES_IO : FW_RES_MMIO,
@@ -432,6 +442,49 @@ static int attach_pci(struct vm *vm)
 	}
 	pci_host_set_irq(vm->pci, kvm_vm_irq_line, &vm->kvm);
 	return pci_host_fill_fw(vm->pci, &vm->fw);
+}
+
+/* --watchdog: ib700 on its ISA ports, i6300esb as a PCI function; timers on the VM clock. */
+static int attach_watchdog(struct vm *vm)
+{
+	struct pci_device_info info;
+	int ret;
+
+	switch (vm->cfg.watchdog) {
+	case WATCHDOG_MODEL_NONE:
+		return 0;
+	case WATCHDOG_MODEL_IB700:
+		vm->ib700 = calloc(1, sizeof(*vm->ib700));
+		if (!vm->ib700)
+			return -ENOMEM;
+		ret = wdt_ib700_init(vm->ib700, &vm->vclock, &vm->sink);
+		if (!ret)
+			ret = register_pio(vm, WDT_IB700_BASE, WDT_IB700_LEN, &wdt_ib700_bus_ops,
+					   vm->ib700, "ib700");
+		return ret;
+	case WATCHDOG_MODEL_I6300ESB:
+		vm->esb = calloc(1, sizeof(*vm->esb));
+		if (!vm->esb)
+			return -ENOMEM;
+		ret = wdt_i6300esb_init(vm->esb, &vm->vclock, &vm->sink);
+		if (ret)
+			return ret;
+		wdt_i6300esb_pci_info(vm->esb, &info);
+		return attach_pci_device(vm, &info);
+	}
+	return -EINVAL;
+}
+
+static void detach_watchdog(struct vm *vm)
+{
+	if (vm->ib700)
+		wdt_ib700_destroy(vm->ib700);
+	if (vm->esb)
+		wdt_i6300esb_destroy(vm->esb);
+	free(vm->ib700);
+	free(vm->esb);
+	vm->ib700 = NULL;
+	vm->esb = NULL;
 }
 
 static int step_devices(struct vm *vm)
@@ -509,6 +562,8 @@ static int step_devices(struct vm *vm)
 	/* 0xCF9 lies inside CONFIG_ADDRESS's ports: the PCI host passes byte accesses on. */
 	if (!ret)
 		ret = pci_host_share_port(vm->pci, RESET_CF9_PORT, &reset_cf9_bus_ops, &vm->cf9);
+	if (!ret)
+		ret = attach_watchdog(vm);
 	return ret;
 }
 
@@ -524,6 +579,7 @@ static void unstep_devices(struct vm *vm)
 		free(vm->pvpanic[i]);
 		vm->pvpanic[i] = NULL;
 	}
+	detach_watchdog(vm);
 	vm->serial = NULL;
 	vm->pm = NULL;
 	if (vm->serial_out_fd >= 0)
@@ -673,6 +729,10 @@ int vm_reset(struct vm *vm)
 	acpi_pm_reset(vm->pm);
 	reset_cf9_reset(&vm->cf9);
 	pci_host_reset(vm->pci);
+	if (vm->ib700)
+		wdt_ib700_reset(vm->ib700);
+	if (vm->esb)
+		wdt_i6300esb_reset(vm->esb);
 	kvm_vm_destroy(&vm->kvm);
 	guest_mem_discard(&vm->mem);
 	if (step_kvm(vm) || step_firmware_and_boot(vm) || vcpus_create(vm))

@@ -18,6 +18,7 @@
 #include "request.h"
 #include "action.h"
 #include "runstate.h"
+#include "timer.h"
 
 #define VM_MAX_CPUS 254 /* xAPIC ids 0..253 in the MADT; 0xFF is broadcast */
 
@@ -28,6 +29,9 @@
 #define EXIT_VM_GUEST_PANIC 3 /* the guest panicked and the panic action is exit-failure */
 
 enum serial_mode { SERIAL_MODE_STDIO, SERIAL_MODE_FILE, SERIAL_MODE_NONE };
+
+/* --watchdog: QEMU's -watchdog / -device models. */
+enum watchdog_model { WATCHDOG_MODEL_NONE, WATCHDOG_MODEL_IB700, WATCHDOG_MODEL_I6300ESB };
 
 struct vm_config {
 	const char *kernel;
@@ -43,6 +47,7 @@ struct vm_config {
 	struct pvpanic_opts pvpanic[PVPANIC_MAX_INSTANCES]; /* --pvpanic, in command-line order */
 	unsigned npvpanic;
 	const char *dump_dtb;    /* --dump-dtb PATH: write the DTB there and exit */
+	enum watchdog_model watchdog;
 	const char *qmp[4];      /* "unix:PATH" or "fd:N" */
 	unsigned nqmp;
 	const char *event_log;   /* journal path, or NULL */
@@ -51,6 +56,8 @@ struct vm_config {
 struct vm;
 struct pci_host;
 struct pvpanic;
+struct wdt_ib700;
+struct wdt_i6300esb;
 struct qmp_server;
 struct event_log;
 
@@ -94,6 +101,8 @@ struct vm {
 	struct reset_cf9 cf9;
 	struct pci_host *pci; /* bus 0: host bridge, --pvpanic pci instances */
 	struct pvpanic *pvpanic[PVPANIC_MAX_INSTANCES];
+	struct wdt_ib700 *ib700;  /* --watchdog ib700 */
+	struct wdt_i6300esb *esb; /* --watchdog i6300esb */
 	int serial_out_fd;
 
 	/* Lifecycle (lifecycle.c). */
@@ -104,6 +113,7 @@ struct vm {
 
 	/* Main loop and the requests devices post to it. */
 	struct loop *loop;
+	struct timer_clock vclock; /* guest time: runs only while the run state is running */
 	int wake_fd;   /* eventfd: a request or an rx-space notice is waiting */
 	int signal_fd; /* SIGINT, SIGTERM, SIGHUP */
 	struct request_sink sink;
@@ -167,6 +177,8 @@ int vcpus_start(struct vm *vm, int paused) __attribute__((warn_unused_result));
 void vcpus_pause(struct vm *vm);
 /* Let parked vcpus run again. */
 void vcpus_resume(struct vm *vm);
+/* Queue an NMI on every vcpu (KVM_NMI). Call with the vcpus parked. */
+void vcpus_nmi(struct vm *vm);
 /* End and join every vcpu thread. */
 void vcpus_stop(struct vm *vm);
 void vcpus_destroy(struct vm *vm);

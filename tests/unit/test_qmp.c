@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -399,6 +400,53 @@ START_TEST(test_events_fanout_and_journal)
 }
 END_TEST
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+START_TEST(test_watchdog_event_throttled)
+{
+	int a = negotiated_client();
+	double t0, t;
+	char *got;
+
+	/* QEMU's monitor: the first WATCHDOG goes out at once ... */
+	t0 = now_s();
+	qmp_event_emit(srv, QMP_EVENT_WATCHDOG, json_pack("{s:s}", "action", "reset"));
+	qmp_event_emit(srv, QMP_EVENT_STOP, NULL);
+	/* ... later ones within the second wait, the newest replacing the older ... */
+	qmp_event_emit(srv, QMP_EVENT_WATCHDOG, json_pack("{s:s}", "action", "pause"));
+	qmp_event_emit(srv, QMP_EVENT_WATCHDOG, json_pack("{s:s}", "action", "none"));
+	/* ... and other events are not held back. */
+	qmp_event_emit(srv, QMP_EVENT_RESUME, NULL);
+	got = rd(a);
+	ck_assert_ptr_nonnull(
+	    strstr(got, "\"event\": \"WATCHDOG\", \"data\": {\"action\": \"reset\"}"));
+	ck_assert_ptr_nonnull(strstr(rd(a), "\"event\": \"STOP\""));
+	ck_assert_ptr_nonnull(strstr(rd(a), "\"event\": \"RESUME\""));
+	/* The newest goes out when the second ends. */
+	got = rd(a);
+	t = now_s() - t0;
+	ck_assert_ptr_nonnull(got);
+	ck_assert_msg(strstr(got, "\"event\": \"WATCHDOG\", \"data\": {\"action\": \"none\"}"),
+		      "%s", got);
+	ck_assert_msg(t >= 0.95 && t < 1.9, "delayed WATCHDOG after %.3f s", t);
+	/* A quiet second later the gate is open again: the next one goes out at once. */
+	while (now_s() - t0 < 2.2)
+		loop_run_once(loop, 50);
+	t = now_s();
+	qmp_event_emit(srv, QMP_EVENT_WATCHDOG, json_pack("{s:s}", "action", "debug"));
+	got = rd(a);
+	ck_assert_ptr_nonnull(strstr(got, "\"action\": \"debug\""));
+	ck_assert_msg(now_s() - t < 0.5, "took %.3f s", now_s() - t);
+	close(a);
+}
+END_TEST
+
 START_TEST(test_slow_and_vanished_clients)
 {
 	int slow = negotiated_client(), good = negotiated_client(), gone;
@@ -472,6 +520,7 @@ int main(void)
 	tcase_add_test(tc, test_framing);
 	tcase_add_test(tc, test_limits);
 	tcase_add_test(tc, test_events_fanout_and_journal);
+	tcase_add_test(tc, test_watchdog_event_throttled);
 	tcase_add_test(tc, test_slow_and_vanished_clients);
 	tcase_add_test(tc, test_fd_listener_kinds);
 	suite_add_tcase(s, tc);

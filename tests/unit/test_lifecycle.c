@@ -1,0 +1,308 @@
+/*
+ * test_lifecycle.c - the policy in vmm/lifecycle.c for a watchdog's expiry, action by action:
+ * the events clients see (read back from the journal), the run state, and what was done to
+ * the vcpus and the machine (stubs below stand in for vcpu.c and vm.c).
+ */
+#include <check.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/event_log.h"
+#include "api/qmp.h"
+#include "devices/acpi_pm.h"
+#include "vmm/lifecycle.h"
+#include "tests/unit/unit.h"
+
+/* --- stubs for what lifecycle.c asks of vcpu.c and vm.c ----------------------------------- */
+
+static struct {
+	int pauses, resumes, nmis, resets, nmi_while_running;
+	int paused;
+} stub;
+
+void vcpus_pause(struct vm *vm)
+{
+	(void)vm;
+	stub.pauses++;
+	stub.paused = 1;
+}
+
+void vcpus_resume(struct vm *vm)
+{
+	(void)vm;
+	stub.resumes++;
+	stub.paused = 0;
+}
+
+void vcpus_nmi(struct vm *vm)
+{
+	(void)vm;
+	stub.nmis++;
+	stub.nmi_while_running += !stub.paused;
+}
+
+int vm_reset(struct vm *vm)
+{
+	(void)vm;
+	stub.resets++;
+	stub.paused = 1; /* vcpus come back parked */
+	return 0;
+}
+
+/* --- fixture ------------------------------------------------------------------------------ */
+
+static void null_post(void *ctx, enum vm_request_kind kind, enum shutdown_cause cause)
+{
+	(void)ctx;
+	(void)kind;
+	(void)cause;
+}
+
+static struct vm vm;
+static struct loop *loop;
+static struct event_log *elog;
+static char journal[] = "/tmp/minivmm-lc-XXXXXX";
+
+static void setup(void)
+{
+	static const struct qmp_version ver = { 0, 1, 0, "test" };
+	struct qmp_backend be = { 0 };
+	struct acpi_pm_config pc = { .sink = { null_post, NULL } };
+	int fd;
+
+	memset(&stub, 0, sizeof(stub));
+	memset(&vm, 0, sizeof(vm));
+	strcpy(journal, "/tmp/minivmm-lc-XXXXXX");
+	fd = mkstemp(journal);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(loop_create(&loop), 0);
+	ck_assert_int_eq(qmp_server_create(loop, &be, &ver, &vm.qmp), 0);
+	ck_assert_int_eq(event_log_open(journal, &elog), 0);
+	qmp_server_set_event_log(vm.qmp, elog);
+	ck_assert_int_eq(acpi_pm_create(&pc, &vm.pm), 0);
+	timer_clock_init(&vm.vclock, NULL, 1);
+	vm.actions = (struct actions)ACTIONS_DEFAULT;
+	vm.state = RUNSTATE_RUNNING;
+}
+
+static void teardown(void)
+{
+	qmp_server_destroy(vm.qmp);
+	event_log_close(elog);
+	acpi_pm_destroy(vm.pm);
+	timer_clock_destroy(&vm.vclock);
+	loop_destroy(loop);
+	unlink(journal);
+}
+
+/* The journal so far as "EVENT" or "EVENT key=value ..." lines joined by "; ". */
+static const char *events(void)
+{
+	static char out[2048];
+	char line[1024];
+	FILE *f = fopen(journal, "r");
+
+	out[0] = 0;
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f)) {
+		json_t *ev = json_loads(line, 0, NULL), *data;
+		const char *key;
+		json_t *val;
+
+		ck_assert_ptr_nonnull(ev);
+		if (out[0])
+			strcat(out, "; ");
+		strcat(out, json_string_value(json_object_get(ev, "event")));
+		data = json_object_get(ev, "data");
+		json_object_foreach(data, key, val)
+		{
+			char kv[128];
+
+			if (json_is_string(val))
+				snprintf(kv, sizeof(kv), " %s=%s", key, json_string_value(val));
+			else
+				snprintf(kv, sizeof(kv), " %s=%s", key,
+					 json_is_true(val) ? "true" : "false");
+			strcat(out, kv);
+		}
+		json_decref(ev);
+	}
+	fclose(f);
+	return out;
+}
+
+static void expire(enum watchdog_action a)
+{
+	vm.actions.watchdog = a;
+	lifecycle_handle(&vm, VM_REQ_WATCHDOG, CAUSE_NONE);
+}
+
+static void run_loop_for(double seconds)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		loop_run_once(loop, 20);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while ((t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) / 1e9 < seconds);
+}
+
+/* --- one test per action ------------------------------------------------------------------ */
+
+START_TEST(test_watchdog_reset)
+{
+	expire(WATCHDOG_RESET);
+	/* QEMU: qemu_system_reset_request(SHUTDOWN_CAUSE_GUEST_RESET). */
+	ck_assert_str_eq(events(), "WATCHDOG action=reset; RESET guest=true reason=guest-reset");
+	ck_assert_int_eq(stub.resets, 1);
+	ck_assert_int_eq(stub.resumes, 1);
+	ck_assert_int_eq(vm.state, RUNSTATE_RUNNING);
+	ck_assert(!vm.done);
+}
+END_TEST
+
+START_TEST(test_watchdog_reset_with_no_reboot)
+{
+	/* The reboot action applies to the watchdog's reset as to any guest reset. */
+	vm.actions.reboot = REBOOT_SHUTDOWN;
+	expire(WATCHDOG_RESET);
+	ck_assert_str_eq(events(), "WATCHDOG action=reset; SHUTDOWN guest=true reason=guest-reset");
+	ck_assert_int_eq(stub.resets, 0);
+	ck_assert(vm.done);
+	ck_assert_int_eq(vm.exit_status, EXIT_VM_OK);
+}
+END_TEST
+
+START_TEST(test_watchdog_shutdown)
+{
+	/* QEMU: qemu_system_powerdown_request(), as system_powerdown. */
+	expire(WATCHDOG_SHUTDOWN);
+	ck_assert_str_eq(events(), "WATCHDOG action=shutdown; POWERDOWN");
+	ck_assert_int_eq(vm.state, RUNSTATE_RUNNING);
+	ck_assert(!vm.done);
+}
+END_TEST
+
+START_TEST(test_watchdog_poweroff)
+{
+	/* QEMU 7.2 exits at once with status 0: no SHUTDOWN event, even with --no-shutdown. */
+	vm.actions.shutdown = SHUTDOWN_PAUSE;
+	expire(WATCHDOG_POWEROFF);
+	ck_assert_str_eq(events(), "WATCHDOG action=poweroff");
+	ck_assert(vm.done);
+	ck_assert_int_eq(vm.exit_status, EXIT_VM_OK);
+	ck_assert_int_eq(stub.pauses, 0);
+}
+END_TEST
+
+START_TEST(test_watchdog_pause_then_cont)
+{
+	const char *why = NULL;
+
+	expire(WATCHDOG_PAUSE);
+	ck_assert_str_eq(events(), "WATCHDOG action=pause; STOP");
+	ck_assert_int_eq(vm.state, RUNSTATE_WATCHDOG);
+	ck_assert_str_eq(runstate_name(vm.state), "watchdog"); /* query-status */
+	ck_assert_int_eq(stub.pauses, 1);
+	ck_assert(!vm.vclock.running); /* guest timers stop with the guest */
+	/* cont from the watchdog state runs the guest again. */
+	ck_assert_int_eq(lifecycle_cont(&vm, &why), 0);
+	ck_assert_str_eq(events(), "WATCHDOG action=pause; STOP; RESUME");
+	ck_assert_int_eq(vm.state, RUNSTATE_RUNNING);
+	ck_assert(vm.vclock.running);
+	ck_assert_int_eq(stub.resumes, 1);
+	ck_assert_uint_eq(runstate_bugs, 0);
+}
+END_TEST
+
+START_TEST(test_watchdog_pause_when_already_paused)
+{
+	/* An expiry posted just before a QMP stop: the event, but no second STOP. */
+	lifecycle_stop(&vm);
+	expire(WATCHDOG_PAUSE);
+	ck_assert_str_eq(events(), "STOP; WATCHDOG action=pause");
+	ck_assert_int_eq(vm.state, RUNSTATE_PAUSED);
+}
+END_TEST
+
+START_TEST(test_watchdog_debug_and_none)
+{
+	expire(WATCHDOG_DEBUG);
+	ck_assert_str_eq(events(), "WATCHDOG action=debug");
+	run_loop_for(1.05); /* past the event throttle */
+	expire(WATCHDOG_NONE);
+	ck_assert_str_eq(events(), "WATCHDOG action=debug; WATCHDOG action=none");
+	ck_assert_int_eq(vm.state, RUNSTATE_RUNNING);
+	ck_assert(!vm.done);
+	ck_assert_int_eq(stub.pauses + stub.resumes + stub.resets + stub.nmis, 0);
+}
+END_TEST
+
+START_TEST(test_watchdog_inject_nmi)
+{
+	expire(WATCHDOG_INJECT_NMI);
+	ck_assert_str_eq(events(), "WATCHDOG action=inject-nmi");
+	ck_assert_int_eq(stub.nmis, 1);
+	ck_assert_int_eq(stub.nmi_while_running, 0); /* vcpus parked around KVM_NMI */
+	ck_assert_int_eq(stub.resumes, 1);
+	ck_assert_int_eq(vm.state, RUNSTATE_RUNNING);
+	/* A paused VM stays paused. */
+	lifecycle_stop(&vm);
+	run_loop_for(1.05);
+	expire(WATCHDOG_INJECT_NMI);
+	ck_assert_int_eq(stub.nmis, 2);
+	ck_assert_int_eq(stub.resumes, 1);
+	ck_assert_int_eq(vm.state, RUNSTATE_PAUSED);
+}
+END_TEST
+
+START_TEST(test_watchdog_event_rate_limited_action_always_done)
+{
+	/* Three expiries within a second: every reset happens, the first WATCHDOG goes out at
+	 * once, the later two are coalesced and the last is delivered when the second ends. */
+	expire(WATCHDOG_RESET);
+	expire(WATCHDOG_RESET);
+	vm.actions.watchdog = WATCHDOG_NONE;
+	lifecycle_handle(&vm, VM_REQ_WATCHDOG, CAUSE_NONE);
+	ck_assert_int_eq(stub.resets, 2);
+	ck_assert_str_eq(events(), "WATCHDOG action=reset; RESET guest=true reason=guest-reset; "
+				   "RESET guest=true reason=guest-reset");
+	run_loop_for(1.1);
+	ck_assert_str_eq(events(), "WATCHDOG action=reset; RESET guest=true reason=guest-reset; "
+				   "RESET guest=true reason=guest-reset; WATCHDOG action=none");
+}
+END_TEST
+
+START_TEST(test_watchdog_after_done_ignored)
+{
+	expire(WATCHDOG_POWEROFF);
+	expire(WATCHDOG_RESET);
+	ck_assert_str_eq(events(), "WATCHDOG action=poweroff");
+	ck_assert_int_eq(stub.resets, 0);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("lifecycle");
+	TCase *tc = tcase_create("watchdog");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_watchdog_reset);
+	tcase_add_test(tc, test_watchdog_reset_with_no_reboot);
+	tcase_add_test(tc, test_watchdog_shutdown);
+	tcase_add_test(tc, test_watchdog_poweroff);
+	tcase_add_test(tc, test_watchdog_pause_then_cont);
+	tcase_add_test(tc, test_watchdog_pause_when_already_paused);
+	tcase_add_test(tc, test_watchdog_debug_and_none);
+	tcase_add_test(tc, test_watchdog_inject_nmi);
+	tcase_add_test(tc, test_watchdog_event_rate_limited_action_always_done);
+	tcase_add_test(tc, test_watchdog_after_done_ignored);
+	suite_add_tcase(s, tc);
+	return unit_run(s);
+}
