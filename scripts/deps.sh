@@ -9,7 +9,7 @@ PKGS=(
 	check                                                          # unit tests
 	busybox-static cpio xz-utils kmod                              # guest initramfs, kernel modules
 	qemu-system-x86                                                # the nested rig, QEMU comparisons
-	python3 strace                                                 # integration tests, benchmark
+	python3                                                        # integration tests, benchmark
 )
 
 missing=()
