@@ -212,6 +212,29 @@ static int vcpu_park_if_asked(struct vm *vm)
 	return ret;
 }
 
+static __thread struct vcpu *this_vcpu;
+
+struct vcpu *vcpu_current(void)
+{
+	return this_vcpu;
+}
+
+/*
+ * After an exit in which this vcpu posted a request: wait until the main loop has handled it,
+ * or until the vcpus are asked to pause or stop (the main loop may do that while handling it;
+ * the caller then parks as usual).
+ */
+static void vcpu_wait_request(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+
+	pthread_mutex_lock(&vm->vcpu_lock);
+	while (vm->req_handled < v->wait_req && !vm->pause_req && !vm->stopping)
+		pthread_cond_wait(&vm->vcpu_cond, &vm->vcpu_lock);
+	pthread_mutex_unlock(&vm->vcpu_lock);
+	v->wait_req = 0;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -219,6 +242,7 @@ static void *vcpu_thread(void *arg)
 	sigset_t set;
 	char detail[96];
 
+	this_vcpu = v;
 	sigemptyset(&set);
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
@@ -278,6 +302,8 @@ static void *vcpu_thread(void *arg)
 			vcpu_post_error(v, "unhandled KVM exit reason ", detail);
 			goto out;
 		}
+		if (v->wait_req)
+			vcpu_wait_request(v);
 	}
 out:
 	/* A vcpu that cannot go on counts as parked: the VM is reset or ended from here. */
@@ -341,6 +367,7 @@ void vcpus_pause(struct vm *vm)
 {
 	pthread_mutex_lock(&vm->vcpu_lock);
 	__atomic_store_n(&vm->pause_req, 1, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&vm->vcpu_cond); /* a vcpu in vcpu_wait_request parks instead */
 	pthread_mutex_unlock(&vm->vcpu_lock);
 	vcpus_kick(vm);
 	pthread_mutex_lock(&vm->vcpu_lock);

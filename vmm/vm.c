@@ -117,11 +117,16 @@ static void vm_post(void *ctx, enum vm_request_kind kind, enum shutdown_cause ca
 {
 	struct vm *vm = ctx;
 
+	struct vcpu *v = vcpu_current();
+
 	pthread_mutex_lock(&vm->req_lock);
-	if (vm->nreqs < VM_REQUEST_QUEUE)
-		vm->reqs[vm->nreqs++] = (struct vm_request){ kind, cause };
-	else
+	if (vm->nreqs < VM_REQUEST_QUEUE) {
+		vm->reqs[vm->nreqs++] = (struct vm_request){ kind, cause, ++vm->req_posted };
+		if (v)
+			v->wait_req = vm->req_posted;
+	} else {
 		pr_guest_debug("request queue full, dropping request %d", kind);
+	}
 	pthread_mutex_unlock(&vm->req_lock);
 	vm_wake(vm);
 }
@@ -157,8 +162,14 @@ static void vm_on_wake(void *opaque, uint32_t events)
 	vm->rx_space = 0;
 	pthread_mutex_unlock(&vm->req_lock);
 
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
 		lifecycle_handle(vm, reqs[i].kind, reqs[i].cause);
+		/* Let a vcpu waiting for this request go on (vcpu.c, vcpu_wait_request). */
+		pthread_mutex_lock(&vm->vcpu_lock);
+		vm->req_handled = reqs[i].seq;
+		pthread_cond_broadcast(&vm->vcpu_cond);
+		pthread_mutex_unlock(&vm->vcpu_lock);
+	}
 	if (rx_space)
 		console_watch_stdin(vm);
 }

@@ -68,11 +68,16 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	int thread_started;
+	/* A request this vcpu posted (vm_request.seq) that the main loop must have handled
+	 * before the guest runs on: a guest's panic or power-off takes effect before its next
+	 * instruction, as under QEMU, and the event leaves without waiting for a time slice. */
+	uint64_t wait_req;
 };
 
 struct vm_request {
 	enum vm_request_kind kind;
 	enum shutdown_cause cause;
+	uint64_t seq; /* order of posting, from 1 */
 };
 
 #define VM_REQUEST_QUEUE 64
@@ -120,6 +125,8 @@ struct vm {
 	pthread_mutex_t req_lock;
 	struct vm_request reqs[VM_REQUEST_QUEUE];
 	unsigned nreqs;
+	uint64_t req_posted;  /* seq of the last request queued (under req_lock) */
+	uint64_t req_handled; /* seq of the last request handled (under vcpu_lock) */
 	int rx_space; /* set by the serial device when its FIFO drained (under req_lock) */
 
 	/* Console input. */
@@ -179,6 +186,8 @@ void vcpus_pause(struct vm *vm);
 void vcpus_resume(struct vm *vm);
 /* Queue an NMI on every vcpu (KVM_NMI). Call with the vcpus parked. */
 void vcpus_nmi(struct vm *vm);
+/* The vcpu whose thread this is, or NULL on any other thread. */
+struct vcpu *vcpu_current(void);
 /* End and join every vcpu thread. */
 void vcpus_stop(struct vm *vm);
 void vcpus_destroy(struct vm *vm);
