@@ -189,6 +189,17 @@ def run_usage(args, timeout=30):
     return p.returncode, [l for l in p.stderr.decode().splitlines() if l.strip()], p.stdout
 
 
+def assert_refused(tc, args, needle):
+    """@tc (a TestCase) checks that minivmm refuses @args as a usage error: status 2, one
+    'minivmm: ' line on stderr containing @needle, nothing on stdout."""
+    code, lines, out = run_usage(args)
+    tc.assertEqual(code, 2, (args, lines))
+    tc.assertEqual(len(lines), 1, lines)
+    tc.assertTrue(lines[0].startswith("minivmm: "), lines)
+    tc.assertIn(needle, lines[0])
+    tc.assertEqual(out, b"")
+
+
 class QMPClient:
     """A QMP client that keeps every message, so tests can assert exact sequences."""
 

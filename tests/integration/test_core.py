@@ -5,7 +5,8 @@ import signal
 import tempfile
 import unittest
 
-from harness import VM, INIT_MARKER, initrd_with_script, run_usage, guest_kernel, guest_initrd
+from harness import (VM, INIT_MARKER, assert_refused, initrd_with_script, run_usage, guest_kernel,
+                     guest_initrd)
 
 CMDLINE = "console=ttyS0 panic=-1"
 # Lines a clean ACPI boot must not print (ACPICA's error/warning prefixes, firmware bug tags).
@@ -114,12 +115,7 @@ class UsageTest(unittest.TestCase):
     """Every bad argument: one clear line on stderr, exit status 2, no guest."""
 
     def assertRefused(self, args, needle):
-        code, lines, out = run_usage(args)
-        self.assertEqual(code, 2, (args, lines))
-        self.assertEqual(len(lines), 1, lines)
-        self.assertTrue(lines[0].startswith("minivmm: "), lines)
-        self.assertIn(needle, lines[0])
-        self.assertEqual(out, b"")
+        assert_refused(self, args, needle)
 
     def test_bad_arguments(self):
         with tempfile.TemporaryDirectory() as d:
