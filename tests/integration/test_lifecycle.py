@@ -3,6 +3,7 @@ path driven by a real guest and checked by the exact sequence of messages a clie
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -256,6 +257,17 @@ class LifecycleTest(unittest.TestCase):
         qmp.wait_events(["SHUTDOWN"])
         self.assertEqual(qmp.event_list()[-1], SHUTDOWN("guest-shutdown"))
         self.assertEqual(vm.wait_exit(), 0)
+
+    def test_host_signal(self):
+        # SIGTERM: SHUTDOWN with the host's cause, then the process ends (status 0), as QEMU.
+        vm, qmp = self.start("echo WATCHING; sleep 1000\n")
+        vm.wait_console("WATCHING")
+        vm.signal(signal.SIGTERM)
+        qmp.wait_events(["SHUTDOWN"])
+        self.assertEqual(qmp.event_list(), [SHUTDOWN("host-signal", guest=False)])
+        self.assertEqual(vm.wait_exit(), 0)
+        self.assertEqual([(e["event"], e.get("data")) for e in read_journal(self.journal)],
+                         [("RESUME", None), SHUTDOWN("host-signal", guest=False)])
 
     def test_start_paused(self):
         vm, qmp = self.start("poweroff -f\n", args=["-S"])
