@@ -15,6 +15,7 @@ import unittest
 
 from harness import (VM, INIT_MARKER, QMPClient, _env_file, guest_kernel, initrd_with_script,
                      minivmm_bin, run_usage)
+from test_lifecycle import POWER_BUTTON_SCRIPT
 
 TIMEOUT = 6  # seconds; ib700 index 12, i6300esb heartbeat 6 (2 stages of ~3.02 s)
 PINGS = 10   # one a second: well past the timeout, so only the pings keep it alive
@@ -179,6 +180,29 @@ class I6300ESBTest(WatchdogBase, unittest.TestCase):
         # First boot 0; after the watchdog's reset the driver sees the timeout flag.
         vm.wait_console(r"BOOTSTATUS=0\b")
         vm.wait_console(r"BOOTSTATUS=32\b")
+
+    # The two actions whose effect only a guest shows; once, on this model (the policy is
+    # the same for both, and the cloud kernel boots faster than the generic one).
+
+    def test_expiry_shutdown(self):
+        # shutdown presses the ACPI power button: the guest powers itself off cleanly.
+        vm, qmp = self.start(POWER_BUTTON_SCRIPT + HANG, "shutdown")
+        vm.wait_console(r"WDT-STOPPED-PINGING", timeout=120)
+        qmp.wait_events(["WATCHDOG", "POWERDOWN", "SHUTDOWN"], timeout=120)
+        vm.wait_console("POWER-BUTTON-PRESSED")
+        self.assertEqual(qmp.event_list(), [WATCHDOG("shutdown"), ("POWERDOWN", None),
+                                            ("SHUTDOWN", {"guest": True,
+                                                          "reason": "guest-shutdown"})])
+        self.assertEqual(vm.wait_exit(), 0)
+
+    def test_expiry_inject_nmi(self):
+        # inject-nmi: every vcpu takes an NMI; Linux reports one it has no owner for.
+        vm, qmp = self.expire("inject-nmi")
+        vm.wait_console(r"NMI received for unknown reason", timeout=60)
+        self.assertEqual(self.status(qmp)["status"], "running")
+        self.assertEqual(qmp.event_list(), [WATCHDOG("inject-nmi")])
+        qmp.execute("quit")
+        self.assertEqual(vm.wait_exit(), 0)
 
 
 class WatchdogCliTest(unittest.TestCase):
