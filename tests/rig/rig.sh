@@ -70,7 +70,7 @@ rundir=$(mktemp -d "$CACHE/rig-run.XXXXXX")
 trap 'rm -rf "$rundir"' EXIT
 {
 	echo "cd $(printf %q "$PWD") || exit 125"
-	echo "export TMPDIR=/run/tmp"
+	echo "export TMPDIR=/run/tmp MINIVMM_IN_RIG=1"
 	while IFS= read -r -d '' kv; do
 		name=${kv%%=*}
 		case "$name" in
