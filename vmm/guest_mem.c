@@ -13,10 +13,6 @@ static int region_map(struct guest_region *r, uint64_t gpa, uint64_t size)
 
 	if (p == MAP_FAILED)
 		return -errno;
-	/* Transparent huge pages where the host allows them (as QEMU asks for guest RAM): loading
-	 * the kernel and initrd then takes a handful of faults instead of thousands, and the
-	 * guest's own accesses need fewer TLB entries. Only a hint; failure changes nothing. */
-	(void)madvise(p, size, MADV_HUGEPAGE);
 	r->gpa = gpa;
 	r->size = size;
 	r->host = p;
