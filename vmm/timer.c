@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int64_t mono_ns(void)
+int64_t timer_mono_ns(void)
 {
 	struct timespec ts;
 
@@ -21,7 +21,7 @@ static int64_t clock_now_locked(struct timer_clock *c)
 {
 	if (!c->loop || !c->running)
 		return c->frozen;
-	return mono_ns() - c->base;
+	return timer_mono_ns() - c->base;
 }
 
 /* Program @t's timerfd from its deadline, or disarm it. Under the clock lock. */
@@ -50,7 +50,7 @@ void timer_clock_init(struct timer_clock *c, struct loop *loop, int running)
 	pthread_mutex_init(&c->lock, NULL);
 	c->loop = loop;
 	c->running = running;
-	c->base = mono_ns();
+	c->base = timer_mono_ns();
 }
 
 void timer_clock_destroy(struct timer_clock *c)
@@ -84,7 +84,7 @@ void timer_clock_start(struct timer_clock *c)
 {
 	pthread_mutex_lock(&c->lock);
 	if (!c->running) {
-		c->base = mono_ns() - c->frozen;
+		c->base = timer_mono_ns() - c->frozen;
 		c->running = 1;
 		for (struct timer *t = c->timers; t; t = t->next)
 			timer_program(t);

@@ -89,4 +89,7 @@ int timer_pending(struct timer *t, int64_t *left);
  */
 int timer_take_expired(struct timer *t);
 
+/* CLOCK_MONOTONIC in nanoseconds: host time, never stopped. */
+int64_t timer_mono_ns(void);
+
 #endif

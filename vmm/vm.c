@@ -29,7 +29,6 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define CONSOLE_ESCAPE 0x01 /* Ctrl-A, then 'x' quits */
@@ -752,24 +751,14 @@ int vm_reset(struct vm *vm)
 	return vcpus_start(vm, 1) ? -1 : 0;
 }
 
-static double ms_since(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
-}
-
 int vm_create(struct vm *vm)
 {
 	for (vm->steps_done = 0; vm->steps_done < VM_NSTEPS; vm->steps_done++) {
 		const struct vm_step *s = &vm_steps[vm->steps_done];
-		struct timespec t0;
-		int ret;
+		int64_t t0 = timer_mono_ns();
+		int ret = s->init(vm);
 
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		ret = s->init(vm);
-		pr_debug("setup step '%s': %.2f ms", s->name, ms_since(&t0));
+		pr_debug("setup step '%s': %.2f ms", s->name, (double)(timer_mono_ns() - t0) / 1e6);
 		if (ret) {
 			pr_debug("setup step '%s' failed: %s", s->name, strerror(-ret));
 			vm_destroy(vm);
