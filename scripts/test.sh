@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # test.sh - the whole test suite on a fresh Debian 12 machine: installs what it needs, builds
-# with -Werror, runs the unit tests (Check) and the integration tests on a real guest, on
-# /dev/kvm when there is one and inside the nested QEMU rig (tests/rig/rig.sh) when not.
+# with -Werror, runs the unit tests (Check), the rig supervisor's self-test, and the integration
+# tests on real guests: on /dev/kvm when it runs guests, else in two nested QEMU rigs at once
+# (tests/rig/supervise.py: a hung or crashed rig is detected, replaced, and its test rerun once).
 #
 # Usage: scripts/test.sh [integration test name filter ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+START=$(date +%s)
 BUILD=${MINIVMM_BUILD:-$ROOT/build}
 
 scripts/deps.sh
@@ -29,6 +31,20 @@ if [ "$unit_status" -ne 0 ] && [ "$unit_fail" -eq 0 ]; then
 fi
 echo "unit: $unit_pass passed, $unit_fail failed"
 
+echo "== rig supervisor self-test (injected hangs, lockups and guest crashes)"
+rig_status=0
+python3 tests/rig/test_supervise.py >"$BUILD/rig-selftest.log" 2>&1 || rig_status=$?
+read -r rig_pass rig_fail < <(sed -n 's/^rig self-test: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' \
+	"$BUILD/rig-selftest.log")
+rig_pass=${rig_pass:-0}
+rig_fail=${rig_fail:-0}
+if [ "$rig_status" -ne 0 ] && [ "$rig_fail" -eq 0 ]; then
+	tail -n 30 "$BUILD/rig-selftest.log"
+	rig_fail=1
+fi
+[ "$rig_fail" -eq 0 ] || grep -v '^    ' "$BUILD/rig-selftest.log" | tail -n 40
+echo "rig self-test: $rig_pass passed, $rig_fail failed"
+
 echo "== guest kernel and initramfs"
 tests/guest/fetch-kernels.sh
 # shellcheck disable=SC1091
@@ -43,17 +59,20 @@ export MINIVMM_GUEST_INITRD="$BUILD/guest/initramfs.cpio"
 filters=()
 for f in "$@"; do filters+=(-k "$f"); done
 integ_status=0
-tests/rig/rig.sh python3 -u tests/integration/run.py "${filters[@]}" </dev/null | tee "$BUILD/integration.log" || integ_status=$?
+python3 -u tests/rig/supervise.py --logs "$BUILD/rig-logs" "${filters[@]}" </dev/null |
+	tee "$BUILD/integration.log" || integ_status=$?
 read -r integ_pass integ_fail < <(sed -n 's/^integration: \([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p' \
 	"$BUILD/integration.log" | tail -n 1)
 integ_pass=${integ_pass:-0}
 integ_fail=${integ_fail:-0}
 if [ "$integ_status" -ne 0 ] && [ "$integ_fail" -eq 0 ]; then
-	integ_fail=1 # the rig or the runner itself failed
+	integ_fail=1 # the supervisor itself failed
 fi
 
-echo "== summary"
+echo "== summary ($(( $(date +%s) - START )) s)"
 echo "unit: $unit_pass passed, $unit_fail failed"
+echo "rig self-test: $rig_pass passed, $rig_fail failed"
 echo "integration: $integ_pass passed, $integ_fail failed"
-echo "$((unit_pass + integ_pass)) passed, $((unit_fail + integ_fail)) failed"
-[ "$unit_fail" -eq 0 ] && [ "$integ_fail" -eq 0 ]
+grep -A100 '^reruns' "$BUILD/integration.log" | grep -v '^integration:' || true
+echo "$((unit_pass + rig_pass + integ_pass)) passed, $((unit_fail + rig_fail + integ_fail)) failed"
+[ "$unit_fail" -eq 0 ] && [ "$rig_fail" -eq 0 ] && [ "$integ_fail" -eq 0 ]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# rig.sh [--] CMD ARGS... - run CMD where /dev/kvm works.
+# rig.sh [--] CMD ARGS... - run CMD where /dev/kvm works. rig.sh --usable: exit 0 when that is here.
 #
 # With a usable /dev/kvm (one that runs an ordinary guest: see kvm_usable below) and
 # MINIVMM_FORCE_RIG unset, CMD simply runs here. Otherwise an
@@ -17,7 +17,7 @@
 # MINIVMM_CACHE, MINIVMM_FORCE_RIG.
 set -euo pipefail
 [ "${1:-}" = "--" ] && shift
-[ $# -gt 0 ] || { echo "usage: rig.sh [--] CMD ARGS..." >&2; exit 2; }
+[ $# -gt 0 ] || { echo "usage: rig.sh [--] CMD ARGS... | rig.sh --usable" >&2; exit 2; }
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${MINIVMM_CACHE:-$ROOT/.cache}
@@ -41,13 +41,19 @@ kvm_usable() {
 
 why="MINIVMM_FORCE_RIG is set"
 if [ -z "${MINIVMM_FORCE_RIG:-}" ] && kvm_usable; then
+	[ "$1" = "--usable" ] && exit 0
 	exec "$@"
+fi
+if [ "$1" = "--usable" ]; then
+	echo "rig: $why" >&2
+	exit 1
 fi
 
 [ -f "$CACHE/kernels.env" ] || "$ROOT/tests/guest/fetch-kernels.sh" >&2
 # shellcheck disable=SC1091
 . "$CACHE/kernels.env"
-echo "rig: $why; running inside a nested KVM rig (QEMU TCG, EPYC with SVM)" >&2
+echo "rig: $why; running inside a nested KVM rig ($(qemu-system-x86_64 --version | head -n 1 |
+	sed 's/ emulator//'), TCG, EPYC with SVM)" >&2
 
 # The rig's initramfs, rebuilt when its inputs change.
 sum=$(cat "$ROOT/tests/rig/init" "$RIG_DIR/modules.load" /bin/busybox | sha256sum | cut -c1-16)
