@@ -63,7 +63,7 @@ class Rig:
 
     def __init__(self, name, argv, env, logdir):
         self.name = name
-        self.log = open(os.path.join(logdir, name + ".log"), "w")
+        self.log = open(os.path.join(logdir, name + ".log"), "w", buffering=1)
         self.proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      start_new_session=True)
@@ -75,23 +75,38 @@ class Rig:
         self.output = []     # what the current test printed
         self.frozen = False
 
-    def kill(self):
-        try:
-            os.killpg(self.proc.pid, signal.SIGCONT)
-            os.killpg(self.proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
+    def signal_all(self, sig):
+        """Signal every process of the rig's session (QEMU under timeout(1) has a group of its
+        own, so the rig's process group is not enough)."""
+        pids = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
             try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
+                with open("/proc/%s/stat" % entry) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if fields[0] != "Z" and int(fields[3]) == self.proc.pid:  # state; session id
+                pids.append(int(entry))
+        for pid in pids:
+            try:
+                os.kill(pid, sig)
             except ProcessLookupError:
                 pass
-            self.proc.wait()
+        return pids
+
+    def kill(self):
+        self.signal_all(signal.SIGCONT)
+        self.signal_all(signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while self.signal_all(0) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.signal_all(signal.SIGKILL)
+        self.proc.wait()
 
     def freeze(self):
-        os.killpg(self.proc.pid, signal.SIGSTOP)
+        self.signal_all(signal.SIGSTOP)
         self.frozen = True
 
 

@@ -70,7 +70,8 @@ def fake_rig(argv):
     state = os.environ["FAKE_STATE"]
     if os.environ.get("FAKE_RIG_SILENT"):
         time.sleep(3600)  # a rig that never boots
-    child = subprocess.Popen(argv)
+    # Like QEMU under rig.sh's timeout(1), the worker gets a process group of its own.
+    child = subprocess.Popen(argv, process_group=0)
 
     def watch():
         cue = os.path.join(state, "lockup-now")
