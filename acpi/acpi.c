@@ -6,7 +6,7 @@
  */
 #include "acpi.h"
 #include "aml.h"
-#include "vmm/layout.h"
+#include "core/layout.h"
 
 #include <errno.h>
 #include <stdio.h>

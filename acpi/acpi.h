@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/fwdesc.h"
+#include "core/fwdesc.h"
 
 /* RSDP first (16-byte aligned, inside the BIOS area Linux scans), then every other table. */
 #define ACPI_TABLES_GPA  0xE0000ull

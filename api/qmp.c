@@ -9,8 +9,8 @@
 #include "qmp.h"
 #include "event_log.h"
 #include "qmp_schema.h"
-#include "vmm/log.h"
-#include "vmm/timer.h"
+#include "core/log.h"
+#include "core/timer.h"
 
 #include <ctype.h>
 #include <errno.h>

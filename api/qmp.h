@@ -4,7 +4,7 @@
 
 #include <jansson.h>
 
-#include "vmm/loop.h"
+#include "core/loop.h"
 
 struct qmp_server;
 struct event_log;

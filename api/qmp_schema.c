@@ -4,7 +4,7 @@
  * argument checking, query-commands and docs/qmp.md are all generated from these tables.
  */
 #include "qmp_schema.h"
-#include "vmm/action.h"
+#include "core/action.h"
 
 #include <stdio.h>
 #include <string.h>

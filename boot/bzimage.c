@@ -1,6 +1,6 @@
 /* bzimage.c - bzImage header parsing, placement, zero page and e820 (64-bit boot protocol). */
 #include "bzimage.h"
-#include "vmm/layout.h"
+#include "core/layout.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/guest_mem.h"
+#include "core/guest_mem.h"
 
 /* Oldest boot protocol accepted: 2.12 brings xloadflags and the 64-bit entry point. */
 #define BZIMAGE_MIN_VERSION 0x020c

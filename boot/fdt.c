@@ -4,7 +4,7 @@
  * populated from, so a port or address in the DTB is the one the device answers on.
  */
 #include "fdt.h"
-#include "vmm/layout.h"
+#include "core/layout.h"
 
 #include <errno.h>
 #include <libfdt.h>

@@ -5,8 +5,8 @@
 
 #include <stddef.h>
 
-#include "vmm/fwdesc.h"
-#include "vmm/guest_mem.h"
+#include "core/fwdesc.h"
+#include "core/guest_mem.h"
 
 #define FDT_COMPATIBLE	   "minivmm,microvm"
 #define FDT_MODEL	   "minivmm"

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "boot/bzimage.h"
-#include "vmm/guest_mem.h"
+#include "core/guest_mem.h"
 
 /* The protocol version that added boot_params.hdr.setup_data (Documentation/arch/x86/boot.rst). */
 #define SETUP_DATA_MIN_VERSION 0x0209

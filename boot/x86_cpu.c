@@ -1,6 +1,6 @@
 /* x86_cpu.c - identity paging, flat GDT and long-mode segment state for the boot CPU. */
 #include "x86_cpu.h"
-#include "vmm/layout.h"
+#include "core/layout.h"
 
 #include <string.h>
 

@@ -5,7 +5,7 @@
 #include <linux/kvm.h>
 #include <stdint.h>
 
-#include "vmm/guest_mem.h"
+#include "core/guest_mem.h"
 
 /* Flat GDT selectors the boot protocol names (__BOOT_CS, __BOOT_DS) plus a TSS for TR. */
 #define BOOT_CS  0x10

@@ -5,9 +5,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vmm/bus.h"
-#include "vmm/fwdesc.h"
-#include "vmm/request.h"
+#include "core/bus.h"
+#include "core/fwdesc.h"
+#include "core/request.h"
 
 /* One block of ports: PM1a_EVT at +0 (status, enable: 2 bytes each), PM1a_CNT at +4
  * (2 bytes), PM_TMR at +8 (4 bytes). Same base as QEMU's PIIX4 power management. */

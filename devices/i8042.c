@@ -6,7 +6,7 @@
  * always reads 0 (no data, input buffer empty) and the data port has nothing to give.
  */
 #include "i8042.h"
-#include "vmm/log.h"
+#include "core/log.h"
 
 #define I8042_CMD_PULSE_RESET 0xfe /* pulse output port bit 0 = CPU reset */
 

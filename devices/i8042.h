@@ -2,8 +2,8 @@
 #ifndef MINIVMM_I8042_H
 #define MINIVMM_I8042_H
 
-#include "vmm/bus.h"
-#include "vmm/request.h"
+#include "core/bus.h"
+#include "core/request.h"
 
 #define I8042_DATA_PORT    0x60
 #define I8042_COMMAND_PORT 0x64

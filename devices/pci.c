@@ -9,7 +9,7 @@
  * I/O BAR on that same bus. Lock order: host lock, then a bus lock.
  */
 #include "pci.h"
-#include "vmm/log.h"
+#include "core/log.h"
 
 #include <errno.h>
 #include <pthread.h>

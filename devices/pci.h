@@ -10,8 +10,8 @@
 
 #include <stdint.h>
 
-#include "vmm/bus.h"
-#include "vmm/fwdesc.h"
+#include "core/bus.h"
+#include "core/fwdesc.h"
 
 #define PCI_CONFIG_ADDR_PORT 0xCF8 /* 4 bytes, CONFIG_ADDRESS */
 #define PCI_CONFIG_DATA_PORT 0xCFC /* 4 bytes, CONFIG_DATA (byte/word/dword at offsets 0-3) */

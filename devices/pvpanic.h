@@ -4,9 +4,9 @@
 
 #include <stdint.h>
 
-#include "vmm/bus.h"
-#include "vmm/fwdesc.h"
-#include "vmm/request.h"
+#include "core/bus.h"
+#include "core/fwdesc.h"
+#include "core/request.h"
 
 /* Event bits (docs/specs/pvpanic.rst in QEMU; include/uapi/misc/pvpanic.h in Linux). */
 #define PVPANIC_PANICKED     (1u << 0) /* guest panicked; the host handles it */

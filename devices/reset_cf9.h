@@ -5,8 +5,8 @@
 #include <stdint.h>
 #include <pthread.h>
 
-#include "vmm/bus.h"
-#include "vmm/request.h"
+#include "core/bus.h"
+#include "core/request.h"
 
 #define RESET_CF9_PORT 0xcf9
 

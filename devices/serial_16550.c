@@ -18,7 +18,7 @@
  *    input is flow-controlled by serial_receive's return value and never overruns).
  */
 #include "serial_16550.h"
-#include "vmm/log.h"
+#include "core/log.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -5,9 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/bus.h"
-#include "vmm/fwdesc.h"
-#include "vmm/request.h"
+#include "core/bus.h"
+#include "core/fwdesc.h"
+#include "core/request.h"
 
 #define SERIAL_COM1_PORT 0x3f8
 #define SERIAL_COM1_IRQ  4

@@ -6,7 +6,7 @@
  * write to the preloads or the reload register must follow the two-byte unlock sequence.
  */
 #include "wdt_i6300esb.h"
-#include "vmm/log.h"
+#include "core/log.h"
 
 #include <string.h>
 

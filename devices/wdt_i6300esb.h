@@ -6,9 +6,9 @@
 #include <stdint.h>
 
 #include "devices/pci.h"
-#include "vmm/bus.h"
-#include "vmm/request.h"
-#include "vmm/timer.h"
+#include "core/bus.h"
+#include "core/request.h"
+#include "core/timer.h"
 
 /* Identity, as QEMU 7.2 presents it (hw/watchdog/wdt_i6300esb.c and PCI defaults). */
 #define ESB_VENDOR_ID	  0x8086   /* Intel */

@@ -5,7 +5,7 @@
  * again. The guest cannot read anything back.
  */
 #include "wdt_ib700.h"
-#include "vmm/log.h"
+#include "core/log.h"
 
 #include <string.h>
 

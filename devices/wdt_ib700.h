@@ -5,9 +5,9 @@
 #include <pthread.h>
 #include <stdint.h>
 
-#include "vmm/bus.h"
-#include "vmm/request.h"
-#include "vmm/timer.h"
+#include "core/bus.h"
+#include "core/request.h"
+#include "core/timer.h"
 
 /*
  * Ports, as QEMU 7.2's hw/watchdog/wdt_ib700.c decodes them and Linux's

@@ -3,7 +3,7 @@
 #include "api/event_log.h"
 #include "api/qmp.h"
 #include "lifecycle.h"
-#include "log.h"
+#include "core/log.h"
 
 #include <errno.h>
 #include <stdio.h>

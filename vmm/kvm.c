@@ -1,7 +1,7 @@
 /* kvm.c - VM creation on /dev/kvm with the in-kernel LAPIC/IOAPIC/PIC and PIT. */
 #include "kvm.h"
-#include "layout.h"
-#include "log.h"
+#include "core/layout.h"
+#include "core/log.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -5,7 +5,7 @@
 #include <linux/kvm.h>
 #include <stdint.h>
 
-#include "guest_mem.h"
+#include "core/guest_mem.h"
 
 struct kvm_vm {
 	int sys_fd;

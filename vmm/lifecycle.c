@@ -8,7 +8,7 @@
 #include "lifecycle.h"
 #include "api/qmp.h"
 #include "devices/acpi_pm.h"
-#include "log.h"
+#include "core/log.h"
 
 #include <jansson.h>
 #include <signal.h>

@@ -8,7 +8,7 @@
 
 #include "api/qmp_schema.h"
 #include "devices/pvpanic.h"
-#include "log.h"
+#include "core/log.h"
 #include "vm.h"
 
 #define DEFAULT_MEM_MIB 256

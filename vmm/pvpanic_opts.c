@@ -1,7 +1,7 @@
 /* pvpanic_opts.c - parsing and checking --pvpanic values; one table row per flavour. */
 #include "pvpanic_opts.h"
 #include "devices/pvpanic.h"
-#include "layout.h"
+#include "core/layout.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* pvpanic_opts.h - the --pvpanic option: a flavour word (isa, mmio, pci), then settings. */
+/* pvpanic_opts.h - the --pvpanic option; in the roof, where the command line picks devices. */
 #ifndef MINIVMM_PVPANIC_OPTS_H
 #define MINIVMM_PVPANIC_OPTS_H
 

@@ -1,8 +1,8 @@
 /* vcpu.c - one thread per vCPU running KVM_RUN and dispatching exits to the buses. */
 #include "vm.h"
 #include "boot/x86_cpu.h"
-#include "layout.h"
-#include "log.h"
+#include "core/layout.h"
+#include "core/log.h"
 
 #include <errno.h>
 #include <signal.h>

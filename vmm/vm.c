@@ -15,8 +15,8 @@
 #include "api/qmp.h"
 #include "control.h"
 #include "lifecycle.h"
-#include "layout.h"
-#include "log.h"
+#include "core/layout.h"
+#include "core/log.h"
 
 #include <errno.h>
 #include <fcntl.h>

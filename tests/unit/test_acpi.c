@@ -13,7 +13,7 @@
 #include "devices/pci.h"
 #include "devices/pvpanic.h"
 #include "devices/serial_16550.h"
-#include "vmm/layout.h"
+#include "core/layout.h"
 #include "tests/unit/unit.h"
 
 static uint8_t buf[ACPI_TABLES_SIZE];

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "boot/bzimage.h"
-#include "vmm/layout.h"
+#include "core/layout.h"
 #include "tests/unit/unit.h"
 
 #define MIB (1ull << 20)

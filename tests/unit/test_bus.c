@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "vmm/bus.h"
+#include "core/bus.h"
 #include "tests/unit/unit.h"
 
 struct rec {

@@ -14,7 +14,7 @@
 #include "devices/acpi_pm.h"
 #include "devices/pvpanic.h"
 #include "devices/serial_16550.h"
-#include "vmm/layout.h"
+#include "core/layout.h"
 #include "tests/unit/unit.h"
 
 #define MIB (1ull << 20)

@@ -6,7 +6,7 @@
 
 #include "devices/pci.h"
 #include "devices/reset_cf9.h"
-#include "vmm/layout.h"
+#include "core/layout.h"
 #include "tests/unit/unit.h"
 
 /* A BAR device that records what reaches it. */

@@ -4,7 +4,7 @@
 
 #include "devices/pvpanic.h"
 #include "devices/pvpanic_pci.h"
-#include "vmm/layout.h"
+#include "core/layout.h"
 #include "tests/unit/unit.h"
 
 struct fake_sink {

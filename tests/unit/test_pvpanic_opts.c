@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "devices/pvpanic.h"
-#include "vmm/layout.h"
+#include "core/layout.h"
 #include "vmm/pvpanic_opts.h"
 #include "tests/unit/unit.h"
 

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vmm/action.h"
-#include "vmm/runstate.h"
+#include "core/action.h"
+#include "core/runstate.h"
 #include "tests/unit/unit.h"
 
 /* QEMU 7.2's runstate_transitions_def, written out as text, independently of the bitmaps. */

@@ -9,8 +9,8 @@
 
 #include "devices/wdt_i6300esb.h"
 #include "devices/wdt_ib700.h"
-#include "vmm/loop.h"
-#include "vmm/timer.h"
+#include "core/loop.h"
+#include "core/timer.h"
 #include "tests/unit/unit.h"
 
 #define SEC TIMER_NS_PER_SEC

@@ -26,7 +26,7 @@ static inline int shutdown_cause_is_guest(enum shutdown_cause cause)
 	return cause >= CAUSE_GUEST_SHUTDOWN && cause <= CAUSE_GUEST_PANIC;
 }
 
-/* What is asked. The main loop alone decides what happens (policy lives in vmm/). */
+/* What is asked. The main loop alone decides what happens (policy lives in vmm/lifecycle.c). */
 enum vm_request_kind {
 	VM_REQ_SHUTDOWN,     /* power off now (ACPI S5, pvpanic bit 2, host signal, quit) */
 	VM_REQ_RESET,        /* hard reset (i8042, 0xCF9, ACPI reset register, triple fault) */
