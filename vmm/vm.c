@@ -13,6 +13,7 @@
 #include "devices/wdt_ib700.h"
 #include "api/event_log.h"
 #include "api/qmp.h"
+#include "console.h"
 #include "control.h"
 #include "lifecycle.h"
 #include "core/layout.h"
@@ -30,8 +31,6 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#define CONSOLE_ESCAPE 0x01 /* Ctrl-A, then 'x' quits */
 
 /* --- checking the inputs ------------------------------------------------------------------ */
 
@@ -62,7 +61,8 @@ int vm_check(struct vm *vm, const struct vm_config *cfg)
 	vm->cfg = *cfg;
 	vm->state = RUNSTATE_PRELAUNCH;
 	vm->actions = cfg->actions;
-	vm->kernel_fd = vm->initrd_fd = vm->wake_fd = vm->signal_fd = vm->serial_out_fd = -1;
+	vm->kernel_fd = vm->initrd_fd = vm->wake_fd = vm->signal_fd = -1;
+	vm->console.in_fd = vm->console.out_fd = vm->console.wake_fd = -1;
 	vm->kvm.sys_fd = vm->kvm.vm_fd = -1;
 
 	if (cfg->ncpus < 1 || cfg->ncpus > VM_MAX_CPUS) {
@@ -130,25 +130,12 @@ static void vm_post(void *ctx, enum vm_request_kind kind, enum shutdown_cause ca
 	vm_wake(vm);
 }
 
-static void vm_serial_rx_space(void *ctx)
-{
-	struct vm *vm = ctx;
-
-	pthread_mutex_lock(&vm->req_lock);
-	vm->rx_space = 1;
-	pthread_mutex_unlock(&vm->req_lock);
-	vm_wake(vm);
-}
-
-static void console_watch_stdin(struct vm *vm);
-
 static void vm_on_wake(void *opaque, uint32_t events)
 {
 	struct vm *vm = opaque;
 	struct vm_request reqs[VM_REQUEST_QUEUE];
 	unsigned n;
 	uint64_t cnt;
-	int rx_space;
 
 	(void)events;
 	if (read(vm->wake_fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
@@ -157,8 +144,6 @@ static void vm_on_wake(void *opaque, uint32_t events)
 	n = vm->nreqs;
 	memcpy(reqs, vm->reqs, n * sizeof(reqs[0]));
 	vm->nreqs = 0;
-	rx_space = vm->rx_space;
-	vm->rx_space = 0;
 	pthread_mutex_unlock(&vm->req_lock);
 
 	for (unsigned i = 0; i < n; i++) {
@@ -169,8 +154,6 @@ static void vm_on_wake(void *opaque, uint32_t events)
 		pthread_cond_broadcast(&vm->vcpu_cond);
 		pthread_mutex_unlock(&vm->vcpu_lock);
 	}
-	if (rx_space)
-		console_watch_stdin(vm);
 }
 
 static void vm_on_signal(void *opaque, uint32_t events)
@@ -187,91 +170,10 @@ static void vm_on_signal(void *opaque, uint32_t events)
 	lifecycle_handle(vm, VM_REQ_SHUTDOWN, CAUSE_HOST_SIGNAL);
 }
 
-/* --- console input ------------------------------------------------------------------------ */
-
-static void console_on_stdin(void *opaque, uint32_t events);
-
-static void console_watch_stdin(struct vm *vm)
+/* Ctrl-A x on the console. */
+static void console_quit(void *ctx)
 {
-	if (vm->stdin_watched || vm->cfg.serial != SERIAL_MODE_STDIO || !vm->serial)
-		return;
-	if (loop_add(vm->loop, STDIN_FILENO, EPOLLIN, console_on_stdin, vm) == 0)
-		vm->stdin_watched = 1;
-}
-
-static void console_unwatch_stdin(struct vm *vm)
-{
-	if (!vm->stdin_watched)
-		return;
-	loop_remove(vm->loop, STDIN_FILENO);
-	vm->stdin_watched = 0;
-}
-
-static void console_on_stdin(void *opaque, uint32_t events)
-{
-	struct vm *vm = opaque;
-	uint8_t buf[64], out[64];
-	size_t room = serial_rx_room(vm->serial), n_out = 0;
-	ssize_t n;
-
-	(void)events;
-	if (!room) {
-		/* The guest is not reading; wait for the FIFO to drain (rx_space callback). */
-		console_unwatch_stdin(vm);
-		return;
-	}
-	n = read(STDIN_FILENO, buf, room < sizeof(buf) ? room : sizeof(buf));
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (n <= 0) {
-		/* End of input: the guest keeps running without a keyboard. */
-		console_unwatch_stdin(vm);
-		return;
-	}
-	for (ssize_t i = 0; i < n; i++) {
-		uint8_t c = buf[i];
-
-		if (vm->stdin_is_tty && vm->escape_pending) {
-			vm->escape_pending = 0;
-			if (c == 'x') {
-				pr_err("terminating on console escape (Ctrl-A x)");
-				lifecycle_handle(vm, VM_REQ_SHUTDOWN, CAUSE_HOST_UI);
-				return;
-			}
-			if (c != CONSOLE_ESCAPE)
-				out[n_out++] = CONSOLE_ESCAPE;
-		} else if (vm->stdin_is_tty && c == CONSOLE_ESCAPE) {
-			vm->escape_pending = 1;
-			continue;
-		}
-		out[n_out++] = c;
-	}
-	if (n_out)
-		serial_receive(vm->serial, out, n_out);
-}
-
-static void console_restore(struct vm *vm)
-{
-	if (vm->stdin_is_tty) {
-		tcsetattr(STDIN_FILENO, TCSANOW, &vm->saved_termios);
-		vm->stdin_is_tty = 0;
-	}
-}
-
-/* Raw mode so every key (Ctrl-C included) goes to the guest; Ctrl-A x leaves. */
-static void console_raw(struct vm *vm)
-{
-	struct termios t;
-
-	if (vm->cfg.serial != SERIAL_MODE_STDIO || !isatty(STDIN_FILENO))
-		return;
-	if (tcgetattr(STDIN_FILENO, &vm->saved_termios) < 0)
-		return;
-	t = vm->saved_termios;
-	cfmakeraw(&t);
-	t.c_oflag |= OPOST | ONLCR; /* keep our own stderr lines readable */
-	if (tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0)
-		vm->stdin_is_tty = 1;
+	lifecycle_handle(ctx, VM_REQ_SHUTDOWN, CAUSE_HOST_UI);
 }
 
 /* --- init steps --------------------------------------------------------------------------- */
@@ -511,30 +413,24 @@ static int step_devices(struct vm *vm)
 		return ret;
 	vm->fw.ncpus = vm->cfg.ncpus;
 
-	/* COM1 */
-	if (vm->cfg.serial == SERIAL_MODE_STDIO) {
-		vm->serial_out_fd = dup(STDOUT_FILENO);
-	} else if (vm->cfg.serial == SERIAL_MODE_FILE) {
-		vm->serial_out_fd = open(vm->cfg.serial_path,
-					 O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (vm->serial_out_fd < 0) {
-			pr_err("cannot open serial output '%s': %s", vm->cfg.serial_path,
-			       strerror(errno));
-			return -errno;
-		}
-	}
+	/* COM1 and the host console it is wired to */
+	ret = console_init(&vm->console, vm->loop, vm->cfg.serial, vm->cfg.serial_path,
+			   console_quit, vm);
+	if (ret)
+		return ret;
 	{
 		struct serial_config sc = {
-			.out_fd = vm->serial_out_fd,
+			.out_fd = vm->console.out_fd,
 			.irq = irq,
-			.rx_space = vm_serial_rx_space,
-			.ctx = vm,
+			.rx_space = console_rx_space,
+			.ctx = &vm->console,
 		};
 
 		ret = serial_create(&sc, &vm->serial);
 		if (ret)
 			return ret;
 	}
+	console_attach(&vm->console, vm->serial);
 	serial_fw_device(&dev, SERIAL_COM1_PORT, SERIAL_COM1_IRQ, "COM1", 1);
 	ret = attach_fw_pio(vm, &dev, &serial_bus_ops, vm->serial);
 	if (ret)
@@ -593,9 +489,7 @@ static void unstep_devices(struct vm *vm)
 	detach_watchdog(vm);
 	vm->serial = NULL;
 	vm->pm = NULL;
-	if (vm->serial_out_fd >= 0)
-		close(vm->serial_out_fd);
-	vm->serial_out_fd = -1;
+	console_destroy(&vm->console);
 	bus_destroy(&vm->pio);
 	bus_destroy(&vm->mmio);
 }
@@ -770,7 +664,7 @@ int vm_create(struct vm *vm)
 
 void vm_destroy(struct vm *vm)
 {
-	console_restore(vm);
+	console_restore(&vm->console);
 	while (vm->steps_done > 0) {
 		const struct vm_step *s = &vm_steps[--vm->steps_done];
 
@@ -788,8 +682,7 @@ int vm_run(struct vm *vm)
 {
 	int ret;
 
-	console_raw(vm);
-	console_watch_stdin(vm);
+	console_start(&vm->console);
 	ret = vcpus_start(vm, 1);
 	if (ret || lifecycle_boot(vm)) {
 		vcpus_stop(vm);
@@ -804,6 +697,6 @@ int vm_run(struct vm *vm)
 		}
 	}
 	vcpus_stop(vm);
-	console_restore(vm);
+	console_restore(&vm->console);
 	return vm->exit_status;
 }

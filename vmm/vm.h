@@ -4,7 +4,6 @@
 
 #include <pthread.h>
 #include <stdint.h>
-#include <termios.h>
 
 #include "boot/bzimage.h"
 #include "devices/i8042.h"
@@ -12,6 +11,7 @@
 #include "core/bus.h"
 #include "core/fwdesc.h"
 #include "core/guest_mem.h"
+#include "console.h"
 #include "kvm.h"
 #include "core/loop.h"
 #include "pvpanic_opts.h"
@@ -27,8 +27,6 @@
 #define EXIT_VM_INTERNAL 1 /* setup failed, or a vcpu hit an internal error */
 #define EXIT_VM_USAGE    2 /* bad command line or input file; no guest ran */
 #define EXIT_VM_GUEST_PANIC 3 /* the guest panicked and the panic action is exit-failure */
-
-enum serial_mode { SERIAL_MODE_STDIO, SERIAL_MODE_FILE, SERIAL_MODE_NONE };
 
 /* --watchdog: QEMU's -watchdog / -device models. */
 enum watchdog_model { WATCHDOG_MODEL_NONE, WATCHDOG_MODEL_IB700, WATCHDOG_MODEL_I6300ESB };
@@ -108,7 +106,7 @@ struct vm {
 	struct pvpanic *pvpanic[PVPANIC_MAX_INSTANCES];
 	struct wdt_ib700 *ib700;  /* --watchdog ib700 */
 	struct wdt_i6300esb *esb; /* --watchdog i6300esb */
-	int serial_out_fd;
+	struct console console; /* COM1's host side */
 
 	/* Lifecycle (lifecycle.c). */
 	enum runstate state;
@@ -119,7 +117,7 @@ struct vm {
 	/* Main loop and the requests devices post to it. */
 	struct loop *loop;
 	struct timer_clock vclock; /* guest time: runs only while the run state is running */
-	int wake_fd;   /* eventfd: a request or an rx-space notice is waiting */
+	int wake_fd;   /* eventfd: a request is waiting */
 	int signal_fd; /* SIGINT, SIGTERM, SIGHUP */
 	struct request_sink sink;
 	pthread_mutex_t req_lock;
@@ -127,13 +125,6 @@ struct vm {
 	unsigned nreqs;
 	uint64_t req_posted;  /* seq of the last request queued (under req_lock) */
 	uint64_t req_handled; /* seq of the last request handled (under vcpu_lock) */
-	int rx_space; /* set by the serial device when its FIFO drained (under req_lock) */
-
-	/* Console input. */
-	int stdin_watched;
-	int stdin_is_tty;
-	struct termios saved_termios;
-	int escape_pending; /* Ctrl-A seen */
 
 	int stopping; /* vcpus must leave KVM_RUN and end (atomic) */
 	/* Pausing: vcpus park on vcpu_cond while pause_req is set; parked/alive count them. */

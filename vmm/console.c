@@ -1,0 +1,176 @@
+/* console.c - the host side of the serial console: stdin to the UART, its output fd, Ctrl-A x. */
+#include "console.h"
+#include "devices/serial_16550.h"
+#include "core/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+static void console_on_input(void *opaque, uint32_t events);
+
+static void console_watch(struct console *c)
+{
+	if (c->watched || c->in_fd < 0 || !c->serial)
+		return;
+	if (loop_add(c->loop, c->in_fd, EPOLLIN, console_on_input, c) == 0)
+		c->watched = 1;
+}
+
+static void console_unwatch(struct console *c)
+{
+	if (!c->watched)
+		return;
+	loop_remove(c->loop, c->in_fd);
+	c->watched = 0;
+}
+
+static void console_on_input(void *opaque, uint32_t events)
+{
+	struct console *c = opaque;
+	uint8_t buf[64], out[64];
+	size_t room = serial_rx_room(c->serial), n_out = 0;
+	ssize_t n;
+
+	(void)events;
+	if (!room) {
+		/* The guest is not reading; wait for the FIFO to drain (rx_space callback). */
+		console_unwatch(c);
+		return;
+	}
+	n = read(c->in_fd, buf, room < sizeof(buf) ? room : sizeof(buf));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		/* End of input: the guest keeps running without a keyboard. */
+		console_unwatch(c);
+		return;
+	}
+	for (ssize_t i = 0; i < n; i++) {
+		uint8_t ch = buf[i];
+
+		if (c->escape && c->escape_pending) {
+			c->escape_pending = 0;
+			if (ch == 'x') {
+				pr_err("terminating on console escape (Ctrl-A x)");
+				c->quit(c->ctx);
+				return;
+			}
+			if (ch != CONSOLE_ESCAPE)
+				out[n_out++] = CONSOLE_ESCAPE;
+		} else if (c->escape && ch == CONSOLE_ESCAPE) {
+			c->escape_pending = 1;
+			continue;
+		}
+		out[n_out++] = ch;
+	}
+	if (n_out)
+		serial_receive(c->serial, out, n_out);
+}
+
+static void console_on_wake(void *opaque, uint32_t events)
+{
+	struct console *c = opaque;
+	uint64_t cnt;
+
+	(void)events;
+	if (read(c->wake_fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
+		pr_debug("console eventfd: %s", strerror(errno));
+	console_watch(c);
+}
+
+void console_rx_space(void *ctx)
+{
+	struct console *c = ctx;
+	uint64_t one = 1;
+
+	/* Only fails if the counter would overflow, and then the loop is already woken. */
+	if (write(c->wake_fd, &one, sizeof(one)) < 0)
+		return;
+}
+
+int console_init(struct console *c, struct loop *loop, enum serial_mode mode, const char *path,
+		 void (*quit)(void *ctx), void *ctx)
+{
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	c->loop = loop;
+	c->quit = quit;
+	c->ctx = ctx;
+	c->in_fd = mode == SERIAL_MODE_STDIO ? STDIN_FILENO : -1;
+	c->out_fd = -1;
+	c->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (c->wake_fd < 0) {
+		ret = -errno;
+		pr_err("eventfd: %s", strerror(errno));
+		return ret;
+	}
+	ret = loop_add(loop, c->wake_fd, EPOLLIN, console_on_wake, c);
+	if (ret)
+		return ret;
+	if (mode == SERIAL_MODE_STDIO) {
+		c->out_fd = dup(STDOUT_FILENO);
+	} else if (mode == SERIAL_MODE_FILE) {
+		c->out_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (c->out_fd < 0) {
+			ret = -errno;
+			pr_err("cannot open serial output '%s': %s", path, strerror(errno));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+void console_attach(struct console *c, struct serial *serial)
+{
+	c->serial = serial;
+}
+
+/* Raw mode so every key (Ctrl-C included) goes to the guest; Ctrl-A x leaves. */
+static void console_raw(struct console *c)
+{
+	struct termios t;
+
+	if (c->in_fd < 0 || !isatty(c->in_fd))
+		return;
+	if (tcgetattr(c->in_fd, &c->saved_termios) < 0)
+		return;
+	t = c->saved_termios;
+	cfmakeraw(&t);
+	t.c_oflag |= OPOST | ONLCR; /* keep our own stderr lines readable */
+	if (tcsetattr(c->in_fd, TCSANOW, &t) == 0)
+		c->is_tty = c->escape = 1;
+}
+
+void console_start(struct console *c)
+{
+	console_raw(c);
+	console_watch(c);
+}
+
+void console_restore(struct console *c)
+{
+	if (c->is_tty) {
+		tcsetattr(c->in_fd, TCSANOW, &c->saved_termios);
+		c->is_tty = 0;
+	}
+}
+
+void console_destroy(struct console *c)
+{
+	console_restore(c);
+	console_unwatch(c);
+	if (c->wake_fd >= 0) {
+		if (c->loop)
+			loop_remove(c->loop, c->wake_fd);
+		close(c->wake_fd);
+	}
+	if (c->out_fd >= 0)
+		close(c->out_fd);
+	c->wake_fd = c->out_fd = -1;
+	c->serial = NULL;
+}
