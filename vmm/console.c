@@ -113,7 +113,12 @@ int console_init(struct console *c, struct loop *loop, enum serial_mode mode, co
 	if (ret)
 		return ret;
 	if (mode == SERIAL_MODE_STDIO) {
-		c->out_fd = dup(STDOUT_FILENO);
+		c->out_fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0);
+		if (c->out_fd < 0) {
+			ret = -errno;
+			pr_err("cannot duplicate stdout for the serial console: %s", strerror(errno));
+			return ret;
+		}
 	} else if (mode == SERIAL_MODE_FILE) {
 		c->out_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (c->out_fd < 0) {
