@@ -12,12 +12,35 @@
 
 static void console_on_input(void *opaque, uint32_t events);
 
+/* Hand the UART what it refused before. Returns 1 when nothing is left waiting. */
+static int console_flush(struct console *c)
+{
+	size_t n = c->npend ? serial_receive(c->serial, c->pend, c->npend) : 0;
+
+	memmove(c->pend, c->pend + n, c->npend - n);
+	c->npend -= n;
+	return c->npend == 0;
+}
+
 static void console_watch(struct console *c)
 {
-	if (c->watched || c->in_fd < 0 || !c->serial)
+	int ret;
+
+	if (c->watched || c->unpollable || c->in_eof || c->in_fd < 0 || !c->serial)
 		return;
-	if (loop_add(c->loop, c->in_fd, EPOLLIN, console_on_input, c) == 0)
+	ret = loop_add(c->loop, c->in_fd, EPOLLIN, console_on_input, c);
+	if (!ret) {
 		c->watched = 1;
+	} else if (ret == -EPERM) {
+		/* A regular file (or /dev/null): epoll refuses it, and a read never blocks. Read
+		 * it as the FIFO makes room instead, until its end. */
+		c->unpollable = 1;
+		console_on_input(c, 0);
+	} else {
+		pr_warn("console input: cannot watch stdin (%s); the guest gets no keyboard",
+			strerror(-ret));
+		c->in_eof = 1;
+	}
 }
 
 static void console_unwatch(struct console *c)
@@ -28,28 +51,10 @@ static void console_unwatch(struct console *c)
 	c->watched = 0;
 }
 
-static void console_on_input(void *opaque, uint32_t events)
+/* Queue @n typed bytes for the UART, with Ctrl-A x and Ctrl-A Ctrl-A. Returns 1 on Ctrl-A x. */
+static int console_filter(struct console *c, const uint8_t *buf, size_t n)
 {
-	struct console *c = opaque;
-	uint8_t buf[64], out[64];
-	size_t room = serial_rx_room(c->serial), n_out = 0;
-	ssize_t n;
-
-	(void)events;
-	if (!room) {
-		/* The guest is not reading; wait for the FIFO to drain (rx_space callback). */
-		console_unwatch(c);
-		return;
-	}
-	n = read(c->in_fd, buf, room < sizeof(buf) ? room : sizeof(buf));
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (n <= 0) {
-		/* End of input: the guest keeps running without a keyboard. */
-		console_unwatch(c);
-		return;
-	}
-	for (ssize_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		uint8_t ch = buf[i];
 
 		if (c->escape && c->escape_pending) {
@@ -57,18 +62,54 @@ static void console_on_input(void *opaque, uint32_t events)
 			if (ch == 'x') {
 				pr_err("terminating on console escape (Ctrl-A x)");
 				c->quit(c->ctx);
-				return;
+				return 1;
 			}
-			if (ch != CONSOLE_ESCAPE)
-				out[n_out++] = CONSOLE_ESCAPE;
+			if (ch != CONSOLE_ESCAPE) /* not an escape after all: the Ctrl-A goes too */
+				c->pend[c->npend++] = CONSOLE_ESCAPE;
 		} else if (c->escape && ch == CONSOLE_ESCAPE) {
 			c->escape_pending = 1;
 			continue;
 		}
-		out[n_out++] = ch;
+		c->pend[c->npend++] = ch;
 	}
-	if (n_out)
-		serial_receive(c->serial, out, n_out);
+	return 0;
+}
+
+static void console_on_input(void *opaque, uint32_t events)
+{
+	struct console *c = opaque;
+	uint8_t buf[CONSOLE_READ];
+	size_t room;
+	ssize_t n;
+
+	(void)events;
+	for (;;) {
+		/* Both a refused byte and no room arm the UART's rx_space notice. */
+		if (!console_flush(c) || !(room = serial_rx_room(c->serial))) {
+			/* The guest is not reading; wait for the FIFO to drain (rx_space). */
+			console_unwatch(c);
+			return;
+		}
+		if (c->in_eof)
+			return;
+		n = read(c->in_fd, buf, room < sizeof(buf) ? room : sizeof(buf));
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			return;
+		if (n <= 0) {
+			/* End of input: the guest keeps running without a keyboard. */
+			console_unwatch(c);
+			c->in_eof = 1;
+			return;
+		}
+		if (console_filter(c, buf, (size_t)n))
+			return;
+		if (!c->unpollable) {
+			/* One read per wake-up: a pipe or terminal may block on the next. */
+			if (!console_flush(c))
+				console_unwatch(c);
+			return;
+		}
+	}
 }
 
 static void console_on_wake(void *opaque, uint32_t events)
@@ -79,7 +120,10 @@ static void console_on_wake(void *opaque, uint32_t events)
 	(void)events;
 	if (read(c->wake_fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
 		pr_debug("console eventfd: %s", strerror(errno));
-	console_watch(c);
+	if (c->unpollable)
+		console_on_input(c, 0);
+	else if (console_flush(c))
+		console_watch(c);
 }
 
 void console_rx_space(void *ctx)

@@ -126,6 +126,29 @@ START_TEST(test_console_escape_twice_sends_one)
 }
 END_TEST
 
+/* Ctrl-A at the end of one read, the next key in the next: both reach a one-byte UART. */
+START_TEST(test_console_escape_pending_keeps_next_byte)
+{
+	setup_pipe(0);
+	type("\x01", 1);
+	type("b", 1);
+	ck_assert_guest_read("\x01" "b");
+	teardown();
+}
+END_TEST
+
+/* Bytes the FIFO did not take wait for room instead of being lost. */
+START_TEST(test_console_keeps_bytes_fifo_refused)
+{
+	setup_pipe(1);
+	type("\x01", 1);
+	type("0123456789abcdef", 16); /* with the pending Ctrl-A, 17 bytes for 16 places */
+	type("ghij", 4);
+	ck_assert_guest_read("\x01" "0123456789abcdefghij");
+	teardown();
+}
+END_TEST
+
 /* Output on stdout is a dup the guest's children must not inherit across exec. */
 START_TEST(test_console_output_fd_cloexec)
 {
@@ -142,6 +165,23 @@ START_TEST(test_console_output_fd_cloexec)
 }
 END_TEST
 
+/* stdin redirected from a regular file (epoll refuses those): the guest still gets it all. */
+START_TEST(test_console_input_from_regular_file)
+{
+	static const char text[] = "a file longer than the sixteen-byte FIFO\n";
+	char path[] = "/tmp/minivmm-console-XXXXXX";
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
+	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+	unlink(path);
+	setup_with_input(fd, 1);
+	ck_assert_guest_read("a file longer than the sixteen-byte FIFO\n");
+	teardown();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("console");
@@ -150,7 +190,10 @@ int main(void)
 	tcase_add_test(tc, test_console_plain_bytes);
 	tcase_add_test(tc, test_console_escape_x_quits);
 	tcase_add_test(tc, test_console_escape_twice_sends_one);
+	tcase_add_test(tc, test_console_escape_pending_keeps_next_byte);
+	tcase_add_test(tc, test_console_keeps_bytes_fifo_refused);
 	tcase_add_test(tc, test_console_output_fd_cloexec);
+	tcase_add_test(tc, test_console_input_from_regular_file);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
