@@ -26,7 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -61,7 +60,7 @@ int vm_check(struct vm *vm, const struct vm_config *cfg)
 	vm->cfg = *cfg;
 	vm->state = RUNSTATE_PRELAUNCH;
 	vm->actions = cfg->actions;
-	vm->kernel_fd = vm->initrd_fd = vm->wake_fd = vm->signal_fd = -1;
+	vm->kernel_fd = vm->initrd_fd = vm->reqs.fd = vm->signal_fd = -1;
 	vm->console.in_fd = vm->console.out_fd = vm->console.wake_fd = -1;
 	vm->kvm.sys_fd = vm->kvm.vm_fd = -1;
 
@@ -103,57 +102,40 @@ int vm_check(struct vm *vm, const struct vm_config *cfg)
 
 /* --- requests from devices and vcpus ------------------------------------------------------- */
 
-static void vm_wake(struct vm *vm)
-{
-	uint64_t one = 1;
-
-	/* Only fails if the counter would overflow, and then the loop is already woken. */
-	if (write(vm->wake_fd, &one, sizeof(one)) < 0)
-		return;
-}
-
+/* The sink devices post to: queue, and make a posting vcpu wait until it is handled. */
 static void vm_post(void *ctx, enum vm_request_kind kind, enum shutdown_cause cause)
 {
 	struct vm *vm = ctx;
-
 	struct vcpu *v = vcpu_current();
+	uint64_t seq = reqqueue_post(&vm->reqs, kind, cause);
 
-	pthread_mutex_lock(&vm->req_lock);
-	if (vm->nreqs < VM_REQUEST_QUEUE) {
-		vm->reqs[vm->nreqs++] = (struct vm_request){ kind, cause, ++vm->req_posted };
-		if (v)
-			v->wait_req = vm->req_posted;
-	} else {
-		pr_guest_debug("request queue full, dropping request %d", kind);
-	}
-	pthread_mutex_unlock(&vm->req_lock);
-	vm_wake(vm);
+	if (v && seq)
+		v->wait_req = seq;
 }
 
-static void vm_on_wake(void *opaque, uint32_t events)
+static void vm_handle_request(void *ctx, enum vm_request_kind kind, enum shutdown_cause cause)
+{
+	lifecycle_handle(ctx, kind, cause);
+}
+
+/* Let a vcpu waiting for this request go on (vcpu.c, vcpu_wait_request). */
+static void vm_request_handled(void *ctx, uint64_t seq)
+{
+	struct vm *vm = ctx;
+
+	pthread_mutex_lock(&vm->vcpu_lock);
+	vm->req_handled = seq;
+	pthread_cond_broadcast(&vm->vcpu_cond);
+	pthread_mutex_unlock(&vm->vcpu_lock);
+}
+
+static void vm_on_requests(void *opaque, uint32_t events)
 {
 	struct vm *vm = opaque;
-	struct vm_request reqs[VM_REQUEST_QUEUE];
-	unsigned n;
-	uint64_t cnt;
+	const struct reqqueue_handler h = { vm_handle_request, vm_request_handled, vm };
 
 	(void)events;
-	if (read(vm->wake_fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
-		pr_debug("wake eventfd: %s", strerror(errno));
-	pthread_mutex_lock(&vm->req_lock);
-	n = vm->nreqs;
-	memcpy(reqs, vm->reqs, n * sizeof(reqs[0]));
-	vm->nreqs = 0;
-	pthread_mutex_unlock(&vm->req_lock);
-
-	for (unsigned i = 0; i < n; i++) {
-		lifecycle_handle(vm, reqs[i].kind, reqs[i].cause);
-		/* Let a vcpu waiting for this request go on (vcpu.c, vcpu_wait_request). */
-		pthread_mutex_lock(&vm->vcpu_lock);
-		vm->req_handled = reqs[i].seq;
-		pthread_cond_broadcast(&vm->vcpu_cond);
-		pthread_mutex_unlock(&vm->vcpu_lock);
-	}
+	reqqueue_drain(&vm->reqs, &h);
 }
 
 static void vm_on_signal(void *opaque, uint32_t events)
@@ -225,9 +207,9 @@ static int step_loop(struct vm *vm)
 	if (ret)
 		return ret;
 	timer_clock_init(&vm->vclock, vm->loop, 0); /* starts with the guest (lifecycle) */
-	pthread_mutex_init(&vm->req_lock, NULL);
 	vm->sink = (struct request_sink){ vm_post, vm };
-	vm->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (reqqueue_init(&vm->reqs))
+		vm->reqs.fd = -1;
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
@@ -235,12 +217,12 @@ static int step_loop(struct vm *vm)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	vm->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (vm->wake_fd < 0 || vm->signal_fd < 0) {
+	if (vm->reqs.fd < 0 || vm->signal_fd < 0) {
 		ret = -errno;
 		pr_err("eventfd/signalfd: %s", strerror(errno));
 		return ret;
 	}
-	ret = loop_add(vm->loop, vm->wake_fd, EPOLLIN, vm_on_wake, vm);
+	ret = loop_add(vm->loop, vm->reqs.fd, EPOLLIN, vm_on_requests, vm);
 	if (!ret)
 		ret = loop_add(vm->loop, vm->signal_fd, EPOLLIN, vm_on_signal, vm);
 	return ret;
@@ -251,11 +233,10 @@ static void unstep_loop(struct vm *vm)
 	timer_clock_destroy(&vm->vclock);
 	loop_destroy(vm->loop);
 	vm->loop = NULL;
-	if (vm->wake_fd >= 0)
-		close(vm->wake_fd);
+	reqqueue_destroy(&vm->reqs);
 	if (vm->signal_fd >= 0)
 		close(vm->signal_fd);
-	vm->wake_fd = vm->signal_fd = -1;
+	vm->signal_fd = -1;
 }
 
 static int register_pio(struct vm *vm, uint64_t base, uint64_t len, const struct bus_ops *ops,

@@ -16,6 +16,7 @@
 #include "core/loop.h"
 #include "pvpanic_opts.h"
 #include "core/request.h"
+#include "core/reqqueue.h"
 #include "core/action.h"
 #include "core/runstate.h"
 #include "core/timer.h"
@@ -66,19 +67,11 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	int thread_started;
-	/* A request this vcpu posted (vm_request.seq) that the main loop must have handled
+	/* A request this vcpu posted (its reqqueue seq) that the main loop must have handled
 	 * before the guest runs on: a guest's panic or power-off takes effect before its next
 	 * instruction, as under QEMU, and the event leaves without waiting for a time slice. */
 	uint64_t wait_req;
 };
-
-struct vm_request {
-	enum vm_request_kind kind;
-	enum shutdown_cause cause;
-	uint64_t seq; /* order of posting, from 1 */
-};
-
-#define VM_REQUEST_QUEUE 64
 
 struct vm {
 	struct vm_config cfg;
@@ -117,13 +110,9 @@ struct vm {
 	/* Main loop and the requests devices post to it. */
 	struct loop *loop;
 	struct timer_clock vclock; /* guest time: runs only while the run state is running */
-	int wake_fd;   /* eventfd: a request is waiting */
 	int signal_fd; /* SIGINT, SIGTERM, SIGHUP */
-	struct request_sink sink;
-	pthread_mutex_t req_lock;
-	struct vm_request reqs[VM_REQUEST_QUEUE];
-	unsigned nreqs;
-	uint64_t req_posted;  /* seq of the last request queued (under req_lock) */
+	struct request_sink sink; /* posts to reqs */
+	struct reqqueue reqs;
 	uint64_t req_handled; /* seq of the last request handled (under vcpu_lock) */
 
 	int stopping; /* vcpus must leave KVM_RUN and end (atomic) */
