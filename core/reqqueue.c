@@ -27,17 +27,27 @@ uint64_t reqqueue_post(struct reqqueue *q, enum vm_request_kind kind, enum shutd
 	uint64_t one = 1, seq = 0;
 
 	pthread_mutex_lock(&q->lock);
-	if (q->n < REQQUEUE_LEN) {
+	for (unsigned i = 0; i < q->n && !seq; i++)
+		if (q->q[i].kind == kind && q->q[i].cause == cause)
+			seq = q->q[i].seq;
+	if (!seq && q->n < REQQUEUE_LEN) {
 		seq = ++q->posted;
-		q->q[q->n++] = (struct reqqueue_entry){ kind, cause, seq };
-	} else {
-		pr_guest_debug("request queue full, dropping request %d", kind);
+		q->q[q->n++] = (struct reqqueue_entry){ kind, cause, seq, q->epoch };
+	} else if (!seq) {
+		/* Cannot happen (see REQQUEUE_LEN); say so loudly if it ever does. */
+		pr_err("request queue full: request %d (%s) lost", kind, shutdown_cause_name(cause));
 	}
 	pthread_mutex_unlock(&q->lock);
 	/* Only fails if the counter would overflow, and then the loop is already woken. */
 	if (write(q->fd, &one, sizeof(one)) < 0)
 		return seq;
 	return seq;
+}
+
+/* Posted by the guest (or a device it drives), as opposed to the host or its user. */
+static int posted_by_guest(const struct reqqueue_entry *e)
+{
+	return !shutdown_cause_is_host(e->cause);
 }
 
 void reqqueue_drain(struct reqqueue *q, const struct reqqueue_handler *h)
@@ -55,7 +65,24 @@ void reqqueue_drain(struct reqqueue *q, const struct reqqueue_handler *h)
 	pthread_mutex_unlock(&q->lock);
 
 	for (unsigned i = 0; i < n; i++) {
-		h->handle(h->ctx, batch[i].kind, batch[i].cause);
+		/* epoch changes only on this thread (reqqueue_new_epoch from a handler). */
+		if (batch[i].epoch == q->epoch || !posted_by_guest(&batch[i]))
+			h->handle(h->ctx, batch[i].kind, batch[i].cause);
+		else
+			pr_debug("request %d from before the reset dropped", batch[i].kind);
 		h->handled(h->ctx, batch[i].seq);
 	}
+}
+
+void reqqueue_new_epoch(struct reqqueue *q)
+{
+	unsigned kept = 0;
+
+	pthread_mutex_lock(&q->lock);
+	q->epoch++;
+	for (unsigned i = 0; i < q->n; i++)
+		if (!posted_by_guest(&q->q[i]))
+			q->q[kept++] = q->q[i];
+	q->n = kept;
+	pthread_mutex_unlock(&q->lock);
 }

@@ -26,6 +26,12 @@ static inline int shutdown_cause_is_guest(enum shutdown_cause cause)
 	return cause >= CAUSE_GUEST_SHUTDOWN && cause <= CAUSE_GUEST_PANIC;
 }
 
+/* True for causes that originate in the host or its user (QMP, a signal, the console, an error). */
+static inline int shutdown_cause_is_host(enum shutdown_cause cause)
+{
+	return cause >= CAUSE_HOST_ERROR && cause <= CAUSE_HOST_UI;
+}
+
 /* What is asked. The main loop alone decides what happens (policy lives in vmm/lifecycle.c). */
 enum vm_request_kind {
 	VM_REQ_SHUTDOWN,     /* power off now (ACPI S5, pvpanic bit 2, host signal, quit) */

@@ -610,6 +610,8 @@ int vm_reset(struct vm *vm)
 {
 	vcpus_stop(vm);
 	vcpus_destroy(vm);
+	/* From here on the old guest is gone: what it asked and was not done is void. */
+	reqqueue_new_epoch(&vm->reqs);
 	/* Devices first: lowering their interrupt lines needs the old VM's irqchip. */
 	serial_reset(vm->serial);
 	acpi_pm_reset(vm->pm);
