@@ -39,7 +39,7 @@ static void vm_stop(struct vm *vm, enum runstate to)
 {
 	if (vm->state != RUNSTATE_RUNNING)
 		return;
-	vcpus_pause(vm);
+	vcpus_pause(&vm->vcpus);
 	timer_clock_stop(&vm->vclock); /* guest timers (watchdogs) keep the time they had left */
 	runstate_set(&vm->state, to);
 	emit(vm, QMP_EVENT_STOP, NULL);
@@ -55,7 +55,7 @@ static int vm_start(struct vm *vm)
 	emit(vm, QMP_EVENT_RESUME, NULL);
 	runstate_set(&vm->state, RUNSTATE_RUNNING);
 	timer_clock_start(&vm->vclock);
-	vcpus_resume(vm);
+	vcpus_resume(&vm->vcpus);
 	return 0;
 }
 
@@ -136,7 +136,7 @@ static void do_reset(struct vm *vm, enum shutdown_cause cause)
 	if (vm->state != RUNSTATE_RUNNING)
 		runstate_set(&vm->state, RUNSTATE_PRELAUNCH);
 	else
-		vcpus_resume(vm);
+		vcpus_resume(&vm->vcpus);
 }
 
 static void do_panic(struct vm *vm)
@@ -162,10 +162,10 @@ static void inject_nmi(struct vm *vm)
 	int running = vm->state == RUNSTATE_RUNNING;
 
 	if (running)
-		vcpus_pause(vm);
-	vcpus_nmi(vm);
+		vcpus_pause(&vm->vcpus);
+	vcpus_nmi(&vm->vcpus);
 	if (running)
-		vcpus_resume(vm);
+		vcpus_resume(&vm->vcpus);
 }
 
 /* QEMU 7.2's watchdog_perform_action: the WATCHDOG event, then the action, always. */

@@ -1,5 +1,5 @@
 /* vcpu.c - one thread per vCPU running KVM_RUN and dispatching exits to the buses. */
-#include "vm.h"
+#include "vcpu.h"
 #include "boot/x86_cpu.h"
 #include "core/layout.h"
 #include "core/log.h"
@@ -33,7 +33,7 @@ static void vcpu_kick_handler(int sig)
 /* Give each vcpu its own APIC id in the CPUID leaves that report one. */
 static int vcpu_set_cpuid(struct vcpu *v)
 {
-	const struct kvm_cpuid2 *src = v->vm->kvm.cpuid;
+	const struct kvm_cpuid2 *src = v->set->env.kvm->cpuid;
 	size_t sz = sizeof(*src) + src->nent * sizeof(src->entries[0]);
 	struct kvm_cpuid2 *c = malloc(sz);
 	int ret = 0;
@@ -96,38 +96,49 @@ static int vcpu_set_boot_state(struct vcpu *v)
 	x86_boot_sregs(&sregs);
 	if (ioctl(v->fd, KVM_SET_SREGS, &sregs) < 0)
 		return -errno;
-	x86_boot_regs(&regs, v->vm->plan.entry_gpa, v->vm->plan.zero_page_gpa);
+	x86_boot_regs(&regs, v->set->env.entry_gpa, v->set->env.zero_page_gpa);
 	if (ioctl(v->fd, KVM_SET_REGS, &regs) < 0)
 		return -errno;
 	return 0;
 }
 
-int vcpus_create(struct vm *vm)
+int vcpus_init(struct vcpus *vs, const struct vcpu_env *env, unsigned n)
 {
+	memset(vs, 0, sizeof(*vs));
+	vs->env = *env;
+	vs->n = n;
+	pthread_mutex_init(&vs->lock, NULL);
+	pthread_cond_init(&vs->cond, NULL);
+	return 0;
+}
+
+int vcpus_create(struct vcpus *vs)
+{
+	const struct kvm_vm *kvm = vs->env.kvm;
 	int ret;
 
-	vm->vcpus = calloc(vm->cfg.ncpus, sizeof(*vm->vcpus));
-	if (!vm->vcpus)
+	vs->v = calloc(vs->n, sizeof(*vs->v));
+	if (!vs->v)
 		return -ENOMEM;
-	for (unsigned i = 0; i < vm->cfg.ncpus; i++) {
-		struct vcpu *v = &vm->vcpus[i];
+	for (unsigned i = 0; i < vs->n; i++) {
+		struct vcpu *v = &vs->v[i];
 
-		v->vm = vm;
+		v->set = vs;
 		v->id = i;
 		v->fd = -1;
 	}
-	for (unsigned i = 0; i < vm->cfg.ncpus; i++) {
-		struct vcpu *v = &vm->vcpus[i];
+	for (unsigned i = 0; i < vs->n; i++) {
+		struct vcpu *v = &vs->v[i];
 		const char *what;
 
 		what = "KVM_CREATE_VCPU";
-		v->fd = ioctl(vm->kvm.vm_fd, KVM_CREATE_VCPU, (unsigned long)i);
+		v->fd = ioctl(kvm->vm_fd, KVM_CREATE_VCPU, (unsigned long)i);
 		if (v->fd < 0) {
 			ret = -errno;
 			goto fail;
 		}
 		what = "mmap kvm_run";
-		v->run = mmap(NULL, vm->kvm.run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+		v->run = mmap(NULL, kvm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
 		if (v->run == MAP_FAILED) {
 			v->run = NULL;
 			ret = -errno;
@@ -156,7 +167,7 @@ fail:
 static void vcpu_post_error(struct vcpu *v, const char *fmt, const char *detail)
 {
 	pr_err("vcpu %u: %s%s", v->id, fmt, detail ? detail : "");
-	request_post(&v->vm->sink, VM_REQ_INTERNAL_ERROR, CAUSE_HOST_ERROR);
+	request_post(v->set->env.sink, VM_REQ_INTERNAL_ERROR, CAUSE_HOST_ERROR);
 }
 
 static int vcpu_handle_io(struct vcpu *v)
@@ -166,14 +177,16 @@ static int vcpu_handle_io(struct vcpu *v)
 	uint8_t *p = (uint8_t *)run + run->io.data_offset;
 
 	/* The kernel fills these, but a bad value would make us read past the mapping. */
-	if (run->io.data_offset > (uint64_t)v->vm->kvm.run_size ||
-	    span > (uint64_t)v->vm->kvm.run_size - run->io.data_offset || run->io.size > 8)
+	uint64_t run_size = (uint64_t)v->set->env.kvm->run_size;
+
+	if (run->io.data_offset > run_size || span > run_size - run->io.data_offset ||
+	    run->io.size > 8)
 		return -EINVAL;
 	for (uint32_t i = 0; i < run->io.count; i++, p += run->io.size) {
 		if (run->io.direction == KVM_EXIT_IO_OUT)
-			bus_write(&v->vm->pio, run->io.port, p, run->io.size);
+			bus_write(v->set->env.pio, run->io.port, p, run->io.size);
 		else
-			bus_read(&v->vm->pio, run->io.port, p, run->io.size);
+			bus_read(v->set->env.pio, run->io.port, p, run->io.size);
 	}
 	return 0;
 }
@@ -184,39 +197,55 @@ static void vcpu_handle_mmio(struct vcpu *v)
 	unsigned len = run->mmio.len > 8 ? 8 : run->mmio.len;
 
 	if (run->mmio.is_write)
-		bus_write(&v->vm->mmio, run->mmio.phys_addr, run->mmio.data, len);
+		bus_write(v->set->env.mmio, run->mmio.phys_addr, run->mmio.data, len);
 	else
-		bus_read(&v->vm->mmio, run->mmio.phys_addr, run->mmio.data, len);
+		bus_read(v->set->env.mmio, run->mmio.phys_addr, run->mmio.data, len);
 }
 
 /* Park while a pause is requested. Returns 0 to run on, -1 when the vcpu must end. */
-static int vcpu_park_if_asked(struct vm *vm)
+static int vcpu_park_if_asked(struct vcpus *vs)
 {
 	int ret = 0;
 
 	/* Fast path on every exit: nothing asked, no lock taken. */
-	if (!__atomic_load_n(&vm->pause_req, __ATOMIC_ACQUIRE) &&
-	    !__atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE))
+	if (!__atomic_load_n(&vs->pause_req, __ATOMIC_ACQUIRE) &&
+	    !__atomic_load_n(&vs->stopping, __ATOMIC_ACQUIRE))
 		return 0;
-	pthread_mutex_lock(&vm->vcpu_lock);
-	if (vm->pause_req && !vm->stopping) {
-		vm->parked++;
-		pthread_cond_broadcast(&vm->vcpu_cond);
-		while (vm->pause_req && !vm->stopping)
-			pthread_cond_wait(&vm->vcpu_cond, &vm->vcpu_lock);
-		vm->parked--;
+	pthread_mutex_lock(&vs->lock);
+	if (vs->pause_req && !vs->stopping) {
+		vs->parked++;
+		pthread_cond_broadcast(&vs->cond);
+		while (vs->pause_req && !vs->stopping)
+			pthread_cond_wait(&vs->cond, &vs->lock);
+		vs->parked--;
 	}
-	if (vm->stopping)
+	if (vs->stopping)
 		ret = -1;
-	pthread_mutex_unlock(&vm->vcpu_lock);
+	pthread_mutex_unlock(&vs->lock);
 	return ret;
 }
 
 static __thread struct vcpu *this_vcpu;
 
-struct vcpu *vcpu_current(void)
+static int vcpu_run(struct vcpu *v)
 {
-	return this_vcpu;
+	if (v->set->env.run)
+		return v->set->env.run(v->fd, v->run);
+	return ioctl(v->fd, KVM_RUN, 0);
+}
+
+void vcpu_wait_for_request(uint64_t seq)
+{
+	if (this_vcpu)
+		this_vcpu->wait_req = seq;
+}
+
+void vcpus_request_handled(struct vcpus *vs, uint64_t seq)
+{
+	pthread_mutex_lock(&vs->lock);
+	vs->req_handled = seq;
+	pthread_cond_broadcast(&vs->cond);
+	pthread_mutex_unlock(&vs->lock);
 }
 
 /*
@@ -226,19 +255,19 @@ struct vcpu *vcpu_current(void)
  */
 static void vcpu_wait_request(struct vcpu *v)
 {
-	struct vm *vm = v->vm;
+	struct vcpus *vs = v->set;
 
-	pthread_mutex_lock(&vm->vcpu_lock);
-	while (vm->req_handled < v->wait_req && !vm->pause_req && !vm->stopping)
-		pthread_cond_wait(&vm->vcpu_cond, &vm->vcpu_lock);
-	pthread_mutex_unlock(&vm->vcpu_lock);
+	pthread_mutex_lock(&vs->lock);
+	while (vs->req_handled < v->wait_req && !vs->pause_req && !vs->stopping)
+		pthread_cond_wait(&vs->cond, &vs->lock);
+	pthread_mutex_unlock(&vs->lock);
 	v->wait_req = 0;
 }
 
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
-	struct vm *vm = v->vm;
+	struct vcpus *vs = v->set;
 	sigset_t set;
 	char detail[96];
 
@@ -247,8 +276,8 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
-	while (vcpu_park_if_asked(vm) == 0) {
-		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+	while (vcpu_park_if_asked(vs) == 0) {
+		if (vcpu_run(v) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELAXED);
 				continue;
@@ -269,13 +298,13 @@ static void *vcpu_thread(void *arg)
 			break;
 		case KVM_EXIT_SHUTDOWN:
 			/* Triple fault: on a PC this resets the machine. Wait to be reset. */
-			request_post(&vm->sink, VM_REQ_RESET, CAUSE_GUEST_RESET);
+			request_post(vs->env.sink, VM_REQ_RESET, CAUSE_GUEST_RESET);
 			goto out;
 		case KVM_EXIT_SYSTEM_EVENT:
 			if (v->run->system_event.type == KVM_SYSTEM_EVENT_RESET)
-				request_post(&vm->sink, VM_REQ_RESET, CAUSE_GUEST_RESET);
+				request_post(vs->env.sink, VM_REQ_RESET, CAUSE_GUEST_RESET);
 			else
-				request_post(&vm->sink, VM_REQ_SHUTDOWN, CAUSE_GUEST_SHUTDOWN);
+				request_post(vs->env.sink, VM_REQ_SHUTDOWN, CAUSE_GUEST_SHUTDOWN);
 			goto out;
 		case KVM_EXIT_HLT:
 			/* Only without an in-kernel LAPIC; nothing to do but run again. */
@@ -307,14 +336,14 @@ static void *vcpu_thread(void *arg)
 	}
 out:
 	/* A vcpu that cannot go on counts as parked: the VM is reset or ended from here. */
-	pthread_mutex_lock(&vm->vcpu_lock);
-	vm->alive--;
-	pthread_cond_broadcast(&vm->vcpu_cond);
-	pthread_mutex_unlock(&vm->vcpu_lock);
+	pthread_mutex_lock(&vs->lock);
+	vs->alive--;
+	pthread_cond_broadcast(&vs->cond);
+	pthread_mutex_unlock(&vs->lock);
 	return NULL;
 }
 
-int vcpus_start(struct vm *vm, int paused)
+int vcpus_start(struct vcpus *vs, int paused)
 {
 	struct sigaction sa = { .sa_handler = vcpu_kick_handler };
 	sigset_t set, old;
@@ -323,24 +352,24 @@ int vcpus_start(struct vm *vm, int paused)
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(VCPU_KICK_SIGNAL, &sa, NULL) < 0)
 		return -errno;
-	vm->stopping = 0;
-	vm->pause_req = paused;
-	vm->parked = 0;
-	vm->alive = 0;
+	vs->stopping = 0;
+	vs->pause_req = paused;
+	vs->parked = 0;
+	vs->alive = 0;
 	/* Threads inherit this mask; each vcpu thread unblocks only the kick signal. */
 	sigfillset(&set);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
-	for (unsigned i = 0; i < vm->cfg.ncpus; i++) {
-		struct vcpu *v = &vm->vcpus[i];
+	for (unsigned i = 0; i < vs->n; i++) {
+		struct vcpu *v = &vs->v[i];
 
-		pthread_mutex_lock(&vm->vcpu_lock);
-		vm->alive++;
-		pthread_mutex_unlock(&vm->vcpu_lock);
+		pthread_mutex_lock(&vs->lock);
+		vs->alive++;
+		pthread_mutex_unlock(&vs->lock);
 		ret = -pthread_create(&v->thread, NULL, vcpu_thread, v);
 		if (ret) {
-			pthread_mutex_lock(&vm->vcpu_lock);
-			vm->alive--;
-			pthread_mutex_unlock(&vm->vcpu_lock);
+			pthread_mutex_lock(&vs->lock);
+			vs->alive--;
+			pthread_mutex_unlock(&vs->lock);
 			pr_err("vcpu %u: cannot start thread: %s", i, strerror(-ret));
 			break;
 		}
@@ -350,10 +379,10 @@ int vcpus_start(struct vm *vm, int paused)
 	return ret;
 }
 
-static void vcpus_kick(struct vm *vm)
+static void vcpus_kick(struct vcpus *vs)
 {
-	for (unsigned i = 0; i < vm->cfg.ncpus; i++) {
-		struct vcpu *v = &vm->vcpus[i];
+	for (unsigned i = 0; i < vs->n; i++) {
+		struct vcpu *v = &vs->v[i];
 
 		if (!v->thread_started)
 			continue;
@@ -363,45 +392,45 @@ static void vcpus_kick(struct vm *vm)
 	}
 }
 
-void vcpus_pause(struct vm *vm)
+void vcpus_pause(struct vcpus *vs)
 {
-	pthread_mutex_lock(&vm->vcpu_lock);
-	__atomic_store_n(&vm->pause_req, 1, __ATOMIC_RELEASE);
-	pthread_cond_broadcast(&vm->vcpu_cond); /* a vcpu in vcpu_wait_request parks instead */
-	pthread_mutex_unlock(&vm->vcpu_lock);
-	vcpus_kick(vm);
-	pthread_mutex_lock(&vm->vcpu_lock);
-	while (vm->parked < vm->alive)
-		pthread_cond_wait(&vm->vcpu_cond, &vm->vcpu_lock);
-	pthread_mutex_unlock(&vm->vcpu_lock);
+	pthread_mutex_lock(&vs->lock);
+	__atomic_store_n(&vs->pause_req, 1, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&vs->cond); /* a vcpu in vcpu_wait_request parks instead */
+	pthread_mutex_unlock(&vs->lock);
+	vcpus_kick(vs);
+	pthread_mutex_lock(&vs->lock);
+	while (vs->parked < vs->alive)
+		pthread_cond_wait(&vs->cond, &vs->lock);
+	pthread_mutex_unlock(&vs->lock);
 }
 
-void vcpus_resume(struct vm *vm)
+void vcpus_resume(struct vcpus *vs)
 {
-	pthread_mutex_lock(&vm->vcpu_lock);
-	__atomic_store_n(&vm->pause_req, 0, __ATOMIC_RELEASE);
-	pthread_cond_broadcast(&vm->vcpu_cond);
-	pthread_mutex_unlock(&vm->vcpu_lock);
+	pthread_mutex_lock(&vs->lock);
+	__atomic_store_n(&vs->pause_req, 0, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&vs->cond);
+	pthread_mutex_unlock(&vs->lock);
 }
 
-void vcpus_nmi(struct vm *vm)
+void vcpus_nmi(struct vcpus *vs)
 {
-	for (unsigned i = 0; vm->vcpus && i < vm->cfg.ncpus; i++)
-		if (vm->vcpus[i].fd >= 0 && ioctl(vm->vcpus[i].fd, KVM_NMI) < 0)
+	for (unsigned i = 0; vs->v && i < vs->n; i++)
+		if (vs->v[i].fd >= 0 && ioctl(vs->v[i].fd, KVM_NMI) < 0)
 			pr_warn("vcpu %u: KVM_NMI: %s", i, strerror(errno));
 }
 
-void vcpus_stop(struct vm *vm)
+void vcpus_stop(struct vcpus *vs)
 {
-	if (!vm->vcpus)
+	if (!vs->v)
 		return;
-	pthread_mutex_lock(&vm->vcpu_lock);
-	__atomic_store_n(&vm->stopping, 1, __ATOMIC_RELEASE);
-	pthread_cond_broadcast(&vm->vcpu_cond);
-	pthread_mutex_unlock(&vm->vcpu_lock);
-	vcpus_kick(vm);
-	for (unsigned i = 0; i < vm->cfg.ncpus; i++) {
-		struct vcpu *v = &vm->vcpus[i];
+	pthread_mutex_lock(&vs->lock);
+	__atomic_store_n(&vs->stopping, 1, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&vs->cond);
+	pthread_mutex_unlock(&vs->lock);
+	vcpus_kick(vs);
+	for (unsigned i = 0; i < vs->n; i++) {
+		struct vcpu *v = &vs->v[i];
 
 		if (v->thread_started)
 			pthread_join(v->thread, NULL);
@@ -409,18 +438,18 @@ void vcpus_stop(struct vm *vm)
 	}
 }
 
-void vcpus_destroy(struct vm *vm)
+void vcpus_destroy(struct vcpus *vs)
 {
-	if (!vm->vcpus)
+	if (!vs->v)
 		return;
-	for (unsigned i = 0; i < vm->cfg.ncpus; i++) {
-		struct vcpu *v = &vm->vcpus[i];
+	for (unsigned i = 0; i < vs->n; i++) {
+		struct vcpu *v = &vs->v[i];
 
 		if (v->run)
-			munmap(v->run, vm->kvm.run_size);
+			munmap(v->run, vs->env.kvm->run_size);
 		if (v->fd >= 0)
 			close(v->fd);
 	}
-	free(vm->vcpus);
-	vm->vcpus = NULL;
+	free(vs->v);
+	vs->v = NULL;
 }

@@ -106,11 +106,8 @@ int vm_check(struct vm *vm, const struct vm_config *cfg)
 static void vm_post(void *ctx, enum vm_request_kind kind, enum shutdown_cause cause)
 {
 	struct vm *vm = ctx;
-	struct vcpu *v = vcpu_current();
-	uint64_t seq = reqqueue_post(&vm->reqs, kind, cause);
 
-	if (v && seq)
-		v->wait_req = seq;
+	vcpu_wait_for_request(reqqueue_post(&vm->reqs, kind, cause));
 }
 
 static void vm_handle_request(void *ctx, enum vm_request_kind kind, enum shutdown_cause cause)
@@ -118,15 +115,12 @@ static void vm_handle_request(void *ctx, enum vm_request_kind kind, enum shutdow
 	lifecycle_handle(ctx, kind, cause);
 }
 
-/* Let a vcpu waiting for this request go on (vcpu.c, vcpu_wait_request). */
+/* Let a vcpu waiting for this request go on. */
 static void vm_request_handled(void *ctx, uint64_t seq)
 {
 	struct vm *vm = ctx;
 
-	pthread_mutex_lock(&vm->vcpu_lock);
-	vm->req_handled = seq;
-	pthread_cond_broadcast(&vm->vcpu_cond);
-	pthread_mutex_unlock(&vm->vcpu_lock);
+	vcpus_request_handled(&vm->vcpus, seq);
 }
 
 static void vm_on_requests(void *opaque, uint32_t events)
@@ -579,15 +573,23 @@ static void unstep_control(struct vm *vm)
 
 static int step_vcpus(struct vm *vm)
 {
-	pthread_mutex_init(&vm->vcpu_lock, NULL);
-	pthread_cond_init(&vm->vcpu_cond, NULL);
-	return vcpus_create(vm);
+	const struct vcpu_env env = {
+		.kvm = &vm->kvm,
+		.pio = &vm->pio,
+		.mmio = &vm->mmio,
+		.sink = &vm->sink,
+		.entry_gpa = vm->plan.entry_gpa,
+		.zero_page_gpa = vm->plan.zero_page_gpa,
+	};
+	int ret = vcpus_init(&vm->vcpus, &env, vm->cfg.ncpus);
+
+	return ret ? ret : vcpus_create(&vm->vcpus);
 }
 
 static void unstep_vcpus(struct vm *vm)
 {
-	vcpus_stop(vm);
-	vcpus_destroy(vm);
+	vcpus_stop(&vm->vcpus);
+	vcpus_destroy(&vm->vcpus);
 }
 
 static const struct vm_step {
@@ -608,8 +610,8 @@ static const struct vm_step {
 
 int vm_reset(struct vm *vm)
 {
-	vcpus_stop(vm);
-	vcpus_destroy(vm);
+	vcpus_stop(&vm->vcpus);
+	vcpus_destroy(&vm->vcpus);
 	/* From here on the old guest is gone: what it asked and was not done is void. */
 	reqqueue_new_epoch(&vm->reqs);
 	/* Devices first: lowering their interrupt lines needs the old VM's irqchip. */
@@ -623,9 +625,9 @@ int vm_reset(struct vm *vm)
 		wdt_i6300esb_reset(vm->esb);
 	kvm_vm_destroy(&vm->kvm);
 	guest_mem_discard(&vm->mem);
-	if (step_kvm(vm) || step_firmware_and_boot(vm) || vcpus_create(vm))
+	if (step_kvm(vm) || step_firmware_and_boot(vm) || vcpus_create(&vm->vcpus))
 		return -1;
-	return vcpus_start(vm, 1) ? -1 : 0;
+	return vcpus_start(&vm->vcpus, 1) ? -1 : 0;
 }
 
 int vm_create(struct vm *vm)
@@ -666,9 +668,9 @@ int vm_run(struct vm *vm)
 	int ret;
 
 	console_start(&vm->console);
-	ret = vcpus_start(vm, 1);
+	ret = vcpus_start(&vm->vcpus, 1);
 	if (ret || lifecycle_boot(vm)) {
-		vcpus_stop(vm);
+		vcpus_stop(&vm->vcpus);
 		return EXIT_VM_INTERNAL;
 	}
 	while (!vm->done) {
@@ -679,7 +681,7 @@ int vm_run(struct vm *vm)
 			vm->exit_status = EXIT_VM_INTERNAL;
 		}
 	}
-	vcpus_stop(vm);
+	vcpus_stop(&vm->vcpus);
 	console_restore(&vm->console);
 	return vm->exit_status;
 }

@@ -13,6 +13,7 @@
 #include "core/guest_mem.h"
 #include "console.h"
 #include "kvm.h"
+#include "vcpu.h"
 #include "core/loop.h"
 #include "pvpanic_opts.h"
 #include "core/request.h"
@@ -60,19 +61,6 @@ struct wdt_i6300esb;
 struct qmp_server;
 struct event_log;
 
-struct vcpu {
-	struct vm *vm;
-	unsigned id;
-	int fd;
-	struct kvm_run *run;
-	pthread_t thread;
-	int thread_started;
-	/* A request this vcpu posted (its reqqueue seq) that the main loop must have handled
-	 * before the guest runs on: a guest's panic or power-off takes effect before its next
-	 * instruction, as under QEMU, and the event leaves without waiting for a time slice. */
-	uint64_t wait_req;
-};
-
 struct vm {
 	struct vm_config cfg;
 
@@ -88,7 +76,7 @@ struct vm {
 	struct bus pio;
 	struct bus mmio;
 	struct fw_desc fw;
-	struct vcpu *vcpus;
+	struct vcpus vcpus;
 
 	/* Devices. */
 	struct serial *serial;
@@ -113,15 +101,7 @@ struct vm {
 	int signal_fd; /* SIGINT, SIGTERM, SIGHUP */
 	struct request_sink sink; /* posts to reqs */
 	struct reqqueue reqs;
-	uint64_t req_handled; /* seq of the last request handled (under vcpu_lock) */
 
-	int stopping; /* vcpus must leave KVM_RUN and end (atomic) */
-	/* Pausing: vcpus park on vcpu_cond while pause_req is set; parked/alive count them. */
-	pthread_mutex_t vcpu_lock;
-	pthread_cond_t vcpu_cond;
-	int pause_req;
-	unsigned parked;
-	unsigned alive;
 	int done;
 	int exit_status;
 	unsigned steps_done; /* init steps completed, for unwinding */
@@ -155,21 +135,5 @@ void vm_destroy(struct vm *vm);
  * parked; the caller resumes them. Returns 0 or -1.
  */
 int vm_reset(struct vm *vm);
-
-/* vcpu.c: create the vcpu fds and their boot state; run, park and end their threads. */
-int vcpus_create(struct vm *vm) __attribute__((warn_unused_result));
-/* Start one thread per vcpu; with @paused they park before their first KVM_RUN. */
-int vcpus_start(struct vm *vm, int paused) __attribute__((warn_unused_result));
-/* Kick every vcpu out of KVM_RUN and wait until all are parked. Main thread only. */
-void vcpus_pause(struct vm *vm);
-/* Let parked vcpus run again. */
-void vcpus_resume(struct vm *vm);
-/* Queue an NMI on every vcpu (KVM_NMI). Call with the vcpus parked. */
-void vcpus_nmi(struct vm *vm);
-/* The vcpu whose thread this is, or NULL on any other thread. */
-struct vcpu *vcpu_current(void);
-/* End and join every vcpu thread. */
-void vcpus_stop(struct vm *vm);
-void vcpus_destroy(struct vm *vm);
 
 #endif

@@ -23,23 +23,23 @@ static struct {
 	int paused;
 } stub;
 
-void vcpus_pause(struct vm *vm)
+void vcpus_pause(struct vcpus *vs)
 {
-	(void)vm;
+	(void)vs;
 	stub.pauses++;
 	stub.paused = 1;
 }
 
-void vcpus_resume(struct vm *vm)
+void vcpus_resume(struct vcpus *vs)
 {
-	(void)vm;
+	(void)vs;
 	stub.resumes++;
 	stub.paused = 0;
 }
 
-void vcpus_nmi(struct vm *vm)
+void vcpus_nmi(struct vcpus *vs)
 {
-	(void)vm;
+	(void)vs;
 	stub.nmis++;
 	stub.nmi_while_running += !stub.paused;
 }
