@@ -104,6 +104,13 @@ static int vcpu_set_boot_state(struct vcpu *v)
 
 int vcpus_init(struct vcpus *vs, const struct vcpu_env *env, unsigned n)
 {
+	struct sigaction sa = { .sa_handler = vcpu_kick_handler };
+
+	/* Process-wide, and before any vcpu thread exists that could be kicked: the signal's
+	 * default action would end the process. */
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(VCPU_KICK_SIGNAL, &sa, NULL) < 0)
+		return -errno;
 	memset(vs, 0, sizeof(*vs));
 	vs->env = *env;
 	vs->n = n;
@@ -202,15 +209,45 @@ static void vcpu_handle_mmio(struct vcpu *v)
 		bus_read(v->set->env.mmio, run->mmio.phys_addr, run->mmio.data, len);
 }
 
-/* Park while a pause is requested. Returns 0 to run on, -1 when the vcpu must end. */
-static int vcpu_park_if_asked(struct vcpus *vs)
+static __thread struct vcpu *this_vcpu;
+
+static int vcpu_run(struct vcpu *v)
 {
+	if (v->set->env.run)
+		return v->set->env.run(v->fd, v->run);
+	return ioctl(v->fd, KVM_RUN, 0);
+}
+
+/*
+ * KVM finishes an IN or an MMIO read (and a string I/O's remaining iterations) only on the
+ * next KVM_RUN: until then the value is in kvm_run, not in the guest's registers. A vcpu
+ * about to park enters once with immediate_exit set, so KVM completes the I/O and returns
+ * EINTR without running the guest (KVM's api.rst, "immediate_exit"; Cloud Hypervisor does
+ * the same before a pause). The parked vcpu is then consistent for KVM_NMI or a register read.
+ */
+static void vcpu_complete_io(struct vcpu *v)
+{
+	if (!v->io_pending)
+		return;
+	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_RELEASE);
+	if (vcpu_run(v) == 0 || errno != EINTR)
+		pr_warn("vcpu %u: completing I/O before a pause: unexpected KVM_RUN result", v->id);
+	__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELEASE);
+	v->io_pending = 0;
+}
+
+/* Park while a pause is requested. Returns 0 to run on, -1 when the vcpu must end. */
+static int vcpu_park_if_asked(struct vcpu *v)
+{
+	struct vcpus *vs = v->set;
 	int ret = 0;
 
 	/* Fast path on every exit: nothing asked, no lock taken. */
 	if (!__atomic_load_n(&vs->pause_req, __ATOMIC_ACQUIRE) &&
 	    !__atomic_load_n(&vs->stopping, __ATOMIC_ACQUIRE))
 		return 0;
+	if (!__atomic_load_n(&vs->stopping, __ATOMIC_ACQUIRE))
+		vcpu_complete_io(v);
 	pthread_mutex_lock(&vs->lock);
 	if (vs->pause_req && !vs->stopping) {
 		vs->parked++;
@@ -223,15 +260,6 @@ static int vcpu_park_if_asked(struct vcpus *vs)
 		ret = -1;
 	pthread_mutex_unlock(&vs->lock);
 	return ret;
-}
-
-static __thread struct vcpu *this_vcpu;
-
-static int vcpu_run(struct vcpu *v)
-{
-	if (v->set->env.run)
-		return v->set->env.run(v->fd, v->run);
-	return ioctl(v->fd, KVM_RUN, 0);
 }
 
 void vcpu_wait_for_request(uint64_t seq)
@@ -276,7 +304,8 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
-	while (vcpu_park_if_asked(vs) == 0) {
+	while (vcpu_park_if_asked(v) == 0) {
+		v->io_pending = 0;
 		if (vcpu_run(v) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELAXED);
@@ -292,9 +321,11 @@ static void *vcpu_thread(void *arg)
 				vcpu_post_error(v, "malformed port I/O exit", NULL);
 				goto out;
 			}
+			v->io_pending = 1;
 			break;
 		case KVM_EXIT_MMIO:
 			vcpu_handle_mmio(v);
+			v->io_pending = 1;
 			break;
 		case KVM_EXIT_SHUTDOWN:
 			/* Triple fault: on a PC this resets the machine. Wait to be reset. */
@@ -345,13 +376,9 @@ out:
 
 int vcpus_start(struct vcpus *vs, int paused)
 {
-	struct sigaction sa = { .sa_handler = vcpu_kick_handler };
 	sigset_t set, old;
 	int ret = 0;
 
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(VCPU_KICK_SIGNAL, &sa, NULL) < 0)
-		return -errno;
 	vs->stopping = 0;
 	vs->pause_req = paused;
 	vs->parked = 0;

@@ -32,6 +32,7 @@ struct vcpu {
 	 * before the guest runs on: a guest's panic or power-off takes effect before its next
 	 * instruction, as under QEMU, and the event leaves without waiting for a time slice. */
 	uint64_t wait_req;
+	int io_pending; /* the last exit was I/O: KVM completes it on the next KVM_RUN */
 };
 
 struct vcpus {
