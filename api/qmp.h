@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 
+#include "core/event.h"
 #include "core/loop.h"
 
 struct qmp_server;
@@ -39,19 +40,6 @@ struct qmp_version {
 	const char *package;
 };
 
-/* Events, declared once in api/qmp_schema.c (name and data members). */
-enum qmp_event {
-	QMP_EVENT_SHUTDOWN,
-	QMP_EVENT_POWERDOWN,
-	QMP_EVENT_RESET,
-	QMP_EVENT_STOP,
-	QMP_EVENT_RESUME,
-	QMP_EVENT_WATCHDOG,
-	QMP_EVENT_GUEST_PANICKED,
-	QMP_EVENT_GUEST_CRASHLOADED,
-	QMP_EVENT_GUEST_PVSHUTDOWN,
-	QMP_EVENT__MAX
-};
 
 /* Create a server on @loop. Nothing listens until qmp_server_listen_*. Returns 0 or -errno. */
 int qmp_server_create(struct loop *loop, const struct qmp_backend *be,

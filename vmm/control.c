@@ -2,7 +2,7 @@
 #include "control.h"
 #include "api/event_log.h"
 #include "api/qmp.h"
-#include "lifecycle.h"
+#include "api/qmp_events.h"
 #include "core/log.h"
 
 #include <errno.h>
@@ -12,11 +12,11 @@
 
 static int be_query_status(void *ctx, int *running, const char **status, struct qmp_error *err)
 {
-	struct vm *vm = ctx;
+	struct lifecycle *lc = ctx;
 
 	(void)err;
-	*running = vm->state == RUNSTATE_RUNNING;
-	*status = runstate_name(vm->state);
+	*running = lc->state == RUNSTATE_RUNNING;
+	*status = runstate_name(lc->state);
 	return 0;
 }
 
@@ -67,8 +67,8 @@ static int be_quit(void *ctx, struct qmp_error *err)
 static int be_set_action(void *ctx, const char *reboot, const char *shutdown, const char *panic,
 			 const char *watchdog, struct qmp_error *err)
 {
-	struct vm *vm = ctx;
-	struct actions a = vm->actions;
+	struct lifecycle *lc = ctx;
+	struct actions a = lc->actions;
 
 	(void)err;
 	/* Values arrive validated against the enums by the schema. */
@@ -80,7 +80,7 @@ static int be_set_action(void *ctx, const char *reboot, const char *shutdown, co
 		a.panic = action_lookup(panic_action_names, PANIC__MAX, panic);
 	if (watchdog)
 		a.watchdog = action_lookup(watchdog_action_names, WATCHDOG__MAX, watchdog);
-	vm->actions = a;
+	lc->actions = a;
 	return 0;
 }
 
@@ -89,23 +89,32 @@ static int be_watchdog_set_action(void *ctx, const char *action, struct qmp_erro
 	return be_set_action(ctx, NULL, NULL, NULL, action, err);
 }
 
-static int control_listen(struct vm *vm, const char *spec)
+static int control_listen(struct control *c, const char *spec)
 {
 	if (!strncmp(spec, "unix:", 5))
-		return qmp_server_listen_unix(vm->qmp, spec + 5);
+		return qmp_server_listen_unix(c->qmp, spec + 5);
 	if (!strncmp(spec, "fd:", 3))
-		return qmp_server_listen_fd(vm->qmp, atoi(spec + 3));
+		return qmp_server_listen_fd(c->qmp, atoi(spec + 3));
 	return -EINVAL;
 }
 
-int control_create(struct vm *vm)
+void control_emit(void *ctx, const struct vm_event *ev)
+{
+	struct control *c = ctx;
+
+	if (c->qmp)
+		qmp_event_send(c->qmp, ev);
+}
+
+int control_create(struct control *c, struct loop *loop, struct lifecycle *lc,
+		   const char *const *qmp, unsigned nqmp, const char *event_log)
 {
 	static const struct qmp_version ver = {
 		MINIVMM_VERSION_MAJOR, MINIVMM_VERSION_MINOR, MINIVMM_VERSION_MICRO,
 		"minivmm " MINIVMM_VERSION,
 	};
 	struct qmp_backend be = {
-		.ctx = vm,
+		.ctx = lc,
 		.query_status = be_query_status,
 		.stop = be_stop,
 		.cont = be_cont,
@@ -117,35 +126,38 @@ int control_create(struct vm *vm)
 	};
 	int ret;
 
-	ret = qmp_server_create(vm->loop, &be, &ver, &vm->qmp);
+	c->lc = lc;
+	if (!nqmp && !event_log)
+		return 0;
+	ret = qmp_server_create(loop, &be, &ver, &c->qmp);
 	if (ret) {
 		pr_err("cannot create the QMP server: %s", strerror(-ret));
 		return ret;
 	}
-	if (vm->cfg.event_log) {
-		ret = event_log_open(vm->cfg.event_log, &vm->event_log);
+	if (event_log) {
+		ret = event_log_open(event_log, &c->event_log);
 		if (ret) {
-			pr_err("cannot open event log '%s': %s", vm->cfg.event_log, strerror(-ret));
+			pr_err("cannot open event log '%s': %s", event_log, strerror(-ret));
 			return ret;
 		}
-		qmp_server_set_event_log(vm->qmp, vm->event_log);
+		qmp_server_set_event_log(c->qmp, c->event_log);
 	}
-	for (unsigned i = 0; i < vm->cfg.nqmp; i++) {
-		ret = control_listen(vm, vm->cfg.qmp[i]);
+	for (unsigned i = 0; i < nqmp; i++) {
+		ret = control_listen(c, qmp[i]);
 		if (ret) {
-			pr_err("--qmp %s: %s", vm->cfg.qmp[i], strerror(-ret));
+			pr_err("--qmp %s: %s", qmp[i], strerror(-ret));
 			return ret;
 		}
 	}
 	return 0;
 }
 
-void control_destroy(struct vm *vm)
+void control_destroy(struct control *c)
 {
-	if (vm->qmp)
-		qmp_server_destroy(vm->qmp);
-	vm->qmp = NULL;
-	if (vm->event_log)
-		event_log_close(vm->event_log);
-	vm->event_log = NULL;
+	if (c->qmp)
+		qmp_server_destroy(c->qmp);
+	c->qmp = NULL;
+	if (c->event_log)
+		event_log_close(c->event_log);
+	c->event_log = NULL;
 }

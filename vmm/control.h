@@ -2,12 +2,32 @@
 #ifndef MINIVMM_CONTROL_H
 #define MINIVMM_CONTROL_H
 
-#include "vm.h"
+#include "core/event.h"
+#include "core/loop.h"
+#include "lifecycle.h"
 
-/* Open the event journal and the QMP listeners named in vm->cfg. Returns 0 or -errno. */
-int control_create(struct vm *vm) __attribute__((warn_unused_result));
+struct qmp_server;
+struct event_log;
+
+struct control {
+	struct lifecycle *lc;
+	struct qmp_server *qmp;       /* NULL: no --qmp and no --event-log */
+	struct event_log *event_log;  /* --event-log, or NULL */
+};
+
+/*
+ * Open the event journal @event_log (may be NULL) and listen on the @nqmp specs in @qmp
+ * ("unix:PATH" or "fd:N"), serving commands through @lc. Returns 0 or -errno (message
+ * printed); control_destroy cleans up either way.
+ */
+int control_create(struct control *c, struct loop *loop, struct lifecycle *lc,
+		   const char *const *qmp, unsigned nqmp, const char *event_log)
+	__attribute__((warn_unused_result));
+
+/* The lifecycle's event sink (ctx: struct control): journal and send, if there is a server. */
+void control_emit(void *ctx, const struct vm_event *ev);
 
 /* Flush what can be flushed and close everything. */
-void control_destroy(struct vm *vm);
+void control_destroy(struct control *c);
 
 #endif

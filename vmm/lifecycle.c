@@ -6,98 +6,108 @@
  * and softmmu/watchdog.c for a watchdog's expiry.
  */
 #include "lifecycle.h"
-#include "api/qmp.h"
-#include "devices/acpi_pm.h"
 #include "core/log.h"
+#include "exit.h"
 
-#include <jansson.h>
-#include <signal.h>
-#include <string.h>
-
-static void emit(struct vm *vm, enum qmp_event ev, json_t *data)
+static void emit(struct lifecycle *lc, enum qmp_event kind)
 {
-	if (vm->qmp)
-		qmp_event_emit(vm->qmp, ev, data);
-	else
-		json_decref(data);
+	event_emit(&lc->events, &(struct vm_event){ .kind = kind });
 }
 
-static json_t *cause_data(enum shutdown_cause cause)
+static void emit_cause(struct lifecycle *lc, enum qmp_event kind, enum shutdown_cause cause)
 {
-	return json_pack("{s:b, s:s}", "guest", shutdown_cause_is_guest(cause), "reason",
-			 shutdown_cause_name(cause));
+	event_emit(&lc->events, &(struct vm_event){ .kind = kind, .cause = cause });
 }
 
-static void vm_finish(struct vm *vm, int status)
+static void emit_panic(struct lifecycle *lc, enum qmp_event kind, enum guest_panic_action a)
 {
-	vm->done = 1;
-	vm->exit_status = status;
+	event_emit(&lc->events, &(struct vm_event){ .kind = kind, .panic = a });
+}
+
+static void vm_finish(struct lifecycle *lc, int status)
+{
+	lc->done = 1;
+	lc->ops.finish(lc->ops.ctx, status);
+}
+
+void lifecycle_init(struct lifecycle *lc, const struct actions *actions, int start_paused,
+		    struct timer_clock *vclock, const struct machine_ops *ops,
+		    const struct event_sink *events)
+{
+	*lc = (struct lifecycle){
+		.state = RUNSTATE_PRELAUNCH,
+		.actions = *actions,
+		.start_paused = start_paused,
+		.vclock = vclock,
+		.ops = *ops,
+		.events = *events,
+	};
 }
 
 /* QEMU's vm_stop(): only a running VM stops; it parks the vcpus and says STOP. */
-static void vm_stop(struct vm *vm, enum runstate to)
+static void vm_stop(struct lifecycle *lc, enum runstate to)
 {
-	if (vm->state != RUNSTATE_RUNNING)
+	if (lc->state != RUNSTATE_RUNNING)
 		return;
-	vcpus_pause(&vm->vcpus);
-	timer_clock_stop(&vm->vclock); /* guest timers (watchdogs) keep the time they had left */
-	runstate_set(&vm->state, to);
-	emit(vm, QMP_EVENT_STOP, NULL);
+	lc->ops.pause(lc->ops.ctx);
+	timer_clock_stop(lc->vclock); /* guest timers (watchdogs) keep the time they had left */
+	runstate_set(&lc->state, to);
+	emit(lc, QMP_EVENT_STOP);
 }
 
 /* QEMU's vm_start(): RESUME, then running, then the vcpus go. */
-static int vm_start(struct vm *vm)
+static int vm_start(struct lifecycle *lc)
 {
-	if (vm->state == RUNSTATE_RUNNING)
+	if (lc->state == RUNSTATE_RUNNING)
 		return 0;
-	if (!runstate_transition_ok(vm->state, RUNSTATE_RUNNING))
+	if (!runstate_transition_ok(lc->state, RUNSTATE_RUNNING))
 		return -1;
-	emit(vm, QMP_EVENT_RESUME, NULL);
-	runstate_set(&vm->state, RUNSTATE_RUNNING);
-	timer_clock_start(&vm->vclock);
-	vcpus_resume(&vm->vcpus);
+	emit(lc, QMP_EVENT_RESUME);
+	runstate_set(&lc->state, RUNSTATE_RUNNING);
+	timer_clock_start(lc->vclock);
+	lc->ops.resume(lc->ops.ctx);
 	return 0;
 }
 
-int lifecycle_boot(struct vm *vm)
+int lifecycle_boot(struct lifecycle *lc)
 {
-	if (vm->cfg.start_paused)
+	if (lc->start_paused)
 		return 0; /* prelaunch until cont */
-	return vm_start(vm);
+	return vm_start(lc);
 }
 
-void lifecycle_stop(struct vm *vm)
+void lifecycle_stop(struct lifecycle *lc)
 {
-	vm_stop(vm, RUNSTATE_PAUSED);
+	vm_stop(lc, RUNSTATE_PAUSED);
 }
 
-int lifecycle_cont(struct vm *vm, const char **why)
+int lifecycle_cont(struct lifecycle *lc, const char **why)
 {
-	if (runstate_needs_reset(vm->state)) {
+	if (runstate_needs_reset(lc->state)) {
 		*why = "Resetting the Virtual Machine is required";
 		return -1;
 	}
-	if (vm_start(vm)) {
+	if (vm_start(lc)) {
 		*why = "Cannot resume the guest from its current state";
 		return -1;
 	}
 	return 0;
 }
 
-static void do_shutdown(struct vm *vm, enum shutdown_cause cause)
+static void do_shutdown(struct lifecycle *lc, enum shutdown_cause cause)
 {
-	int pause = vm->actions.shutdown == SHUTDOWN_PAUSE;
+	int pause = lc->actions.shutdown == SHUTDOWN_PAUSE;
 
 	/* A host signal, quit or the console escape always end the process (QEMU does so). */
 	if (cause == CAUSE_HOST_SIGNAL || cause == CAUSE_HOST_QMP_QUIT || cause == CAUSE_HOST_UI)
 		pause = 0;
-	emit(vm, QMP_EVENT_SHUTDOWN, cause_data(cause));
+	emit_cause(lc, QMP_EVENT_SHUTDOWN, cause);
 	if (pause) {
-		vm_stop(vm, RUNSTATE_SHUTDOWN);
+		vm_stop(lc, RUNSTATE_SHUTDOWN);
 		return;
 	}
-	if (vm->state == RUNSTATE_RUNNING)
-		runstate_set(&vm->state, RUNSTATE_SHUTDOWN);
+	if (lc->state == RUNSTATE_RUNNING)
+		runstate_set(&lc->state, RUNSTATE_SHUTDOWN);
 	switch (cause) {
 	case CAUSE_GUEST_SHUTDOWN:
 		pr_err("guest powered off (guest-shutdown)");
@@ -107,7 +117,7 @@ static void do_shutdown(struct vm *vm, enum shutdown_cause cause)
 		break;
 	case CAUSE_GUEST_PANIC:
 		pr_err("guest panicked (guest-panic); panic action is %s, exiting",
-		       panic_action_names[vm->actions.panic]);
+		       panic_action_names[lc->actions.panic]);
 		break;
 	case CAUSE_HOST_SIGNAL:
 		break; /* the signal handler already said which signal */
@@ -115,80 +125,80 @@ static void do_shutdown(struct vm *vm, enum shutdown_cause cause)
 		pr_err("shutting down (%s)", shutdown_cause_name(cause));
 		break;
 	}
-	vm_finish(vm, cause == CAUSE_GUEST_PANIC && vm->actions.panic == PANIC_EXIT_FAILURE
+	vm_finish(lc, cause == CAUSE_GUEST_PANIC && lc->actions.panic == PANIC_EXIT_FAILURE
 			      ? EXIT_VM_GUEST_PANIC
 			      : EXIT_VM_OK);
 }
 
-static void do_reset(struct vm *vm, enum shutdown_cause cause)
+static void do_reset(struct lifecycle *lc, enum shutdown_cause cause)
 {
-	if (vm->actions.reboot == REBOOT_SHUTDOWN && cause != CAUSE_SUBSYSTEM_RESET) {
-		do_shutdown(vm, cause);
+	if (lc->actions.reboot == REBOOT_SHUTDOWN && cause != CAUSE_SUBSYSTEM_RESET) {
+		do_shutdown(lc, cause);
 		return;
 	}
-	if (vm_reset(vm)) {
+	if (lc->ops.reset(lc->ops.ctx)) {
 		pr_err("reset failed; stopping");
-		vm_finish(vm, EXIT_VM_INTERNAL);
+		vm_finish(lc, EXIT_VM_INTERNAL);
 		return;
 	}
-	emit(vm, QMP_EVENT_RESET, cause_data(cause));
+	emit_cause(lc, QMP_EVENT_RESET, cause);
 	/* A VM that was not running comes back in prelaunch and waits for cont (QEMU does so). */
-	if (vm->state != RUNSTATE_RUNNING)
-		runstate_set(&vm->state, RUNSTATE_PRELAUNCH);
+	if (lc->state != RUNSTATE_RUNNING)
+		runstate_set(&lc->state, RUNSTATE_PRELAUNCH);
 	else
-		vcpus_resume(&vm->vcpus);
+		lc->ops.resume(lc->ops.ctx);
 }
 
-static void do_panic(struct vm *vm)
+static void do_panic(struct lifecycle *lc)
 {
-	enum panic_action pa = vm->actions.panic;
+	enum panic_action pa = lc->actions.panic;
 
-	if (pa == PANIC_PAUSE || (pa == PANIC_SHUTDOWN && vm->actions.shutdown == SHUTDOWN_PAUSE)) {
-		emit(vm, QMP_EVENT_GUEST_PANICKED, json_pack("{s:s}", "action", "pause"));
-		vm_stop(vm, RUNSTATE_GUEST_PANICKED);
+	if (pa == PANIC_PAUSE || (pa == PANIC_SHUTDOWN && lc->actions.shutdown == SHUTDOWN_PAUSE)) {
+		emit_panic(lc, QMP_EVENT_GUEST_PANICKED, GUEST_PANIC_PAUSE);
+		vm_stop(lc, RUNSTATE_GUEST_PANICKED);
 	} else if (pa == PANIC_SHUTDOWN || pa == PANIC_EXIT_FAILURE) {
-		emit(vm, QMP_EVENT_GUEST_PANICKED, json_pack("{s:s}", "action", "poweroff"));
-		do_shutdown(vm, CAUSE_GUEST_PANIC);
+		emit_panic(lc, QMP_EVENT_GUEST_PANICKED, GUEST_PANIC_POWEROFF);
+		do_shutdown(lc, CAUSE_GUEST_PANIC);
 	} else {
-		emit(vm, QMP_EVENT_GUEST_PANICKED, json_pack("{s:s}", "action", "run"));
+		emit_panic(lc, QMP_EVENT_GUEST_PANICKED, GUEST_PANIC_RUN);
 	}
 }
 
 /* NMI to every vcpu (QEMU's nmi_monitor_handle on x86). KVM_NMI is a vcpu ioctl, which waits
  * for that vcpu to leave KVM_RUN; so a running VM is parked around it, never the main loop
  * blocked on a halted vcpu. */
-static void inject_nmi(struct vm *vm)
+static void inject_nmi(struct lifecycle *lc)
 {
-	int running = vm->state == RUNSTATE_RUNNING;
+	int running = lc->state == RUNSTATE_RUNNING;
 
 	if (running)
-		vcpus_pause(&vm->vcpus);
-	vcpus_nmi(&vm->vcpus);
+		lc->ops.pause(lc->ops.ctx);
+	lc->ops.nmi(lc->ops.ctx);
 	if (running)
-		vcpus_resume(&vm->vcpus);
+		lc->ops.resume(lc->ops.ctx);
 }
 
 /* QEMU 7.2's watchdog_perform_action: the WATCHDOG event, then the action, always. */
-static void do_watchdog(struct vm *vm)
+static void do_watchdog(struct lifecycle *lc)
 {
-	enum watchdog_action a = vm->actions.watchdog;
+	enum watchdog_action a = lc->actions.watchdog;
 
-	emit(vm, QMP_EVENT_WATCHDOG, json_pack("{s:s}", "action", watchdog_action_names[a]));
+	event_emit(&lc->events, &(struct vm_event){ .kind = QMP_EVENT_WATCHDOG, .watchdog = a });
 	switch (a) {
 	case WATCHDOG_RESET: /* as a guest reset: the reboot action applies */
-		do_reset(vm, CAUSE_GUEST_RESET);
+		do_reset(lc, CAUSE_GUEST_RESET);
 		break;
 	case WATCHDOG_SHUTDOWN: /* as system_powerdown */
-		emit(vm, QMP_EVENT_POWERDOWN, NULL);
-		acpi_pm_press_power_button(vm->pm);
+		emit(lc, QMP_EVENT_POWERDOWN);
+		lc->ops.power_button(lc->ops.ctx);
 		break;
 	case WATCHDOG_POWEROFF:
 		/* QEMU 7.2 calls exit(0) here: no SHUTDOWN event, the shutdown action not asked. */
 		pr_err("watchdog expired; watchdog action is poweroff, exiting");
-		vm_finish(vm, EXIT_VM_OK);
+		vm_finish(lc, EXIT_VM_OK);
 		break;
 	case WATCHDOG_PAUSE:
-		vm_stop(vm, RUNSTATE_WATCHDOG);
+		vm_stop(lc, RUNSTATE_WATCHDOG);
 		break;
 	case WATCHDOG_DEBUG:
 		pr_warn("watchdog expired (watchdog action is debug)");
@@ -196,45 +206,45 @@ static void do_watchdog(struct vm *vm)
 	case WATCHDOG_NONE:
 		break;
 	case WATCHDOG_INJECT_NMI:
-		inject_nmi(vm);
+		inject_nmi(lc);
 		break;
 	case WATCHDOG__MAX:
 		break;
 	}
 }
 
-void lifecycle_handle(struct vm *vm, enum vm_request_kind kind, enum shutdown_cause cause)
+void lifecycle_handle(struct lifecycle *lc, enum vm_request_kind kind, enum shutdown_cause cause)
 {
-	if (vm->done)
+	if (lc->done)
 		return;
 	switch (kind) {
 	case VM_REQ_SHUTDOWN:
-		do_shutdown(vm, cause);
+		do_shutdown(lc, cause);
 		break;
 	case VM_REQ_RESET:
-		do_reset(vm, cause);
+		do_reset(lc, cause);
 		break;
 	case VM_REQ_POWERDOWN:
-		emit(vm, QMP_EVENT_POWERDOWN, NULL);
-		acpi_pm_press_power_button(vm->pm);
+		emit(lc, QMP_EVENT_POWERDOWN);
+		lc->ops.power_button(lc->ops.ctx);
 		break;
 	case VM_REQ_PANIC:
-		do_panic(vm);
+		do_panic(lc);
 		break;
 	case VM_REQ_CRASHLOADED:
-		emit(vm, QMP_EVENT_GUEST_CRASHLOADED, json_pack("{s:s}", "action", "run"));
+		emit_panic(lc, QMP_EVENT_GUEST_CRASHLOADED, GUEST_PANIC_RUN);
 		break;
 	case VM_REQ_PVSHUTDOWN:
-		emit(vm, QMP_EVENT_GUEST_PVSHUTDOWN, NULL);
-		do_shutdown(vm, CAUSE_GUEST_SHUTDOWN);
+		emit(lc, QMP_EVENT_GUEST_PVSHUTDOWN);
+		do_shutdown(lc, CAUSE_GUEST_SHUTDOWN);
 		break;
 	case VM_REQ_INTERNAL_ERROR:
-		vm_stop(vm, RUNSTATE_INTERNAL_ERROR);
+		vm_stop(lc, RUNSTATE_INTERNAL_ERROR);
 		pr_err("stopping: a vcpu cannot continue (internal error)");
-		vm_finish(vm, EXIT_VM_INTERNAL);
+		vm_finish(lc, EXIT_VM_INTERNAL);
 		break;
 	case VM_REQ_WATCHDOG:
-		do_watchdog(vm);
+		do_watchdog(lc);
 		break;
 	case VM_REQ__MAX:
 		pr_debug("request %d not handled", kind);

@@ -2,20 +2,50 @@
 #ifndef MINIVMM_LIFECYCLE_H
 #define MINIVMM_LIFECYCLE_H
 
-#include "vm.h"
+#include "core/action.h"
+#include "core/event.h"
+#include "core/request.h"
+#include "core/runstate.h"
+#include "core/timer.h"
+
+/* What the policy asks of the machine: vm.c provides these, unit tests fake them. */
+struct machine_ops {
+	void (*pause)(void *ctx);        /* park every vcpu (they leave KVM_RUN) */
+	void (*resume)(void *ctx);       /* let parked vcpus run */
+	int (*reset)(void *ctx);         /* power-cycle in place; vcpus come back parked; 0 or -1 */
+	void (*nmi)(void *ctx);          /* NMI to every vcpu; called with them parked */
+	void (*power_button)(void *ctx); /* press the ACPI power button */
+	void (*finish)(void *ctx, int status); /* end the VM: the process exits with @status */
+	void *ctx;
+};
+
+struct lifecycle {
+	enum runstate state;
+	struct actions actions; /* in force; QMP set-action changes them */
+	int start_paused;       /* -S: stay in prelaunch until cont */
+	int done;               /* finish was called: later requests are ignored */
+	struct timer_clock *vclock; /* guest time: runs only while running */
+	struct machine_ops ops;
+	struct event_sink events;
+};
+
+/* In prelaunch with @actions. Copies @ops and @events. */
+void lifecycle_init(struct lifecycle *lc, const struct actions *actions, int start_paused,
+		    struct timer_clock *vclock, const struct machine_ops *ops,
+		    const struct event_sink *events);
 
 /*
  * Handle one request posted by a device, a vcpu, a signal or a QMP command, exactly as QEMU's
  * main loop would: emit the events in QEMU's order, change the run state, pause, reset, or
- * end the VM (vm->done and vm->exit_status). Main thread only.
+ * end the VM (ops.finish). Main thread only.
  */
-void lifecycle_handle(struct vm *vm, enum vm_request_kind kind, enum shutdown_cause cause);
+void lifecycle_handle(struct lifecycle *lc, enum vm_request_kind kind, enum shutdown_cause cause);
 
-/* Start the guest at boot: prelaunch -> running (RESUME), unless --paused (-S). */
-int lifecycle_boot(struct vm *vm);
+/* Start the guest at boot: prelaunch -> running (RESUME), unless start_paused (-S). */
+int lifecycle_boot(struct lifecycle *lc);
 
 /* QMP stop / cont, which act at once (their STOP / RESUME precede the command's reply). */
-void lifecycle_stop(struct vm *vm);
-int lifecycle_cont(struct vm *vm, const char **why);
+void lifecycle_stop(struct lifecycle *lc);
+int lifecycle_cont(struct lifecycle *lc, const char **why);
 
 #endif

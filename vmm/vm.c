@@ -11,11 +11,6 @@
 #include "devices/serial_16550.h"
 #include "devices/wdt_i6300esb.h"
 #include "devices/wdt_ib700.h"
-#include "api/event_log.h"
-#include "api/qmp.h"
-#include "console.h"
-#include "control.h"
-#include "lifecycle.h"
 #include "core/layout.h"
 #include "core/log.h"
 
@@ -51,15 +46,64 @@ static int open_input(const char *what, const char *path, uint64_t *size)
 	return fd;
 }
 
+/* --- what the lifecycle asks of the machine ------------------------------------------------ */
+
+static void op_pause(void *ctx)
+{
+	struct vm *vm = ctx;
+
+	vcpus_pause(&vm->vcpus);
+}
+
+static void op_resume(void *ctx)
+{
+	struct vm *vm = ctx;
+
+	vcpus_resume(&vm->vcpus);
+}
+
+static int op_reset(void *ctx)
+{
+	return vm_reset(ctx);
+}
+
+static void op_nmi(void *ctx)
+{
+	struct vm *vm = ctx;
+
+	vcpus_nmi(&vm->vcpus);
+}
+
+static void op_power_button(void *ctx)
+{
+	struct vm *vm = ctx;
+
+	acpi_pm_press_power_button(vm->pm);
+}
+
+static void op_finish(void *ctx, int status)
+{
+	struct vm *vm = ctx;
+
+	vm->done = 1;
+	vm->exit_status = status;
+}
+
+static const struct machine_ops vm_machine_ops = {
+	op_pause, op_resume, op_reset, op_nmi, op_power_button, op_finish, NULL,
+};
+
 int vm_check(struct vm *vm, const struct vm_config *cfg)
 {
+	struct machine_ops ops = vm_machine_ops;
 	uint64_t ksize;
 	char err[256];
 
 	memset(vm, 0, sizeof(*vm));
 	vm->cfg = *cfg;
-	vm->state = RUNSTATE_PRELAUNCH;
-	vm->actions = cfg->actions;
+	ops.ctx = vm;
+	lifecycle_init(&vm->lc, &cfg->actions, cfg->start_paused, &vm->vclock, &ops,
+		       &(struct event_sink){ control_emit, &vm->control });
 	vm->kernel_fd = vm->initrd_fd = vm->reqs.fd = vm->signal_fd = -1;
 	vm->console.in_fd = vm->console.out_fd = vm->console.wake_fd = -1;
 	vm->kvm.sys_fd = vm->kvm.vm_fd = -1;
@@ -112,7 +156,9 @@ static void vm_post(void *ctx, enum vm_request_kind kind, enum shutdown_cause ca
 
 static void vm_handle_request(void *ctx, enum vm_request_kind kind, enum shutdown_cause cause)
 {
-	lifecycle_handle(ctx, kind, cause);
+	struct vm *vm = ctx;
+
+	lifecycle_handle(&vm->lc, kind, cause);
 }
 
 /* Let a vcpu waiting for this request go on. */
@@ -143,13 +189,15 @@ static void vm_on_signal(void *opaque, uint32_t events)
 	if (vm->done)
 		return;
 	pr_err("terminating on signal %u (%s)", si.ssi_signo, strsignal((int)si.ssi_signo));
-	lifecycle_handle(vm, VM_REQ_SHUTDOWN, CAUSE_HOST_SIGNAL);
+	lifecycle_handle(&vm->lc, VM_REQ_SHUTDOWN, CAUSE_HOST_SIGNAL);
 }
 
 /* Ctrl-A x on the console. */
 static void console_quit(void *ctx)
 {
-	lifecycle_handle(ctx, VM_REQ_SHUTDOWN, CAUSE_HOST_UI);
+	struct vm *vm = ctx;
+
+	lifecycle_handle(&vm->lc, VM_REQ_SHUTDOWN, CAUSE_HOST_UI);
 }
 
 /* --- init steps --------------------------------------------------------------------------- */
@@ -558,17 +606,13 @@ static int step_firmware_and_boot(struct vm *vm)
 /* The QMP control socket(s) and the event journal. */
 static int step_control(struct vm *vm)
 {
-	int ret = 0;
-
-	if (!vm->cfg.nqmp && !vm->cfg.event_log)
-		return 0;
-	ret = control_create(vm);
-	return ret;
+	return control_create(&vm->control, vm->loop, &vm->lc, vm->cfg.qmp, vm->cfg.nqmp,
+			      vm->cfg.event_log);
 }
 
 static void unstep_control(struct vm *vm)
 {
-	control_destroy(vm);
+	control_destroy(&vm->control);
 }
 
 static int step_vcpus(struct vm *vm)
@@ -669,7 +713,7 @@ int vm_run(struct vm *vm)
 
 	console_start(&vm->console);
 	ret = vcpus_start(&vm->vcpus, 1);
-	if (ret || lifecycle_boot(vm)) {
+	if (ret || lifecycle_boot(&vm->lc)) {
 		vcpus_stop(&vm->vcpus);
 		return EXIT_VM_INTERNAL;
 	}

@@ -12,7 +12,10 @@
 #include "core/fwdesc.h"
 #include "core/guest_mem.h"
 #include "console.h"
+#include "control.h"
+#include "exit.h"
 #include "kvm.h"
+#include "lifecycle.h"
 #include "vcpu.h"
 #include "core/loop.h"
 #include "pvpanic_opts.h"
@@ -23,12 +26,6 @@
 #include "core/timer.h"
 
 #define VM_MAX_CPUS 254 /* xAPIC ids 0..253 in the MADT; 0xFF is broadcast */
-
-/* Exit statuses of the minivmm process (documented in the README). */
-#define EXIT_VM_OK       0 /* guest powered off, quit, or a host signal */
-#define EXIT_VM_INTERNAL 1 /* setup failed, or a vcpu hit an internal error */
-#define EXIT_VM_USAGE    2 /* bad command line or input file; no guest ran */
-#define EXIT_VM_GUEST_PANIC 3 /* the guest panicked and the panic action is exit-failure */
 
 /* --watchdog: QEMU's -watchdog / -device models. */
 enum watchdog_model { WATCHDOG_MODEL_NONE, WATCHDOG_MODEL_IB700, WATCHDOG_MODEL_I6300ESB };
@@ -58,8 +55,6 @@ struct pci_host;
 struct pvpanic;
 struct wdt_ib700;
 struct wdt_i6300esb;
-struct qmp_server;
-struct event_log;
 
 struct vm {
 	struct vm_config cfg;
@@ -89,11 +84,8 @@ struct vm {
 	struct wdt_i6300esb *esb; /* --watchdog i6300esb */
 	struct console console; /* COM1's host side */
 
-	/* Lifecycle (lifecycle.c). */
-	enum runstate state;
-	struct actions actions;
-	struct qmp_server *qmp;
-	struct event_log *event_log;
+	struct lifecycle lc;      /* run state, actions, policy */
+	struct control control;  /* QMP and the journal */
 
 	/* Main loop and the requests devices post to it. */
 	struct loop *loop;

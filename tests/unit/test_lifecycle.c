@@ -1,7 +1,7 @@
 /*
  * test_lifecycle.c - the policy in vmm/lifecycle.c for a watchdog's expiry, action by action:
  * the events clients see (read back from the journal), the run state, and what was done to
- * the vcpus and the machine (stubs below stand in for vcpu.c and vm.c).
+ * the vcpus and the machine (fake machine operations below stand in for vm.c).
  */
 #include <check.h>
 #include <jansson.h>
@@ -12,89 +12,107 @@
 
 #include "api/event_log.h"
 #include "api/qmp.h"
-#include "devices/acpi_pm.h"
+#include "api/qmp_events.h"
+#include "vmm/exit.h"
 #include "vmm/lifecycle.h"
 #include "tests/unit/unit.h"
 
-/* --- stubs for what lifecycle.c asks of vcpu.c and vm.c ----------------------------------- */
+/* --- fake machine operations ------------------------------------------------------------- */
 
 static struct {
-	int pauses, resumes, nmis, resets, nmi_while_running;
+	int pauses, resumes, nmis, resets, nmi_while_running, power_buttons, finishes;
 	int paused;
+	int status;
 } stub;
 
-void vcpus_pause(struct vcpus *vs)
+static void fake_pause(void *ctx)
 {
-	(void)vs;
+	(void)ctx;
 	stub.pauses++;
 	stub.paused = 1;
 }
 
-void vcpus_resume(struct vcpus *vs)
+static void fake_resume(void *ctx)
 {
-	(void)vs;
+	(void)ctx;
 	stub.resumes++;
 	stub.paused = 0;
 }
 
-void vcpus_nmi(struct vcpus *vs)
+static void fake_nmi(void *ctx)
 {
-	(void)vs;
+	(void)ctx;
 	stub.nmis++;
 	stub.nmi_while_running += !stub.paused;
 }
 
-int vm_reset(struct vm *vm)
+static int fake_reset(void *ctx)
 {
-	(void)vm;
+	(void)ctx;
 	stub.resets++;
 	stub.paused = 1; /* vcpus come back parked */
 	return 0;
 }
 
-/* --- fixture ------------------------------------------------------------------------------ */
-
-static void null_post(void *ctx, enum vm_request_kind kind, enum shutdown_cause cause)
+static void fake_power_button(void *ctx)
 {
 	(void)ctx;
-	(void)kind;
-	(void)cause;
+	stub.power_buttons++;
 }
 
-static struct vm vm;
+static void fake_finish(void *ctx, int status)
+{
+	(void)ctx;
+	stub.finishes++;
+	stub.status = status;
+}
+
+static const struct machine_ops fake_ops = {
+	fake_pause, fake_resume, fake_reset, fake_nmi, fake_power_button, fake_finish, NULL,
+};
+
+/* --- fixture: events go to a QMP server with a journal, as in the VMM ----------------------- */
+
+static struct lifecycle lc;
+static struct timer_clock vclock;
+static struct qmp_server *qmp;
 static struct loop *loop;
 static struct event_log *elog;
 static char journal[] = "/tmp/minivmm-lc-XXXXXX";
 
+static void send_event(void *ctx, const struct vm_event *ev)
+{
+	(void)ctx;
+	qmp_event_send(qmp, ev);
+}
+
 static void setup(void)
 {
 	static const struct qmp_version ver = { 0, 1, 0, "test" };
+	const struct actions defaults = ACTIONS_DEFAULT;
+	const struct event_sink events = { send_event, NULL };
 	struct qmp_backend be = { 0 };
-	struct acpi_pm_config pc = { .sink = { null_post, NULL } };
 	int fd;
 
 	memset(&stub, 0, sizeof(stub));
-	memset(&vm, 0, sizeof(vm));
 	strcpy(journal, "/tmp/minivmm-lc-XXXXXX");
 	fd = mkstemp(journal);
 	ck_assert_int_ge(fd, 0);
 	close(fd);
 	ck_assert_int_eq(loop_create(&loop), 0);
-	ck_assert_int_eq(qmp_server_create(loop, &be, &ver, &vm.qmp), 0);
+	ck_assert_int_eq(qmp_server_create(loop, &be, &ver, &qmp), 0);
 	ck_assert_int_eq(event_log_open(journal, &elog), 0);
-	qmp_server_set_event_log(vm.qmp, elog);
-	ck_assert_int_eq(acpi_pm_create(&pc, &vm.pm), 0);
-	timer_clock_init(&vm.vclock, NULL, 1);
-	vm.actions = (struct actions)ACTIONS_DEFAULT;
-	vm.state = RUNSTATE_RUNNING;
+	qmp_server_set_event_log(qmp, elog);
+	timer_clock_init(&vclock, NULL, 1);
+	lifecycle_init(&lc, &defaults, 0, &vclock, &fake_ops, &events);
+	lc.state = RUNSTATE_RUNNING;
 }
 
 static void teardown(void)
 {
-	qmp_server_destroy(vm.qmp);
+	qmp_server_destroy(qmp);
 	event_log_close(elog);
-	acpi_pm_destroy(vm.pm);
-	timer_clock_destroy(&vm.vclock);
+	timer_clock_destroy(&vclock);
 	loop_destroy(loop);
 	unlink(journal);
 }
@@ -137,8 +155,8 @@ static const char *events(void)
 
 static void expire(enum watchdog_action a)
 {
-	vm.actions.watchdog = a;
-	lifecycle_handle(&vm, VM_REQ_WATCHDOG, CAUSE_NONE);
+	lc.actions.watchdog = a;
+	lifecycle_handle(&lc, VM_REQ_WATCHDOG, CAUSE_NONE);
 }
 
 static void run_loop_for(double seconds)
@@ -161,20 +179,20 @@ START_TEST(test_watchdog_reset)
 	ck_assert_str_eq(events(), "WATCHDOG action=reset; RESET guest=true reason=guest-reset");
 	ck_assert_int_eq(stub.resets, 1);
 	ck_assert_int_eq(stub.resumes, 1);
-	ck_assert_int_eq(vm.state, RUNSTATE_RUNNING);
-	ck_assert(!vm.done);
+	ck_assert_int_eq(lc.state, RUNSTATE_RUNNING);
+	ck_assert(!lc.done);
 }
 END_TEST
 
 START_TEST(test_watchdog_reset_with_no_reboot)
 {
 	/* The reboot action applies to the watchdog's reset as to any guest reset. */
-	vm.actions.reboot = REBOOT_SHUTDOWN;
+	lc.actions.reboot = REBOOT_SHUTDOWN;
 	expire(WATCHDOG_RESET);
 	ck_assert_str_eq(events(), "WATCHDOG action=reset; SHUTDOWN guest=true reason=guest-reset");
 	ck_assert_int_eq(stub.resets, 0);
-	ck_assert(vm.done);
-	ck_assert_int_eq(vm.exit_status, EXIT_VM_OK);
+	ck_assert(lc.done);
+	ck_assert_int_eq(stub.status, EXIT_VM_OK);
 }
 END_TEST
 
@@ -183,19 +201,20 @@ START_TEST(test_watchdog_shutdown)
 	/* QEMU: qemu_system_powerdown_request(), as system_powerdown. */
 	expire(WATCHDOG_SHUTDOWN);
 	ck_assert_str_eq(events(), "WATCHDOG action=shutdown; POWERDOWN");
-	ck_assert_int_eq(vm.state, RUNSTATE_RUNNING);
-	ck_assert(!vm.done);
+	ck_assert_int_eq(stub.power_buttons, 1);
+	ck_assert_int_eq(lc.state, RUNSTATE_RUNNING);
+	ck_assert(!lc.done);
 }
 END_TEST
 
 START_TEST(test_watchdog_poweroff)
 {
 	/* QEMU 7.2 exits at once with status 0: no SHUTDOWN event, even with --no-shutdown. */
-	vm.actions.shutdown = SHUTDOWN_PAUSE;
+	lc.actions.shutdown = SHUTDOWN_PAUSE;
 	expire(WATCHDOG_POWEROFF);
 	ck_assert_str_eq(events(), "WATCHDOG action=poweroff");
-	ck_assert(vm.done);
-	ck_assert_int_eq(vm.exit_status, EXIT_VM_OK);
+	ck_assert(lc.done);
+	ck_assert_int_eq(stub.status, EXIT_VM_OK);
 	ck_assert_int_eq(stub.pauses, 0);
 }
 END_TEST
@@ -206,15 +225,15 @@ START_TEST(test_watchdog_pause_then_cont)
 
 	expire(WATCHDOG_PAUSE);
 	ck_assert_str_eq(events(), "WATCHDOG action=pause; STOP");
-	ck_assert_int_eq(vm.state, RUNSTATE_WATCHDOG);
-	ck_assert_str_eq(runstate_name(vm.state), "watchdog"); /* query-status */
+	ck_assert_int_eq(lc.state, RUNSTATE_WATCHDOG);
+	ck_assert_str_eq(runstate_name(lc.state), "watchdog"); /* query-status */
 	ck_assert_int_eq(stub.pauses, 1);
-	ck_assert(!vm.vclock.running); /* guest timers stop with the guest */
+	ck_assert(!vclock.running); /* guest timers stop with the guest */
 	/* cont from the watchdog state runs the guest again. */
-	ck_assert_int_eq(lifecycle_cont(&vm, &why), 0);
+	ck_assert_int_eq(lifecycle_cont(&lc, &why), 0);
 	ck_assert_str_eq(events(), "WATCHDOG action=pause; STOP; RESUME");
-	ck_assert_int_eq(vm.state, RUNSTATE_RUNNING);
-	ck_assert(vm.vclock.running);
+	ck_assert_int_eq(lc.state, RUNSTATE_RUNNING);
+	ck_assert(vclock.running);
 	ck_assert_int_eq(stub.resumes, 1);
 	ck_assert_uint_eq(runstate_bugs, 0);
 }
@@ -223,10 +242,10 @@ END_TEST
 START_TEST(test_watchdog_pause_when_already_paused)
 {
 	/* An expiry posted just before a QMP stop: the event, but no second STOP. */
-	lifecycle_stop(&vm);
+	lifecycle_stop(&lc);
 	expire(WATCHDOG_PAUSE);
 	ck_assert_str_eq(events(), "STOP; WATCHDOG action=pause");
-	ck_assert_int_eq(vm.state, RUNSTATE_PAUSED);
+	ck_assert_int_eq(lc.state, RUNSTATE_PAUSED);
 }
 END_TEST
 
@@ -237,8 +256,8 @@ START_TEST(test_watchdog_debug_and_none)
 	run_loop_for(1.05); /* past the event throttle */
 	expire(WATCHDOG_NONE);
 	ck_assert_str_eq(events(), "WATCHDOG action=debug; WATCHDOG action=none");
-	ck_assert_int_eq(vm.state, RUNSTATE_RUNNING);
-	ck_assert(!vm.done);
+	ck_assert_int_eq(lc.state, RUNSTATE_RUNNING);
+	ck_assert(!lc.done);
 	ck_assert_int_eq(stub.pauses + stub.resumes + stub.resets + stub.nmis, 0);
 }
 END_TEST
@@ -250,14 +269,14 @@ START_TEST(test_watchdog_inject_nmi)
 	ck_assert_int_eq(stub.nmis, 1);
 	ck_assert_int_eq(stub.nmi_while_running, 0); /* vcpus parked around KVM_NMI */
 	ck_assert_int_eq(stub.resumes, 1);
-	ck_assert_int_eq(vm.state, RUNSTATE_RUNNING);
+	ck_assert_int_eq(lc.state, RUNSTATE_RUNNING);
 	/* A paused VM stays paused. */
-	lifecycle_stop(&vm);
+	lifecycle_stop(&lc);
 	run_loop_for(1.05);
 	expire(WATCHDOG_INJECT_NMI);
 	ck_assert_int_eq(stub.nmis, 2);
 	ck_assert_int_eq(stub.resumes, 1);
-	ck_assert_int_eq(vm.state, RUNSTATE_PAUSED);
+	ck_assert_int_eq(lc.state, RUNSTATE_PAUSED);
 }
 END_TEST
 
@@ -267,8 +286,8 @@ START_TEST(test_watchdog_event_rate_limited_action_always_done)
 	 * once, the later two are coalesced and the last is delivered when the second ends. */
 	expire(WATCHDOG_RESET);
 	expire(WATCHDOG_RESET);
-	vm.actions.watchdog = WATCHDOG_NONE;
-	lifecycle_handle(&vm, VM_REQ_WATCHDOG, CAUSE_NONE);
+	lc.actions.watchdog = WATCHDOG_NONE;
+	lifecycle_handle(&lc, VM_REQ_WATCHDOG, CAUSE_NONE);
 	ck_assert_int_eq(stub.resets, 2);
 	ck_assert_str_eq(events(), "WATCHDOG action=reset; RESET guest=true reason=guest-reset; "
 				   "RESET guest=true reason=guest-reset");

@@ -1,0 +1,45 @@
+/* event.h - what the VM tells its clients: one typed event per QMP event, declared once here. */
+#ifndef MINIVMM_EVENT_H
+#define MINIVMM_EVENT_H
+
+#include "action.h"
+#include "request.h"
+
+/* The events, with QEMU's names and data (api/qmp_schema.c documents them, api/qmp_events.c
+ * puts them on the wire). */
+enum qmp_event {
+	QMP_EVENT_SHUTDOWN,          /* cause */
+	QMP_EVENT_POWERDOWN,
+	QMP_EVENT_RESET,             /* cause */
+	QMP_EVENT_STOP,
+	QMP_EVENT_RESUME,
+	QMP_EVENT_WATCHDOG,          /* watchdog */
+	QMP_EVENT_GUEST_PANICKED,    /* panic */
+	QMP_EVENT_GUEST_CRASHLOADED, /* panic (always run) */
+	QMP_EVENT_GUEST_PVSHUTDOWN,
+	QMP_EVENT__MAX
+};
+
+/* QAPI GuestPanicAction: what followed a guest's panic. */
+enum guest_panic_action { GUEST_PANIC_PAUSE, GUEST_PANIC_POWEROFF, GUEST_PANIC_RUN };
+
+struct vm_event {
+	enum qmp_event kind;
+	enum shutdown_cause cause;         /* SHUTDOWN, RESET: "guest" and "reason" */
+	enum guest_panic_action panic;     /* GUEST_PANICKED, GUEST_CRASHLOADED: "action" */
+	enum watchdog_action watchdog;     /* WATCHDOG: "action" */
+};
+
+/* Where events go: the QMP server and the journal in the VMM, a recorder in tests. */
+struct event_sink {
+	void (*emit)(void *ctx, const struct vm_event *ev);
+	void *ctx;
+};
+
+static inline void event_emit(const struct event_sink *sink, const struct vm_event *ev)
+{
+	if (sink && sink->emit)
+		sink->emit(sink->ctx, ev);
+}
+
+#endif
