@@ -5,12 +5,7 @@
 #include "boot/setup_data.h"
 #include "boot/x86_cpu.h"
 #include "devices/acpi_pm.h"
-#include "devices/pci.h"
 #include "devices/pvpanic.h"
-#include "devices/pvpanic_pci.h"
-#include "devices/serial_16550.h"
-#include "devices/wdt_i6300esb.h"
-#include "devices/wdt_ib700.h"
 #include "core/layout.h"
 #include "core/log.h"
 
@@ -18,7 +13,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
@@ -192,13 +186,6 @@ static void vm_on_signal(void *opaque, uint32_t events)
 	lifecycle_handle(&vm->lc, VM_REQ_SHUTDOWN, CAUSE_HOST_SIGNAL);
 }
 
-/* Ctrl-A x on the console. */
-static void console_quit(void *ctx)
-{
-	struct vm *vm = ctx;
-
-	lifecycle_handle(&vm->lc, VM_REQ_SHUTDOWN, CAUSE_HOST_UI);
-}
 
 /* --- init steps --------------------------------------------------------------------------- */
 
@@ -281,240 +268,14 @@ static void unstep_loop(struct vm *vm)
 	vm->signal_fd = -1;
 }
 
-static int register_pio(struct vm *vm, uint64_t base, uint64_t len, const struct bus_ops *ops,
-			void *opaque, const char *name)
-{
-	int ret = bus_register(&vm->pio, base, len, ops, opaque, name);
-
-	if (ret)
-		pr_err("%s: cannot claim ports 0x%llx-0x%llx: %s", name, (unsigned long long)base,
-		       (unsigned long long)(base + len - 1), strerror(-ret));
-	return ret;
-}
-
-/* Put a device on the PIO bus at every I/O resource its firmware description names. */
-static int attach_fw_pio(struct vm *vm, const struct fw_device *dev, const struct bus_ops *ops,
-			 void *opaque)
-{
-	int ret = fw_desc_add(&vm->fw, dev);
-
-	for (unsigned i = 0; !ret && i < dev->nres; i++)
-		if (dev->res[i].kind == FW_RES_IO)
-			ret = register_pio(vm, dev->res[i].base, dev->res[i].len, ops, opaque,
-					   dev->acpi_name);
-	return ret;
-}
-
-/* Put a device on the bus of each I/O or MMIO resource its firmware description names. */
-static int attach_fw(struct vm *vm, const struct fw_device *dev, const struct bus_ops *ops,
-		     void *opaque)
-{
-	int ret = fw_desc_add(&vm->fw, dev);
-
-	for (unsigned i = 0; !ret && i < dev->nres; i++) {
-		const struct fw_resource *r = &dev->res[i];
-
-		if (r->kind == FW_RES_IO) {
-			ret = register_pio(vm, r->base, r->len, ops, opaque, dev->acpi_name);
-		} else if (r->kind == FW_RES_MMIO) {
-			ret = bus_register(&vm->mmio, r->base, r->len, ops, opaque, dev->acpi_name);
-			if (ret)
-				pr_err("%s: cannot claim MMIO 0x%llx-0x%llx: %s", dev->acpi_name,
-				       (unsigned long long)r->base,
-				       (unsigned long long)(r->base + r->len - 1), strerror(-ret));
-		}
-	}
-	return ret;
-}
-
-/* Put a device in the next free slot of the PCI host. */
-static int attach_pci_device(struct vm *vm, const struct pci_device_info *info)
-{
-	int ret = pci_host_add(vm->pci, info);
-
-	if (ret < 0)
-		pr_err("%s: cannot add to the PCI host: %s", info->name, strerror(-ret));
-	return ret < 0 ? ret : 0;
-}
-
-/* The pvpanic instances (--pvpanic, each isa, mmio or pci): one core, glue per bus. */
-static int attach_pvpanics(struct vm *vm)
-{
-	struct fw_device dev;
-	int ret = 0;
-
-	for (unsigned i = 0; !ret && i < vm->cfg.npvpanic; i++) {
-		const struct pvpanic_opts *o = &vm->cfg.pvpanic[i];
-
-		vm->pvpanic[i] = calloc(1, sizeof(*vm->pvpanic[i]));
-		if (!vm->pvpanic[i])
-			return -ENOMEM;
-		pvpanic_init(vm->pvpanic[i], o->events, &vm->sink);
-		if (o->bus == PVPANIC_BUS_PCI) {
-			struct pci_device_info info;
-
-			/* Linux finds it by enumeration: no ACPI or FDT node of its own. */
-			pvpanic_pci_info(&info, vm->pvpanic[i]);
-			ret = attach_pci_device(vm, &info);
-			continue;
-		}
-		pvpanic_fw_device(&dev, o->bus == PVPANIC_BUS_ISA ? FW_RES_IO : FW_RES_MMIO,
-				  o->addr, i);
-		ret = attach_fw(vm, &dev, &pvpanic_bus_ops, vm->pvpanic[i]);
-	}
-	return ret;
-}
-
-/* The PCI host: config ports, ECAM, windows from layout.h; INTx on the in-kernel IOAPIC. */
-static int attach_pci(struct vm *vm)
-{
-	int ret = pci_host_create(&vm->pio, &vm->mmio, PCI_ECAM_GPA, PCI_IO_WINDOW_PORT,
-				  PCI_IO_WINDOW_LEN, (uint32_t)PCI_MEM_WINDOW_GPA,
-				  (uint32_t)PCI_MEM_WINDOW_LEN, &vm->pci);
-
-	if (ret) {
-		pr_err("cannot create the PCI host: %s", strerror(-ret));
-		return ret;
-	}
-	pci_host_set_irq(vm->pci, kvm_vm_irq_line, &vm->kvm);
-	return pci_host_fill_fw(vm->pci, &vm->fw);
-}
-
-/* --watchdog: ib700 on its ISA ports, i6300esb as a PCI function; timers on the VM clock. */
-static int attach_watchdog(struct vm *vm)
-{
-	struct pci_device_info info;
-	int ret;
-
-	switch (vm->cfg.watchdog) {
-	case WATCHDOG_MODEL_NONE:
-		return 0;
-	case WATCHDOG_MODEL_IB700:
-		vm->ib700 = calloc(1, sizeof(*vm->ib700));
-		if (!vm->ib700)
-			return -ENOMEM;
-		ret = wdt_ib700_init(vm->ib700, &vm->vclock, &vm->sink);
-		if (!ret)
-			ret = register_pio(vm, WDT_IB700_BASE, WDT_IB700_LEN, &wdt_ib700_bus_ops,
-					   vm->ib700, "ib700");
-		return ret;
-	case WATCHDOG_MODEL_I6300ESB:
-		vm->esb = calloc(1, sizeof(*vm->esb));
-		if (!vm->esb)
-			return -ENOMEM;
-		ret = wdt_i6300esb_init(vm->esb, &vm->vclock, &vm->sink);
-		if (ret)
-			return ret;
-		wdt_i6300esb_pci_info(vm->esb, &info);
-		return attach_pci_device(vm, &info);
-	}
-	return -EINVAL;
-}
-
-static void detach_watchdog(struct vm *vm)
-{
-	if (vm->ib700)
-		wdt_ib700_destroy(vm->ib700);
-	if (vm->esb)
-		wdt_i6300esb_destroy(vm->esb);
-	free(vm->ib700);
-	free(vm->esb);
-	vm->ib700 = NULL;
-	vm->esb = NULL;
-}
-
 static int step_devices(struct vm *vm)
 {
-	struct irq_line irq = { kvm_vm_irq_line, &vm->kvm, SERIAL_COM1_IRQ };
-	struct fw_device dev;
-	int ret;
-
-	ret = bus_init(&vm->pio, "pio");
-	if (!ret)
-		ret = bus_init(&vm->mmio, "mmio");
-	if (ret)
-		return ret;
-	vm->fw.ncpus = vm->cfg.ncpus;
-
-	/* COM1 and the host console it is wired to */
-	ret = console_init(&vm->console, vm->loop, vm->cfg.serial, vm->cfg.serial_path,
-			   console_quit, vm);
-	if (ret)
-		return ret;
-	{
-		struct serial_config sc = {
-			.out_fd = vm->console.out_fd,
-			.irq = irq,
-			.rx_space = console_rx_space,
-			.ctx = &vm->console,
-		};
-
-		ret = serial_create(&sc, &vm->serial);
-		if (ret)
-			return ret;
-	}
-	console_attach(&vm->console, vm->serial);
-	serial_fw_device(&dev, SERIAL_COM1_PORT, SERIAL_COM1_IRQ, "COM1", 1);
-	ret = attach_fw_pio(vm, &dev, &serial_bus_ops, vm->serial);
-	if (ret)
-		return ret;
-
-	/* Fixed ACPI hardware: PM1 blocks, timer, reset register. */
-	{
-		struct acpi_pm_config pc = {
-			.sink = vm->sink,
-			.sci = { kvm_vm_irq_line, &vm->kvm, ACPI_SCI_IRQ },
-		};
-
-		ret = acpi_pm_create(&pc, &vm->pm);
-		if (ret)
-			return ret;
-	}
-	acpi_pm_fill_fw(&vm->fw, vm->cfg.acpi_s5);
-	ret = register_pio(vm, ACPI_PM_BASE, ACPI_PM_LEN, &acpi_pm_bus_ops, vm->pm, "acpi-pm");
-	if (!ret)
-		ret = register_pio(vm, vm->fw.acpi.reset_port, 1, &acpi_reset_bus_ops, vm->pm,
-				   "acpi-reset");
-
-	if (!ret)
-		ret = attach_pci(vm);
-	if (!ret)
-		ret = attach_pvpanics(vm);
-
-	/* The other ways a PC guest resets itself. */
-	vm->kbc.sink = vm->sink;
-	reset_cf9_init(&vm->cf9, &vm->sink);
-	if (!ret)
-		ret = register_pio(vm, I8042_DATA_PORT, 1, &i8042_data_ops, &vm->kbc, "i8042");
-	if (!ret)
-		ret = register_pio(vm, I8042_COMMAND_PORT, 1, &i8042_command_ops, &vm->kbc,
-				   "i8042");
-	/* 0xCF9 lies inside CONFIG_ADDRESS's ports: the PCI host passes byte accesses on. */
-	if (!ret)
-		ret = pci_host_share_port(vm->pci, RESET_CF9_PORT, &reset_cf9_bus_ops, &vm->cf9);
-	if (!ret)
-		ret = attach_watchdog(vm);
-	return ret;
+	return board_attach(vm);
 }
 
 static void unstep_devices(struct vm *vm)
 {
-	pci_host_destroy(vm->pci); /* unmaps the BARs of devices freed below */
-	vm->pci = NULL;
-	if (vm->serial)
-		serial_destroy(vm->serial);
-	if (vm->pm)
-		acpi_pm_destroy(vm->pm);
-	for (unsigned i = 0; i < PVPANIC_MAX_INSTANCES; i++) {
-		free(vm->pvpanic[i]);
-		vm->pvpanic[i] = NULL;
-	}
-	detach_watchdog(vm);
-	vm->serial = NULL;
-	vm->pm = NULL;
-	console_destroy(&vm->console);
-	bus_destroy(&vm->pio);
-	bus_destroy(&vm->mmio);
+	board_detach(vm);
 }
 
 /*
@@ -659,14 +420,7 @@ int vm_reset(struct vm *vm)
 	/* From here on the old guest is gone: what it asked and was not done is void. */
 	reqqueue_new_epoch(&vm->reqs);
 	/* Devices first: lowering their interrupt lines needs the old VM's irqchip. */
-	serial_reset(vm->serial);
-	acpi_pm_reset(vm->pm);
-	reset_cf9_reset(&vm->cf9);
-	pci_host_reset(vm->pci);
-	if (vm->ib700)
-		wdt_ib700_reset(vm->ib700);
-	if (vm->esb)
-		wdt_i6300esb_reset(vm->esb);
+	board_reset(vm);
 	kvm_vm_destroy(&vm->kvm);
 	guest_mem_discard(&vm->mem);
 	if (step_kvm(vm) || step_firmware_and_boot(vm) || vcpus_create(&vm->vcpus))

@@ -5,25 +5,26 @@
 #include <pthread.h>
 #include <stdint.h>
 
-#include "boot/bzimage.h"
-#include "devices/i8042.h"
-#include "devices/reset_cf9.h"
+#include "core/action.h"
 #include "core/bus.h"
 #include "core/fwdesc.h"
 #include "core/guest_mem.h"
+#include "core/loop.h"
+#include "core/reqqueue.h"
+#include "core/request.h"
+#include "core/runstate.h"
+#include "core/timer.h"
+#include "boot/bzimage.h"
+#include "devices/i8042.h"
+#include "devices/reset_cf9.h"
+#include "board.h"
 #include "console.h"
 #include "control.h"
 #include "exit.h"
 #include "kvm.h"
 #include "lifecycle.h"
-#include "vcpu.h"
-#include "core/loop.h"
 #include "pvpanic_opts.h"
-#include "core/request.h"
-#include "core/reqqueue.h"
-#include "core/action.h"
-#include "core/runstate.h"
-#include "core/timer.h"
+#include "vcpu.h"
 
 #define VM_MAX_CPUS 254 /* xAPIC ids 0..253 in the MADT; 0xFF is broadcast */
 
@@ -52,9 +53,6 @@ struct vm_config {
 
 struct vm;
 struct pci_host;
-struct pvpanic;
-struct wdt_ib700;
-struct wdt_i6300esb;
 
 struct vm {
 	struct vm_config cfg;
@@ -79,9 +77,8 @@ struct vm {
 	struct i8042 kbc;
 	struct reset_cf9 cf9;
 	struct pci_host *pci; /* bus 0: host bridge, --pvpanic pci instances */
-	struct pvpanic *pvpanic[PVPANIC_MAX_INSTANCES];
-	struct wdt_ib700 *ib700;  /* --watchdog ib700 */
-	struct wdt_i6300esb *esb; /* --watchdog i6300esb */
+	struct board_device devices[BOARD_MAX_DEVICES]; /* reset and teardown list (board.c) */
+	unsigned ndevices;
 	struct console console; /* COM1's host side */
 
 	struct lifecycle lc;      /* run state, actions, policy */
