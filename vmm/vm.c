@@ -8,6 +8,7 @@
 #include "devices/pvpanic.h"
 #include "core/layout.h"
 #include "core/log.h"
+#include "core/steps.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -189,8 +190,9 @@ static void vm_on_signal(void *opaque, uint32_t events)
 
 /* --- init steps --------------------------------------------------------------------------- */
 
-static int step_memory(struct vm *vm)
+static int step_memory(void *ctx)
 {
+	struct vm *vm = ctx;
 	int ret = guest_mem_init(&vm->mem, vm->cfg.mem_bytes);
 
 	if (ret)
@@ -199,13 +201,16 @@ static int step_memory(struct vm *vm)
 	return ret;
 }
 
-static void unstep_memory(struct vm *vm)
+static void unstep_memory(void *ctx)
 {
+	struct vm *vm = ctx;
+
 	guest_mem_destroy(&vm->mem);
 }
 
-static int step_kvm(struct vm *vm)
+static int step_kvm(void *ctx)
 {
+	struct vm *vm = ctx;
 	int ret = kvm_vm_create(&vm->kvm);
 
 	if (ret)
@@ -222,13 +227,16 @@ static int step_kvm(struct vm *vm)
 	return ret;
 }
 
-static void unstep_kvm(struct vm *vm)
+static void unstep_kvm(void *ctx)
 {
+	struct vm *vm = ctx;
+
 	kvm_vm_destroy(&vm->kvm);
 }
 
-static int step_loop(struct vm *vm)
+static int step_loop(void *ctx)
 {
+	struct vm *vm = ctx;
 	sigset_t set;
 	int ret;
 
@@ -237,8 +245,11 @@ static int step_loop(struct vm *vm)
 		return ret;
 	timer_clock_init(&vm->vclock, vm->loop, 0); /* starts with the guest (lifecycle) */
 	vm->sink = (struct request_sink){ vm_post, vm };
-	if (reqqueue_init(&vm->reqs))
-		vm->reqs.fd = -1;
+	ret = reqqueue_init(&vm->reqs);
+	if (ret) {
+		pr_err("request eventfd: %s", strerror(-ret));
+		return ret;
+	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
@@ -246,9 +257,9 @@ static int step_loop(struct vm *vm)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	vm->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (vm->reqs.fd < 0 || vm->signal_fd < 0) {
+	if (vm->signal_fd < 0) {
 		ret = -errno;
-		pr_err("eventfd/signalfd: %s", strerror(errno));
+		pr_err("signalfd: %s", strerror(errno));
 		return ret;
 	}
 	ret = loop_add(vm->loop, vm->reqs.fd, EPOLLIN, vm_on_requests, vm);
@@ -257,8 +268,10 @@ static int step_loop(struct vm *vm)
 	return ret;
 }
 
-static void unstep_loop(struct vm *vm)
+static void unstep_loop(void *ctx)
 {
+	struct vm *vm = ctx;
+
 	timer_clock_destroy(&vm->vclock);
 	loop_destroy(vm->loop);
 	vm->loop = NULL;
@@ -268,14 +281,14 @@ static void unstep_loop(struct vm *vm)
 	vm->signal_fd = -1;
 }
 
-static int step_devices(struct vm *vm)
+static int step_devices(void *ctx)
 {
-	return board_attach(vm);
+	return board_attach(ctx);
 }
 
-static void unstep_devices(struct vm *vm)
+static void unstep_devices(void *ctx)
 {
-	board_detach(vm);
+	board_detach(ctx);
 }
 
 /*
@@ -335,8 +348,9 @@ int vm_dump_dtb(struct vm *vm, const char *path)
 }
 
 /* ACPI tables, device tree and boot image, written into guest RAM. Re-run on every reset. */
-static int step_firmware_and_boot(struct vm *vm)
+static int step_firmware_and_boot(void *ctx)
 {
+	struct vm *vm = ctx;
 	uint8_t *acpi = guest_mem_ptr(&vm->mem, ACPI_TABLES_GPA, ACPI_TABLES_SIZE);
 	struct acpi_layout layout;
 	uint64_t setup_data = 0;
@@ -365,19 +379,24 @@ static int step_firmware_and_boot(struct vm *vm)
 }
 
 /* The QMP control socket(s) and the event journal. */
-static int step_control(struct vm *vm)
+static int step_control(void *ctx)
 {
+	struct vm *vm = ctx;
+
 	return control_create(&vm->control, vm->loop, &vm->lc, vm->cfg.qmp, vm->cfg.nqmp,
 			      vm->cfg.event_log);
 }
 
-static void unstep_control(struct vm *vm)
+static void unstep_control(void *ctx)
 {
+	struct vm *vm = ctx;
+
 	control_destroy(&vm->control);
 }
 
-static int step_vcpus(struct vm *vm)
+static int step_vcpus(void *ctx)
 {
+	struct vm *vm = ctx;
 	const struct vcpu_env env = {
 		.kvm = &vm->kvm,
 		.pio = &vm->pio,
@@ -391,17 +410,15 @@ static int step_vcpus(struct vm *vm)
 	return ret ? ret : vcpus_create(&vm->vcpus);
 }
 
-static void unstep_vcpus(struct vm *vm)
+static void unstep_vcpus(void *ctx)
 {
+	struct vm *vm = ctx;
+
 	vcpus_stop(&vm->vcpus);
 	vcpus_destroy(&vm->vcpus);
 }
 
-static const struct vm_step {
-	const char *name;
-	int (*init)(struct vm *vm);
-	void (*fini)(struct vm *vm);
-} vm_steps[] = {
+static const struct step vm_steps[] = {
 	{ "memory", step_memory, unstep_memory },
 	{ "kvm", step_kvm, unstep_kvm },
 	{ "main loop", step_loop, unstep_loop },
@@ -430,17 +447,9 @@ int vm_reset(struct vm *vm)
 
 int vm_create(struct vm *vm)
 {
-	for (vm->steps_done = 0; vm->steps_done < VM_NSTEPS; vm->steps_done++) {
-		const struct vm_step *s = &vm_steps[vm->steps_done];
-		int64_t t0 = timer_mono_ns();
-		int ret = s->init(vm);
-
-		pr_debug("setup step '%s': %.2f ms", s->name, (double)(timer_mono_ns() - t0) / 1e6);
-		if (ret) {
-			pr_debug("setup step '%s' failed: %s", s->name, strerror(-ret));
-			vm_destroy(vm);
-			return -1;
-		}
+	if (steps_run(vm_steps, VM_NSTEPS, vm, &vm->steps_done)) {
+		vm_destroy(vm);
+		return -1;
 	}
 	return 0;
 }
@@ -448,12 +457,7 @@ int vm_create(struct vm *vm)
 void vm_destroy(struct vm *vm)
 {
 	console_restore(&vm->console);
-	while (vm->steps_done > 0) {
-		const struct vm_step *s = &vm_steps[--vm->steps_done];
-
-		if (s->fini)
-			s->fini(vm);
-	}
+	steps_unwind(vm_steps, &vm->steps_done, vm);
 	if (vm->kernel_fd >= 0)
 		close(vm->kernel_fd);
 	if (vm->initrd_fd >= 0)
