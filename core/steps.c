@@ -15,6 +15,7 @@ int steps_run(const struct step *steps, unsigned n, void *ctx, unsigned *done)
 		pr_debug("setup step '%s': %.2f ms", s->name, (double)(timer_mono_ns() - t0) / 1e6);
 		if (ret) {
 			pr_debug("setup step '%s' failed: %s", s->name, strerror(-ret));
+			++*done; /* what it did before failing is undone by its own fini */
 			steps_unwind(steps, done, ctx);
 			return ret;
 		}

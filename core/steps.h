@@ -5,12 +5,15 @@
 struct step {
 	const char *name;
 	int (*init)(void *ctx);  /* 0 or -errno */
-	void (*fini)(void *ctx); /* undo init; NULL: nothing to undo */
+	/* Undo init, also one that failed half-way (whatever it did before failing); NULL:
+	 * nothing to undo. */
+	void (*fini)(void *ctx);
 };
 
 /*
- * Run @n steps on @ctx in order, counting in *@done those to undo. On a failure, undo what
- * was done (steps_unwind) and return the step's error. Timing goes to the debug log.
+ * Run @n steps on @ctx in order, counting in *@done those to undo. On a failure, undo the
+ * failed step and those before it, in reverse, and return the step's error (*@done is then
+ * 0). Timing goes to the debug log.
  */
 int steps_run(const struct step *steps, unsigned n, void *ctx, unsigned *done)
 	__attribute__((warn_unused_result));
