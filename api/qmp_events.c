@@ -13,8 +13,8 @@ json_t *qmp_event_data(const struct vm_event *ev)
 	switch (ev->kind) {
 	case QMP_EVENT_SHUTDOWN:
 	case QMP_EVENT_RESET:
-		return json_pack("{s:b, s:s}", "guest", shutdown_cause_is_guest(ev->cause), "reason",
-				 shutdown_cause_name(ev->cause));
+		return json_pack("{s:b, s:s}", "guest", shutdown_cause_is_guest(ev->cause),
+				 "reason", shutdown_cause_name(ev->cause));
 	case QMP_EVENT_WATCHDOG:
 		return json_pack("{s:s}", "action", watchdog_action_names[ev->watchdog]);
 	case QMP_EVENT_GUEST_PANICKED:

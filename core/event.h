@@ -8,12 +8,12 @@
 /* The events, with QEMU's names and data (api/qmp_schema.c documents them, api/qmp_events.c
  * puts them on the wire). */
 enum qmp_event {
-	QMP_EVENT_SHUTDOWN,          /* cause */
+	QMP_EVENT_SHUTDOWN, /* cause */
 	QMP_EVENT_POWERDOWN,
-	QMP_EVENT_RESET,             /* cause */
+	QMP_EVENT_RESET, /* cause */
 	QMP_EVENT_STOP,
 	QMP_EVENT_RESUME,
-	QMP_EVENT_WATCHDOG,          /* watchdog */
+	QMP_EVENT_WATCHDOG,	     /* watchdog */
 	QMP_EVENT_GUEST_PANICKED,    /* panic */
 	QMP_EVENT_GUEST_CRASHLOADED, /* panic (always run) */
 	QMP_EVENT_GUEST_PVSHUTDOWN,
@@ -25,9 +25,9 @@ enum guest_panic_action { GUEST_PANIC_PAUSE, GUEST_PANIC_POWEROFF, GUEST_PANIC_R
 
 struct vm_event {
 	enum qmp_event kind;
-	enum shutdown_cause cause;         /* SHUTDOWN, RESET: "guest" and "reason" */
-	enum guest_panic_action panic;     /* GUEST_PANICKED, GUEST_CRASHLOADED: "action" */
-	enum watchdog_action watchdog;     /* WATCHDOG: "action" */
+	enum shutdown_cause cause;     /* SHUTDOWN, RESET: "guest" and "reason" */
+	enum guest_panic_action panic; /* GUEST_PANICKED, GUEST_CRASHLOADED: "action" */
+	enum watchdog_action watchdog; /* WATCHDOG: "action" */
 };
 
 /* Where events go: the QMP server and the journal in the VMM, a recorder in tests. */

@@ -22,7 +22,7 @@ struct fw_resource {
 /* Device-specific AML a generic Device() cannot express. */
 enum fw_aml_extra {
 	FW_AML_NONE,
-	FW_AML_PVPANIC, /* OperationRegion over res[0] plus RDPT/WRPT methods (seed 000) */
+	FW_AML_PVPANIC, /* OperationRegion over res[0] plus RDPT/WRPT methods, as QEMU's pvpanic-isa */
 };
 
 struct fw_device {

@@ -35,7 +35,8 @@ uint64_t reqqueue_post(struct reqqueue *q, enum vm_request_kind kind, enum shutd
 		q->q[q->n++] = (struct reqqueue_entry){ kind, cause, seq, q->epoch };
 	} else if (!seq) {
 		/* Cannot happen (see REQQUEUE_LEN); say so loudly if it ever does. */
-		pr_err("request queue full: request %d (%s) lost", kind, shutdown_cause_name(cause));
+		pr_err("request queue full: request %d (%s) lost", kind,
+		       shutdown_cause_name(cause));
 	}
 	pthread_mutex_unlock(&q->lock);
 	/* Only fails if the counter would overflow, and then the loop is already woken. */

@@ -14,7 +14,7 @@
 struct reqqueue_entry {
 	enum vm_request_kind kind;
 	enum shutdown_cause cause;
-	uint64_t seq;   /* order of posting, from 1 */
+	uint64_t seq;	/* order of posting, from 1 */
 	uint64_t epoch; /* reqqueue.epoch when posted */
 };
 
@@ -24,7 +24,7 @@ struct reqqueue {
 	struct reqqueue_entry q[REQQUEUE_LEN];
 	unsigned n;
 	uint64_t posted; /* seq of the last request queued */
-	uint64_t epoch;  /* resets so far (reqqueue_new_epoch) */
+	uint64_t epoch;	 /* resets so far (reqqueue_new_epoch) */
 };
 
 /* What the main loop does with what it takes from the queue. */

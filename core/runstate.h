@@ -2,7 +2,7 @@
 #ifndef MINIVMM_RUNSTATE_H
 #define MINIVMM_RUNSTATE_H
 
-/* QAPI RunState, in the schema's order (seed 003). */
+/* QAPI RunState, in the order of QEMU's qapi/run-state.json. */
 enum runstate {
 	RUNSTATE_DEBUG,
 	RUNSTATE_INMIGRATE,

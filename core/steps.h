@@ -4,7 +4,7 @@
 
 struct step {
 	const char *name;
-	int (*init)(void *ctx);  /* 0 or -errno */
+	int (*init)(void *ctx); /* 0 or -errno */
 	/* Undo init, also one that failed half-way (whatever it did before failing); NULL:
 	 * nothing to undo. */
 	void (*fini)(void *ctx);
@@ -16,7 +16,7 @@ struct step {
  * 0). Timing goes to the debug log.
  */
 int steps_run(const struct step *steps, unsigned n, void *ctx, unsigned *done)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Undo the *@done first steps in reverse order and set *@done to 0. */
 void steps_unwind(const struct step *steps, unsigned *done, void *ctx);

@@ -1,4 +1,4 @@
-/* board.c - the PC board: which devices the VM has, where they sit, and their reset/teardown list. */
+/* board.c - the PC board: which devices the VM has, where they sit, their reset/teardown list. */
 #include "board.h"
 #include "vm.h"
 #include "devices/acpi_pm.h"
@@ -16,8 +16,8 @@
 #include <string.h>
 
 /* Put @dev on the reset and teardown list. */
-static int board_add(struct vm *vm, const char *name, void (*reset)(void *), void (*destroy)(void *),
-		     void *dev)
+static int board_add(struct vm *vm, const char *name, void (*reset)(void *),
+		     void (*destroy)(void *), void *dev)
 {
 	if (vm->ndevices == BOARD_MAX_DEVICES) {
 		pr_err("%s: too many devices (at most %d)", name, BOARD_MAX_DEVICES);
@@ -189,8 +189,8 @@ static int attach_watchdog(struct vm *vm)
 			return -ENOMEM;
 		ret = wdt_ib700_init(ib700, &vm->vclock, &vm->sink);
 		if (!ret)
-			ret = register_pio(vm, WDT_IB700_BASE, WDT_IB700_LEN, &wdt_ib700_bus_ops, ib700,
-					   "ib700");
+			ret = register_pio(vm, WDT_IB700_BASE, WDT_IB700_LEN, &wdt_ib700_bus_ops,
+					   ib700, "ib700");
 		return ret;
 	case WATCHDOG_MODEL_I6300ESB:
 		esb = calloc(1, sizeof(*esb));
@@ -259,7 +259,8 @@ int board_attach(struct vm *vm)
 
 		ret = serial_create(&sc, &vm->serial);
 		if (!ret)
-			ret = board_add(vm, "COM1", serial_reset_dev, serial_destroy_dev, vm->serial);
+			ret =
+			    board_add(vm, "COM1", serial_reset_dev, serial_destroy_dev, vm->serial);
 		if (ret)
 			return ret;
 	}
@@ -278,7 +279,8 @@ int board_attach(struct vm *vm)
 
 		ret = acpi_pm_create(&pc, &vm->pm);
 		if (!ret)
-			ret = board_add(vm, "acpi-pm", acpi_pm_reset_dev, acpi_pm_destroy_dev, vm->pm);
+			ret = board_add(vm, "acpi-pm", acpi_pm_reset_dev, acpi_pm_destroy_dev,
+					vm->pm);
 		if (ret)
 			return ret;
 	}
@@ -301,8 +303,8 @@ int board_attach(struct vm *vm)
 	if (!ret)
 		ret = register_pio(vm, I8042_DATA_PORT, 1, &i8042_data_ops, &vm->kbc, "i8042");
 	if (!ret)
-		ret = register_pio(vm, I8042_COMMAND_PORT, 1, &i8042_command_ops, &vm->kbc,
-				   "i8042");
+		ret =
+		    register_pio(vm, I8042_COMMAND_PORT, 1, &i8042_command_ops, &vm->kbc, "i8042");
 	/* 0xCF9 lies inside CONFIG_ADDRESS's ports: the PCI host passes byte accesses on. */
 	if (!ret)
 		ret = pci_host_share_port(vm->pci, RESET_CF9_PORT, &reset_cf9_bus_ops, &vm->cf9);
@@ -310,7 +312,6 @@ int board_attach(struct vm *vm)
 		ret = attach_watchdog(vm);
 	return ret;
 }
-
 
 void board_reset(struct vm *vm)
 {

@@ -1,4 +1,4 @@
-/* board.h - the PC board: which devices the VM has, where they sit, and their reset/teardown list. */
+/* board.h - the PC board: which devices the VM has, where they sit, their reset/teardown list. */
 #ifndef MINIVMM_BOARD_H
 #define MINIVMM_BOARD_H
 

@@ -160,7 +160,8 @@ int console_init(struct console *c, struct loop *loop, enum serial_mode mode, co
 		c->out_fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0);
 		if (c->out_fd < 0) {
 			ret = -errno;
-			pr_err("cannot duplicate stdout for the serial console: %s", strerror(errno));
+			pr_err("cannot duplicate stdout for the serial console: %s",
+			       strerror(errno));
 			return ret;
 		}
 	} else if (mode == SERIAL_MODE_FILE) {

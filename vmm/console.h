@@ -13,22 +13,22 @@ struct serial;
 enum serial_mode { SERIAL_MODE_STDIO, SERIAL_MODE_FILE, SERIAL_MODE_NONE };
 
 #define CONSOLE_ESCAPE 0x01 /* Ctrl-A, then 'x' quits */
-#define CONSOLE_READ 64     /* bytes read at a time (at most the FIFO's room) */
+#define CONSOLE_READ   64   /* bytes read at a time (at most the FIFO's room) */
 
 struct console {
 	struct loop *loop;
 	struct serial *serial;
-	int in_fd;     /* guest keyboard: stdin in stdio mode, else -1 */
-	int out_fd;    /* what the UART transmits goes here; -1: nowhere */
-	int wake_fd;   /* eventfd: the UART's receive FIFO has room again */
-	int watched;   /* in_fd is on the loop */
-	int unpollable; /* in_fd is a regular file: read as the FIFO makes room, not on epoll */
-	int in_eof;    /* in_fd ended (or cannot be read): the guest has no keyboard */
-	int escape;    /* Ctrl-A x quits (in_fd is a terminal in raw mode) */
+	int in_fd;	    /* guest keyboard: stdin in stdio mode, else -1 */
+	int out_fd;	    /* what the UART transmits goes here; -1: nowhere */
+	int wake_fd;	    /* eventfd: the UART's receive FIFO has room again */
+	int watched;	    /* in_fd is on the loop */
+	int unpollable;	    /* in_fd is a regular file: read as the FIFO makes room, not on epoll */
+	int in_eof;	    /* in_fd ended (or cannot be read): the guest has no keyboard */
+	int escape;	    /* Ctrl-A x quits (in_fd is a terminal in raw mode) */
 	int escape_pending; /* Ctrl-A seen */
 	uint8_t pend[CONSOLE_READ + 1]; /* typed bytes the UART has not taken yet */
 	size_t npend;
-	int is_tty;    /* saved_termios must be restored */
+	int is_tty; /* saved_termios must be restored */
 	struct termios saved_termios;
 	void (*quit)(void *ctx); /* Ctrl-A x; main thread */
 	void *ctx;

@@ -1,4 +1,4 @@
-/* control.c - QMP backend: each command either acts now (stop, cont) or posts a request. */
+/* control.c - QMP backend: each command acts at once through the lifecycle; its event sink. */
 #include "control.h"
 #include "api/event_log.h"
 #include "api/qmp.h"

@@ -11,8 +11,8 @@ struct event_log;
 
 struct control {
 	struct lifecycle *lc;
-	struct qmp_server *qmp;       /* NULL: no --qmp and no --event-log */
-	struct event_log *event_log;  /* --event-log, or NULL */
+	struct qmp_server *qmp;	     /* NULL: no --qmp and no --event-log */
+	struct event_log *event_log; /* --event-log, or NULL */
 };
 
 /*
@@ -22,7 +22,7 @@ struct control {
  */
 int control_create(struct control *c, struct loop *loop, struct lifecycle *lc,
 		   const char *const *qmp, unsigned nqmp, const char *event_log)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* The lifecycle's event sink (ctx: struct control): journal and send, if there is a server. */
 void control_emit(void *ctx, const struct vm_event *ev);

@@ -10,10 +10,10 @@
 
 /* What the policy asks of the machine: vm.c provides these, unit tests fake them. */
 struct machine_ops {
-	void (*pause)(void *ctx);        /* park every vcpu (they leave KVM_RUN) */
-	void (*resume)(void *ctx);       /* let parked vcpus run */
-	int (*reset)(void *ctx);         /* power-cycle in place; vcpus come back parked; 0 or -1 */
-	void (*nmi)(void *ctx);          /* NMI to every vcpu; called with them parked */
+	void (*pause)(void *ctx);	 /* park every vcpu (they leave KVM_RUN) */
+	void (*resume)(void *ctx);	 /* let parked vcpus run */
+	int (*reset)(void *ctx);	 /* power-cycle in place; vcpus come back parked; 0 or -1 */
+	void (*nmi)(void *ctx);		 /* NMI to every vcpu; called with them parked */
 	void (*power_button)(void *ctx); /* press the ACPI power button */
 	void (*finish)(void *ctx, int status); /* end the VM: the process exits with @status */
 	void *ctx;
@@ -21,9 +21,9 @@ struct machine_ops {
 
 struct lifecycle {
 	enum runstate state;
-	struct actions actions; /* in force; QMP set-action changes them */
-	int start_paused;       /* -S: stay in prelaunch until cont */
-	int done;               /* finish was called: later requests are ignored */
+	struct actions actions;	    /* in force; QMP set-action changes them */
+	int start_paused;	    /* -S: stay in prelaunch until cont */
+	int done;		    /* finish was called: later requests are ignored */
 	struct timer_clock *vclock; /* guest time: runs only while running */
 	struct machine_ops ops;
 	struct event_sink events;

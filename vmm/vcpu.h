@@ -1,4 +1,4 @@
-/* vcpu.h - the vCPU set: one thread per vCPU running KVM_RUN, parked and ended by the main thread. */
+/* vcpu.h - the vCPU set: a thread per vCPU running KVM_RUN, parked and ended by the main thread. */
 #ifndef MINIVMM_VCPU_H
 #define MINIVMM_VCPU_H
 
@@ -12,8 +12,8 @@
 /* What the vcpus need of the machine. The pointers must outlive the set. */
 struct vcpu_env {
 	struct kvm_vm *kvm;
-	struct bus *pio, *mmio;           /* where exits are dispatched */
-	const struct request_sink *sink;  /* triple fault, system events, internal errors */
+	struct bus *pio, *mmio;		   /* where exits are dispatched */
+	const struct request_sink *sink;   /* triple fault, system events, internal errors */
 	uint64_t entry_gpa, zero_page_gpa; /* the boot CPU's start (boot_plan) */
 	/* KVM_RUN on @fd; NULL means the ioctl. Unit tests put a fake here. */
 	int (*run)(int fd, struct kvm_run *run);
@@ -51,7 +51,7 @@ struct vcpus {
 
 /* Set up an empty set of @n vcpus in @env's machine. Call once, before vcpus_create. */
 int vcpus_init(struct vcpus *vs, const struct vcpu_env *env, unsigned n)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Create the vcpu fds and their boot state (the KVM VM must exist). Returns 0 or -errno. */
 int vcpus_create(struct vcpus *vs) __attribute__((warn_unused_result));

@@ -1,4 +1,4 @@
-/* vm.c - building a VM in order (with unwinding), its main loop, and its lifecycle policy. */
+/* vm.c - the machine: built in order with unwinding, its main loop, reset, the lifecycle's ops. */
 #include "vm.h"
 #include "acpi/acpi.h"
 #include "boot/fdt.h"

@@ -1,4 +1,4 @@
-/* vm.h - one virtual machine: its configuration, its parts, and its lifecycle. */
+/* vm.h - one virtual machine: its configuration and its parts, assembled by vm.c and board.c. */
 #ifndef MINIVMM_VM_H
 #define MINIVMM_VM_H
 

@@ -90,12 +90,12 @@ static const char *guest_reads(size_t *len)
 	return out;
 }
 
-#define ck_assert_guest_read(s)                                                                \
-	do {                                                                                   \
-		size_t n_;                                                                     \
-		const char *got_ = guest_reads(&n_);                                           \
-		ck_assert_uint_eq(n_, sizeof(s) - 1);                                          \
-		ck_assert_mem_eq(got_, s, sizeof(s) - 1);                                      \
+#define ck_assert_guest_read(s)                                                                    \
+	do {                                                                                       \
+		size_t n_;                                                                         \
+		const char *got_ = guest_reads(&n_);                                               \
+		ck_assert_uint_eq(n_, sizeof(s) - 1);                                              \
+		ck_assert_mem_eq(got_, s, sizeof(s) - 1);                                          \
 	} while (0)
 
 START_TEST(test_console_plain_bytes)
@@ -132,7 +132,8 @@ START_TEST(test_console_escape_pending_keeps_next_byte)
 	setup_pipe(0);
 	type("\x01", 1);
 	type("b", 1);
-	ck_assert_guest_read("\x01" "b");
+	ck_assert_guest_read("\x01"
+			     "b");
 	teardown();
 }
 END_TEST
@@ -144,7 +145,8 @@ START_TEST(test_console_keeps_bytes_fifo_refused)
 	type("\x01", 1);
 	type("0123456789abcdef", 16); /* with the pending Ctrl-A, 17 bytes for 16 places */
 	type("ghij", 4);
-	ck_assert_guest_read("\x01" "0123456789abcdefghij");
+	ck_assert_guest_read("\x01"
+			     "0123456789abcdefghij");
 	teardown();
 }
 END_TEST

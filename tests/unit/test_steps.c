@@ -21,19 +21,19 @@ static void note(char c, int i)
 	t.log[n + 1] = (char)('0' + i);
 }
 
-#define STEP(i)                                                                                \
-	static int init##i(void *ctx)                                                          \
-	{                                                                                      \
-		(void)ctx;                                                                     \
-		note('+', i);                                                                  \
-		t.held[i] = 1; /* half of the step done */                                    \
-		return t.fail_at == i ? -ENOMEM : 0;                                           \
-	}                                                                                      \
-	static void fini##i(void *ctx)                                                         \
-	{                                                                                      \
-		(void)ctx;                                                                     \
-		note('-', i);                                                                  \
-		t.held[i] = 0;                                                                 \
+#define STEP(i)                                                                                    \
+	static int init##i(void *ctx)                                                              \
+	{                                                                                          \
+		(void)ctx;                                                                         \
+		note('+', i);                                                                      \
+		t.held[i] = 1; /* half of the step done */                                         \
+		return t.fail_at == i ? -ENOMEM : 0;                                               \
+	}                                                                                          \
+	static void fini##i(void *ctx)                                                             \
+	{                                                                                          \
+		(void)ctx;                                                                         \
+		note('-', i);                                                                      \
+		t.held[i] = 0;                                                                     \
 	}
 
 STEP(0)
