@@ -6,10 +6,7 @@
 #include <stdint.h>
 
 #include "vmm/fwdesc.h"
-
-/* RSDP first (16-byte aligned, inside the BIOS area Linux scans), then every other table. */
-#define ACPI_TABLES_GPA  0xE0000ull
-#define ACPI_TABLES_SIZE 0x20000ull
+#include "vmm/layout.h" /* ACPI_TABLES_GPA, ACPI_TABLES_SIZE: where the tables go */
 
 /* Where each table landed (guest-physical), for the zero page and for tests. */
 struct acpi_layout {

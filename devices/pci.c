@@ -9,6 +9,7 @@
  * I/O BAR on that same bus. Lock order: host lock, then a bus lock.
  */
 #include "pci.h"
+#include "vmm/layout.h"
 #include "vmm/log.h"
 
 #include <errno.h>
@@ -25,6 +26,9 @@
 #define PCI_MEM32_LIMIT 0x100000000ull
 #define PCI_BAR_MIN_MEM 16
 #define PCI_BAR_MIN_IO	4
+
+/* The memory map's ECAM (PCI_ECAM_LEN) is one whole bus: 32 slots x 8 functions x 4 KiB. */
+_Static_assert(PCI_ECAM_LEN == PCI_ECAM_FUNC * 8 * PCI_MAX_SLOTS, "ECAM is not one bus");
 
 struct pci_bar {
 	struct pci_bar_info info;
@@ -506,7 +510,7 @@ int pci_host_create(struct bus *pio, struct bus *mmio, uint64_t ecam_base, uint3
 	if (ret)
 		goto err_regs;
 	h->regs_registered |= 2;
-	ret = bus_register(mmio, ecam_base, PCI_ECAM_FUNC * 8 * PCI_MAX_SLOTS, &ecam_ops, h,
+	ret = bus_register(mmio, ecam_base, PCI_ECAM_LEN, &ecam_ops, h,
 			   "pci-ecam");
 	if (ret)
 		goto err_regs;
@@ -615,7 +619,7 @@ int pci_host_fill_fw(const struct pci_host *h, struct fw_desc *fw)
 		.acpi_hid = "PNP0C02", /* motherboard resources: Linux wants the ECAM here */
 		.acpi_uid = 0,
 		.nres = 1,
-		.res = { { FW_RES_MMIO, h->ecam_base, PCI_ECAM_FUNC * 8 * PCI_MAX_SLOTS } },
+		.res = { { FW_RES_MMIO, h->ecam_base, PCI_ECAM_LEN } },
 	};
 
 	fw->pci = (struct fw_pci_host){
