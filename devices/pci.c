@@ -632,6 +632,7 @@ int pci_host_fill_fw(const struct pci_host *h, struct fw_desc *fw)
 		.mem_base = h->mem_base,
 		.mem_len = h->mem_len,
 		.gsi_base = PCI_INTX_GSI,
+		.aml = pci_host_aml,
 	};
 	return fw_desc_add(fw, &res);
 }

@@ -132,10 +132,16 @@ void pci_host_set_intx(struct pci_host *h, int slot, int level);
 void pci_host_reset(struct pci_host *h);
 
 /*
- * The host bridge's firmware description: fw->pci (ACPI PCI0 with _CRS, _PRT; MCFG) and a
- * PNP0C02 device reserving the ECAM. Returns 0 or -ENOSPC.
+ * The host bridge's firmware description: fw->pci (the MCFG's ECAM, and pci_host_aml for
+ * ACPI PCI0) and a PNP0C02 device reserving the ECAM. Returns 0 or -ENOSPC.
  */
 int pci_host_fill_fw(const struct pci_host *h, struct fw_desc *fw)
 	__attribute__((warn_unused_result));
+
+struct aml;
+
+/* The fw_pci_host hook: Device (PCI0) with _HID/_CID, _SEG, _BBN, _CRS (bus range, config
+ * ports, windows) and _PRT for every slot's INTA-INTD (devices/pci_fw.c). */
+void pci_host_aml(struct aml *a, const struct fw_pci_host *p);
 
 #endif
