@@ -310,13 +310,144 @@ int acpi_build_dsdt_body(const struct fw_desc *fw, uint8_t **out, size_t *len)
 
 /* --- the tables --------------------------------------------------------------------------- */
 
+static size_t xsdt_len(const struct fw_desc *fw)
+{
+	return ACPI_HEADER_LEN + (fw->pci.present ? 3 : 2) * 8;
+}
+
+static size_t madt_len(const struct fw_desc *fw)
+{
+	return MADT_ENTRY0 + fw->ncpus * MADT_LAPIC_LEN + MADT_IOAPIC_LEN + MADT_ISO_LEN +
+	       MADT_LAPIC_NMI_LEN;
+}
+
+static void build_dsdt(uint8_t *t, const uint8_t *aml, size_t aml_len)
+{
+	uint32_t len = (uint32_t)(ACPI_HEADER_LEN + aml_len);
+
+	header(t, "DSDT", len, DSDT_REVISION);
+	memcpy(t + ACPI_HEADER_LEN, aml, aml_len);
+	finish(t, len);
+}
+
+static void build_facs(uint8_t *t)
+{
+	memcpy(t + FACS_SIGNATURE, "FACS", 4);
+	put32(t + FACS_LENGTH, FACS_LEN);
+	t[FACS_VERSION] = FACS_VERSION_2;
+}
+
+/* One LAPIC per vcpu, the IOAPIC, the SCI's override and the LINT1 NMI. */
+static void build_madt(uint8_t *t, size_t len, const struct fw_desc *fw)
+{
+	uint8_t sci = fw->acpi.sci_irq;
+	uint8_t *p = t + MADT_ENTRY0;
+
+	header(t, "APIC", (uint32_t)len, MADT_REVISION);
+	put32(t + MADT_LAPIC_ADDR, (uint32_t)LAPIC_GPA);
+	put32(t + MADT_FLAGS, MADT_PCAT_COMPAT);
+	for (unsigned i = 0; i < fw->ncpus; i++, p += MADT_LAPIC_LEN) {
+		p[MADT_TYPE] = MADT_LAPIC;
+		p[MADT_LENGTH] = MADT_LAPIC_LEN;
+		p[MADT_LAPIC_UID] = (uint8_t)i; /* as the DSDT's C%03X _UID */
+		p[MADT_LAPIC_ID] = (uint8_t)i;
+		put32(p + MADT_LAPIC_FLAGS, MADT_LAPIC_ENABLED);
+	}
+	p[MADT_TYPE] = MADT_IOAPIC;
+	p[MADT_LENGTH] = MADT_IOAPIC_LEN;
+	p[MADT_IOAPIC_ID] = 0;
+	put32(p + MADT_IOAPIC_ADDR, (uint32_t)IOAPIC_GPA);
+	put32(p + MADT_IOAPIC_GSI_BASE, 0);
+	p += MADT_IOAPIC_LEN;
+	/* The SCI is level-triggered, active high. IRQ0 needs no override: KVM's default
+	 * routing sends the PIT to IOAPIC pin 0. */
+	p[MADT_TYPE] = MADT_ISO;
+	p[MADT_LENGTH] = MADT_ISO_LEN;
+	p[MADT_ISO_BUS] = 0; /* ISA */
+	p[MADT_ISO_SOURCE] = sci;
+	put32(p + MADT_ISO_GSI, sci);
+	put16(p + MADT_ISO_FLAGS, MPS_INTI_HIGH_LEVEL);
+	p += MADT_ISO_LEN;
+	p[MADT_TYPE] = MADT_LAPIC_NMI;
+	p[MADT_LENGTH] = MADT_LAPIC_NMI_LEN;
+	p[MADT_NMI_UID] = MADT_ALL_CPUS;
+	put16(p + MADT_NMI_FLAGS, 0);
+	p[MADT_NMI_LINT] = 1;
+	finish(t, (uint32_t)len);
+}
+
+/* Revision 6, the fixed hardware at @hw, no SMI (always in ACPI mode), no C2/C3. */
+static void build_fadt(uint8_t *t, const struct fw_acpi_hw *hw, const struct acpi_layout *l)
+{
+	header(t, "FACP", FADT_LEN, FADT_REVISION);
+	put32(t + FADT_FIRMWARE_CTRL, 0); /* must be 0 when X_FIRMWARE_CTRL is set */
+	put32(t + FADT_DSDT, (uint32_t)l->dsdt);
+	put16(t + FADT_SCI_INT, hw->sci_irq);
+	put32(t + FADT_SMI_CMD, 0);
+	put32(t + FADT_PM1A_EVT_BLK, hw->pm1a_evt);
+	put32(t + FADT_PM1A_CNT_BLK, hw->pm1a_cnt);
+	put32(t + FADT_PM_TMR_BLK, hw->pm_tmr);
+	t[FADT_PM1_EVT_LEN] = PM1_EVT_BYTES;
+	t[FADT_PM1_CNT_LEN] = PM1_CNT_BYTES;
+	t[FADT_PM_TMR_LEN] = PM_TMR_BYTES;
+	put16(t + FADT_P_LVL2_LAT, FADT_P_LVL2_NONE);
+	put16(t + FADT_P_LVL3_LAT, FADT_P_LVL3_NONE);
+	put16(t + FADT_IAPC_BOOT_ARCH, FADT_BOOT_VGA_NOT_PRESENT | FADT_BOOT_CMOS_RTC_NOT_PRESENT);
+	put32(t + FADT_FLAGS, FADT_F_WBINVD | FADT_F_PROC_C1 | FADT_F_SLP_BUTTON | FADT_F_FIX_RTC |
+				      FADT_F_TMR_VAL_EXT | FADT_F_RESET_REG_SUP);
+	gas_io(t + FADT_RESET_REG, hw->reset_port, 1, GAS_ACCESS_BYTE);
+	t[FADT_RESET_VALUE] = hw->reset_value;
+	put64(t + FADT_X_FIRMWARE_CTRL, l->facs);
+	put64(t + FADT_X_DSDT, l->dsdt);
+	gas_io(t + FADT_X_PM1A_EVT_BLK, hw->pm1a_evt, PM1_EVT_BYTES, 0);
+	gas_io(t + FADT_X_PM1A_CNT_BLK, hw->pm1a_cnt, PM1_CNT_BYTES, 0);
+	gas_io(t + FADT_X_PM_TMR_BLK, hw->pm_tmr, PM_TMR_BYTES, 0);
+	memcpy(t + FADT_HYPERVISOR_VENDOR, "MINIVMM ", 8);
+	finish(t, FADT_LEN);
+}
+
+/* One allocation: the ECAM of segment 0 for the host's buses. */
+static void build_mcfg(uint8_t *t, const struct fw_pci_host *pci)
+{
+	uint8_t *p = t + MCFG_ALLOC0;
+
+	header(t, "MCFG", MCFG_LEN, MCFG_REVISION);
+	put64(p + MCFG_ALLOC_BASE, pci->ecam_base);
+	put16(p + MCFG_ALLOC_SEG, 0);
+	p[MCFG_ALLOC_START] = pci->bus_start;
+	p[MCFG_ALLOC_END] = pci->bus_end;
+	finish(t, MCFG_LEN);
+}
+
+/* FADT, MADT and, with a PCI host, MCFG. */
+static void build_xsdt(uint8_t *t, size_t len, const struct acpi_layout *l)
+{
+	header(t, "XSDT", (uint32_t)len, XSDT_REVISION);
+	put64(t + XSDT_ENTRY0, l->fadt);
+	put64(t + XSDT_ENTRY0 + 8, l->madt);
+	if (l->mcfg)
+		put64(t + XSDT_ENTRY0 + 16, l->mcfg);
+	finish(t, (uint32_t)len);
+}
+
+/* Checksum over the ACPI 1.0 part, extended checksum over all of it. */
+static void build_rsdp(uint8_t *t, uint64_t xsdt)
+{
+	memcpy(t + RSDP_SIGNATURE, "RSD PTR ", 8);
+	memcpy(t + RSDP_OEM_ID, ACPI_OEM_ID, 6);
+	t[RSDP_REVISION] = RSDP_REV_ACPI2;
+	put32(t + RSDP_LENGTH, RSDP_LEN);
+	put64(t + RSDP_XSDT, xsdt);
+	t[RSDP_CHECKSUM] = acpi_checksum(t, RSDP_V1_LEN);
+	t[RSDP_EXT_CHECKSUM] = acpi_checksum(t, RSDP_LEN);
+}
+
 int acpi_build(const struct fw_desc *fw, uint8_t *buf, size_t size, uint64_t gpa,
 	       struct acpi_layout *out)
 {
 	struct tbuf t = { buf, size, 0, gpa, 0 };
-	uint8_t *rsdp, *xsdt, *fadt, *facs, *madt, *dsdt, *mcfg = NULL, *p, *aml = NULL;
-	size_t aml_len = 0, madt_len, xsdt_len = ACPI_HEADER_LEN + (fw->pci.present ? 3 : 2) * 8;
-	const struct fw_acpi_hw *hw = &fw->acpi;
+	uint8_t *rsdp, *xsdt, *fadt, *facs, *madt, *dsdt, *mcfg = NULL, *aml = NULL;
+	size_t aml_len = 0;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
@@ -324,12 +455,12 @@ int acpi_build(const struct fw_desc *fw, uint8_t *buf, size_t size, uint64_t gpa
 	if (ret)
 		return ret;
 
-	rsdp = tb_alloc(&t, 36, 16, &out->rsdp);
-	xsdt = tb_alloc(&t, xsdt_len, 8, &out->xsdt);
+	/* Placement first: tables point at each other. */
+	rsdp = tb_alloc(&t, RSDP_LEN, 16, &out->rsdp);
+	xsdt = tb_alloc(&t, xsdt_len(fw), 8, &out->xsdt);
 	fadt = tb_alloc(&t, FADT_LEN, 8, &out->fadt);
 	facs = tb_alloc(&t, FACS_LEN, 64, &out->facs);
-	madt_len = ACPI_HEADER_LEN + 8 + fw->ncpus * 8 + 12 + 10 + 6;
-	madt = tb_alloc(&t, madt_len, 8, &out->madt);
+	madt = tb_alloc(&t, madt_len(fw), 8, &out->madt);
 	dsdt = tb_alloc(&t, ACPI_HEADER_LEN + aml_len, 8, &out->dsdt);
 	if (fw->pci.present)
 		mcfg = tb_alloc(&t, MCFG_LEN, 8, &out->mcfg);
@@ -338,105 +469,15 @@ int acpi_build(const struct fw_desc *fw, uint8_t *buf, size_t size, uint64_t gpa
 		return t.err;
 	}
 
-	/* DSDT */
-	header(dsdt, "DSDT", (uint32_t)(ACPI_HEADER_LEN + aml_len), 2);
-	memcpy(dsdt + ACPI_HEADER_LEN, aml, aml_len);
-	finish(dsdt, (uint32_t)(ACPI_HEADER_LEN + aml_len));
+	build_dsdt(dsdt, aml, aml_len);
 	free(aml);
-
-	/* FACS: no checksum, firmware waking vector unused (no S3). */
-	memcpy(facs, "FACS", 4);
-	put32(facs + 4, FACS_LEN);
-	facs[32] = 2; /* version */
-
-	/* MADT */
-	header(madt, "APIC", (uint32_t)madt_len, 5);
-	put32(madt + 36, (uint32_t)LAPIC_GPA);
-	put32(madt + 40, MADT_PCAT_COMPAT);
-	p = madt + 44;
-	for (unsigned i = 0; i < fw->ncpus; i++, p += 8) {
-		p[0] = MADT_LAPIC;
-		p[1] = 8;
-		p[2] = (uint8_t)i; /* processor UID, as the DSDT's C%03X _UID */
-		p[3] = (uint8_t)i; /* APIC id */
-		put32(p + 4, MADT_LAPIC_ENABLED);
-	}
-	p[0] = MADT_IOAPIC;
-	p[1] = 12;
-	p[2] = 0; /* IOAPIC id */
-	put32(p + 4, (uint32_t)IOAPIC_GPA);
-	put32(p + 8, 0); /* GSI base */
-	p += 12;
-	/* The SCI is level-triggered, active high. IRQ0 needs no override: KVM's default
-	 * routing sends the PIT to IOAPIC pin 0. */
-	p[0] = MADT_ISO;
-	p[1] = 10;
-	p[2] = 0; /* ISA bus */
-	p[3] = hw->sci_irq;
-	put32(p + 4, hw->sci_irq);
-	put16(p + 8, MPS_INTI_HIGH_LEVEL);
-	p += 10;
-	p[0] = MADT_LAPIC_NMI;
-	p[1] = 6;
-	p[2] = 0xff; /* all processors */
-	put16(p + 3, 0);
-	p[5] = 1; /* LINT1 */
-	finish(madt, (uint32_t)madt_len);
-
-	/* FADT */
-	header(fadt, "FACP", FADT_LEN, FADT_REVISION);
-	put32(fadt + 36, 0); /* FIRMWARE_CTRL must be 0 when X_FIRMWARE_CTRL is set */
-	put32(fadt + 40, (uint32_t)out->dsdt);
-	put16(fadt + 46, hw->sci_irq);
-	put32(fadt + 48, 0); /* SMI_CMD 0: always in ACPI mode */
-	put32(fadt + 56, hw->pm1a_evt);
-	put32(fadt + 64, hw->pm1a_cnt);
-	put32(fadt + 76, hw->pm_tmr);
-	fadt[88] = 4; /* PM1_EVT_LEN */
-	fadt[89] = 2; /* PM1_CNT_LEN */
-	fadt[91] = 4; /* PM_TMR_LEN */
-	put16(fadt + 96, 101);  /* P_LVL2_LAT > 100: C2 not supported */
-	put16(fadt + 98, 1001); /* P_LVL3_LAT > 1000: C3 not supported */
-	put16(fadt + 109, FADT_BOOT_VGA_NOT_PRESENT | FADT_BOOT_CMOS_RTC_NOT_PRESENT);
-	put32(fadt + 112, FADT_F_WBINVD | FADT_F_PROC_C1 | FADT_F_SLP_BUTTON | FADT_F_FIX_RTC |
-				  FADT_F_TMR_VAL_EXT | FADT_F_RESET_REG_SUP);
-	gas_io(fadt + 116, hw->reset_port, 1, GAS_ACCESS_BYTE);
-	fadt[128] = hw->reset_value;
-	put64(fadt + 132, out->facs);
-	put64(fadt + 140, out->dsdt);
-	gas_io(fadt + 148, hw->pm1a_evt, 4, 0);
-	gas_io(fadt + 172, hw->pm1a_cnt, 2, 0);
-	gas_io(fadt + 208, hw->pm_tmr, 4, 0);
-	memcpy(fadt + 268, "MINIVMM ", 8); /* hypervisor vendor identity */
-	finish(fadt, FADT_LEN);
-
-	/* MCFG: one allocation, the ECAM of segment 0 for the host's buses. */
-	if (mcfg) {
-		header(mcfg, "MCFG", MCFG_LEN, 1);
-		p = mcfg + ACPI_HEADER_LEN + 8;
-		put64(p, fw->pci.ecam_base);
-		put16(p + 8, 0); /* PCI segment group */
-		p[10] = fw->pci.bus_start;
-		p[11] = fw->pci.bus_end;
-		finish(mcfg, MCFG_LEN);
-	}
-
-	/* XSDT */
-	header(xsdt, "XSDT", (uint32_t)xsdt_len, 1);
-	put64(xsdt + 36, out->fadt);
-	put64(xsdt + 44, out->madt);
+	build_facs(facs);
+	build_madt(madt, madt_len(fw), fw);
+	build_fadt(fadt, &fw->acpi, out);
 	if (mcfg)
-		put64(xsdt + 52, out->mcfg);
-	finish(xsdt, (uint32_t)xsdt_len);
-
-	/* RSDP (5.2.5): checksum over the ACPI 1.0 part, extended checksum over all 36 bytes. */
-	memcpy(rsdp, "RSD PTR ", 8);
-	memcpy(rsdp + 9, ACPI_OEM_ID, 6);
-	rsdp[15] = 2;
-	put32(rsdp + 20, 36);
-	put64(rsdp + 24, out->xsdt);
-	rsdp[8] = acpi_checksum(rsdp, 20);
-	rsdp[32] = acpi_checksum(rsdp, 36);
+		build_mcfg(mcfg, &fw->pci);
+	build_xsdt(xsdt, xsdt_len(fw), out);
+	build_rsdp(rsdp, out->xsdt);
 	out->used = t.off;
 	return 0;
 }
