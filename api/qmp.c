@@ -268,7 +268,7 @@ static void dispatch(struct qmp_client *c, json_t *req)
 	}
 	/* Keep the request (and so @id) alive: a handler may emit events to this client. */
 	json_incref(req);
-	ret = cmd->handler(&s->be, &s->ver, args, &err);
+	ret = cmd->handler(cmd, &s->be, &s->ver, args, &err);
 	if (ret)
 		send_return(c, id, ret);
 	else
