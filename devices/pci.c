@@ -4,9 +4,17 @@
  * headers (PCI Local Bus 3.0 section 6.1), BARs with the sizing protocol (section 6.2.5.1)
  * mapped on the VM's buses while the COMMAND register enables their decode.
  *
- * One mutex guards every header; BARs are moved on the buses while it is held. The buses run
- * callbacks without their own lock (bus.c), so a config write on the PIO bus may move an
- * I/O BAR on that same bus. Lock order: host lock, then a bus lock.
+ * Locks, in the only order they are taken:
+ *   1. the host lock: every header and the BAR mappings. Config accesses hold it while they
+ *      call a device's cfg_read/cfg_write hooks and while BARs move on the buses;
+ *   2. a device's own lock, taken by those hooks (and by its BAR callbacks, which the buses
+ *      run without a bus lock of their own, bus.c: so a config write on the PIO bus may move
+ *      an I/O BAR on that same bus);
+ *   3. a bus lock, taken by bus_register/bus_unregister while BARs move;
+ *   4. the INTx lock: pin levels, their INTX_DISABLE mirror and the GSI levels. It is a leaf:
+ *      nothing is locked under it, and it calls out only to irq_set (KVM_IRQ_LINE).
+ * pci_host_set_intx takes the INTx lock alone, so a device may call it from anywhere: holding
+ * its own lock, from a BAR callback, a timer or a cfg hook. The order cannot be inverted.
  */
 #include "pci.h"
 #include "vmm/layout.h"
@@ -44,7 +52,8 @@ struct pci_dev {
 	struct pci_bar bars[PCI_NUM_BARS];
 	uint16_t command, power_on_command;
 	uint8_t irq_line;
-	int intx; /* the device's pin level, before INTX_DISABLE */
+	int intx;	 /* the device's pin level, before INTX_DISABLE; INTx lock */
+	int intx_masked; /* COMMAND.INTX_DISABLE as intx_update sees it; INTx lock */
 };
 
 struct pci_shared_port {
@@ -53,7 +62,8 @@ struct pci_shared_port {
 };
 
 struct pci_host {
-	pthread_mutex_t lock;
+	pthread_mutex_t lock;	   /* headers, BARs: see the lock order at the top */
+	pthread_mutex_t intx_lock; /* leaf: intx, intx_masked, present (writes), gsi_level, irq_set */
 	struct bus *pio, *mmio;
 	uint64_t ecam_base;
 	uint32_t io_base, io_len, io_next;
@@ -86,7 +96,7 @@ static unsigned intx_gsi_index(unsigned slot, unsigned pin)
 	return (slot + pin - 1) % PCI_INTX_GSIS;
 }
 
-/* Recompute the wired-OR of every GSI and tell the irqchip about changes. Host lock held. */
+/* Recompute the wired-OR of every GSI and tell the irqchip about changes. INTx lock held. */
 static void intx_update(struct pci_host *h)
 {
 	int level[PCI_INTX_GSIS] = { 0 };
@@ -94,8 +104,7 @@ static void intx_update(struct pci_host *h)
 	for (unsigned s = 1; s < PCI_MAX_SLOTS; s++) {
 		const struct pci_dev *d = &h->devs[s];
 
-		if (d->present && d->info.irq_pin && d->intx &&
-		    !(d->command & PCI_COMMAND_INTX_DISABLE))
+		if (d->present && d->info.irq_pin && d->intx && !d->intx_masked)
 			level[intx_gsi_index(s, d->info.irq_pin)] = 1;
 	}
 	for (unsigned i = 0; i < PCI_INTX_GSIS; i++) {
@@ -168,8 +177,9 @@ static void dev_unmap_bars(struct pci_host *h, struct pci_dev *d)
 	}
 }
 
-/* Power-on header: BARs where firmware put them, decode on for what the device has. */
-static void dev_power_on(struct pci_dev *d, unsigned slot)
+/* Power-on header: BARs where firmware put them, decode on for what the device has, INTx
+ * deasserted (the caller updates the GSIs). Host lock held. */
+static void dev_power_on(struct pci_host *h, struct pci_dev *d, unsigned slot)
 {
 	for (unsigned i = 0; i < PCI_NUM_BARS; i++)
 		d->bars[i].addr = d->bars[i].assigned;
@@ -177,16 +187,29 @@ static void dev_power_on(struct pci_dev *d, unsigned slot)
 	d->irq_line = d->info.irq_pin
 			  ? (uint8_t)(PCI_INTX_GSI + intx_gsi_index(slot, d->info.irq_pin))
 			  : PCI_NO_IRQ_LINE;
+	pthread_mutex_lock(&h->intx_lock);
 	d->intx = 0;
+	d->intx_masked = !!(d->command & PCI_COMMAND_INTX_DISABLE);
+	pthread_mutex_unlock(&h->intx_lock);
+}
+
+static int dev_intx(struct pci_host *h, const struct pci_dev *d)
+{
+	int level;
+
+	pthread_mutex_lock(&h->intx_lock);
+	level = d->intx;
+	pthread_mutex_unlock(&h->intx_lock);
+	return level;
 }
 
 /* --- the type-0 header ----------------------------------------------------------------------- */
 
-/* The aligned dword at @reg (< PCI_DEVICE_SPECIFIC) of the standard header. */
-static uint32_t hdr_read_dword(const struct pci_dev *d, unsigned reg)
+/* The aligned dword at @reg (< PCI_DEVICE_SPECIFIC) of the standard header. Host lock held. */
+static uint32_t hdr_read_dword(struct pci_host *h, const struct pci_dev *d, unsigned reg)
 {
 	const struct pci_device_info *in = &d->info;
-	uint16_t status = d->intx ? PCI_STATUS_INTERRUPT : 0; /* no capability list */
+	uint16_t status = dev_intx(h, d) ? PCI_STATUS_INTERRUPT : 0; /* no capability list */
 
 	switch (reg) {
 	case PCI_VENDOR_ID:
@@ -220,14 +243,17 @@ static void hdr_write(struct pci_host *h, struct pci_dev *d, unsigned reg, uint3
 {
 	unsigned dw = reg & ~3u, shift = 8 * (reg & 3);
 	uint32_t lanes = len_mask(len) << shift;
-	uint32_t merged = (hdr_read_dword(d, dw) & ~lanes) | ((val << shift) & lanes);
+	uint32_t merged = (hdr_read_dword(h, d, dw) & ~lanes) | ((val << shift) & lanes);
 
 	if (dw == PCI_COMMAND) {
 		if (!(lanes & 0xffff))
 			return; /* STATUS only: read-only here */
 		d->command = (uint16_t)(merged & PCI_COMMAND_RW);
 		dev_sync_bars(h, d);
+		pthread_mutex_lock(&h->intx_lock);
+		d->intx_masked = !!(d->command & PCI_COMMAND_INTX_DISABLE);
 		intx_update(h);
+		pthread_mutex_unlock(&h->intx_lock);
 	} else if (dw >= PCI_BAR0 && dw < PCI_BAR0 + 4 * PCI_NUM_BARS) {
 		struct pci_bar *b = &d->bars[(dw - PCI_BAR0) / 4];
 
@@ -266,7 +292,7 @@ static uint32_t cfg_read(struct pci_host *h, unsigned bus, unsigned slot, unsign
 	else if (reg >= PCI_DEVICE_SPECIFIC)
 		v = d->info.cfg_read ? d->info.cfg_read(d->info.opaque, reg, len) : 0;
 	else
-		v = hdr_read_dword(d, reg & ~3u) >> (8 * (reg & 3));
+		v = hdr_read_dword(h, d, reg & ~3u) >> (8 * (reg & 3));
 	pthread_mutex_unlock(&h->lock);
 	return v & len_mask(len);
 }
@@ -464,13 +490,17 @@ static int host_put(struct pci_host *h, unsigned slot, const struct pci_device_i
 		if (ret)
 			return ret;
 	}
-	dev_power_on(d, slot);
+	dev_power_on(h, d, slot);
+	pthread_mutex_lock(&h->intx_lock);
 	d->present = 1;
+	pthread_mutex_unlock(&h->intx_lock);
 	dev_sync_bars(h, d);
 	for (unsigned i = 0; i < PCI_NUM_BARS; i++) {
 		if (d->bars[i].info.type != PCI_BAR_NONE && !d->bars[i].mapped) {
 			dev_unmap_bars(h, d);
+			pthread_mutex_lock(&h->intx_lock);
 			d->present = 0;
+			pthread_mutex_unlock(&h->intx_lock);
 			return -EEXIST;
 		}
 	}
@@ -492,6 +522,7 @@ int pci_host_create(struct bus *pio, struct bus *mmio, uint64_t ecam_base, uint3
 	if (!h)
 		return -ENOMEM;
 	pthread_mutex_init(&h->lock, NULL);
+	pthread_mutex_init(&h->intx_lock, NULL);
 	h->pio = pio;
 	h->mmio = mmio;
 	h->ecam_base = ecam_base;
@@ -522,6 +553,7 @@ err_regs:
 	pci_host_destroy(h);
 	return ret;
 err_free:
+	pthread_mutex_destroy(&h->intx_lock);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
 	return ret;
@@ -540,6 +572,7 @@ void pci_host_destroy(struct pci_host *h)
 		bus_unregister(h->pio, PCI_CONFIG_DATA_PORT, h);
 	if (h->regs_registered & 4)
 		bus_unregister(h->mmio, h->ecam_base, h);
+	pthread_mutex_destroy(&h->intx_lock);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
 }
@@ -559,10 +592,10 @@ int pci_host_share_port(struct pci_host *h, unsigned port, const struct bus_ops 
 void pci_host_set_irq(struct pci_host *h, void (*set)(void *ctx, unsigned gsi, int level),
 		      void *ctx)
 {
-	pthread_mutex_lock(&h->lock);
+	pthread_mutex_lock(&h->intx_lock);
 	h->irq_set = set;
 	h->irq_ctx = ctx;
-	pthread_mutex_unlock(&h->lock);
+	pthread_mutex_unlock(&h->intx_lock);
 }
 
 int pci_host_add(struct pci_host *h, const struct pci_device_info *info)
@@ -588,12 +621,12 @@ void pci_host_set_intx(struct pci_host *h, int slot, int level)
 {
 	if (slot <= 0 || slot >= PCI_MAX_SLOTS)
 		return;
-	pthread_mutex_lock(&h->lock);
+	pthread_mutex_lock(&h->intx_lock);
 	if (h->devs[slot].present) {
 		h->devs[slot].intx = !!level;
 		intx_update(h);
 	}
-	pthread_mutex_unlock(&h->lock);
+	pthread_mutex_unlock(&h->intx_lock);
 }
 
 void pci_host_reset(struct pci_host *h)
@@ -605,10 +638,12 @@ void pci_host_reset(struct pci_host *h)
 
 		if (!d->present)
 			continue;
-		dev_power_on(d, s);
+		dev_power_on(h, d, s);
 		dev_sync_bars(h, d);
 	}
+	pthread_mutex_lock(&h->intx_lock);
 	intx_update(h);
+	pthread_mutex_unlock(&h->intx_lock);
 	pthread_mutex_unlock(&h->lock);
 }
 

@@ -76,7 +76,8 @@ struct pci_device_info {
 	/*
 	 * Device-specific config registers at offsets PCI_DEVICE_SPECIFIC..255, optional (NULL:
 	 * they read as zero and ignore writes). @off is absolute within config space; the access
-	 * lies within one dword. Called on vcpu threads.
+	 * lies within one dword. Called on vcpu threads with the host lock held: they may take
+	 * the device's own lock, and must not call back into the host except pci_host_set_intx.
 	 */
 	uint32_t (*cfg_read)(void *opaque, unsigned off, unsigned len);
 	void (*cfg_write)(void *opaque, unsigned off, uint32_t val, unsigned len);
@@ -123,7 +124,8 @@ int pci_host_add(struct pci_host *h, const struct pci_device_info *info)
 
 /*
  * The device in @slot drives its INTx pin to @level (1 asserted). COMMAND.INTX_DISABLE masks
- * it. Safe from any thread.
+ * it. Safe from any thread and under any lock, the device's own included, and from inside its
+ * cfg_read/cfg_write hooks: it takes only the host's INTx lock, a leaf (pci.c, lock order).
  */
 void pci_host_set_intx(struct pci_host *h, int slot, int level);
 
