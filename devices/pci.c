@@ -1,8 +1,8 @@
 /*
- * pci.c - a minimal PCI host: configuration mechanism #1 (ports 0xCF8/0xCFC, PCI Local Bus
- * 3.0 section 3.2.2.3.2) and ECAM (PCI Express Base 4.0 section 7.2.2) for bus 0, type-0
- * headers (PCI Local Bus 3.0 section 6.1), BARs with the sizing protocol (section 6.2.5.1)
- * mapped on the VM's buses while the COMMAND register enables their decode.
+ * pci.c - a minimal PCI host for bus 0: its config space, type-0 headers (PCI Local Bus 3.0
+ * section 6.1), BARs with the sizing protocol (section 6.2.5.1) mapped on the VM's buses while
+ * the COMMAND register enables their decode, INTx. The guest reaches the config space through
+ * the front end in pci_config.c (ports 0xCF8/0xCFC and ECAM).
  *
  * Locks, in the only order they are taken:
  *   1. the host lock: every header and the BAR mappings. Config accesses hold it while they
@@ -15,9 +15,11 @@
  *      nothing is locked under it, and it calls out only to irq_set (KVM_IRQ_LINE).
  * pci_host_set_intx takes the INTx lock alone, so a device may call it from anywhere: holding
  * its own lock, from a BAR callback, a timer or a cfg hook. The order cannot be inverted.
+ * The front end's CONFIG_ADDRESS lock is a leaf too, never held across a config access.
  */
 #include "pci.h"
-#include "vmm/layout.h"
+#include "pci_config.h"
+#include "vmm/layout.h" /* PCI_ECAM_LEN */
 #include "vmm/log.h"
 
 #include <errno.h>
@@ -25,8 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PCI_CONFIG_ENABLE  0x80000000u /* CONFIG_ADDRESS bit 31 */
-#define PCI_CONFIG_ADDR_RW 0x80fffffcu /* bits 30:24 reserved, 1:0 fixed 0 */
 #define PCI_COMMAND_RW                                                                             \
 	(PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE)
 #define PCI_NO_IRQ_LINE 0xff /* "unknown or no connection" on x86 */
@@ -34,9 +34,6 @@
 #define PCI_MEM32_LIMIT 0x100000000ull
 #define PCI_BAR_MIN_MEM 16
 #define PCI_BAR_MIN_IO	4
-
-/* The memory map's ECAM (PCI_ECAM_LEN) is one whole bus: 32 slots x 8 functions x 4 KiB. */
-_Static_assert(PCI_ECAM_LEN == PCI_ECAM_FUNC * 8 * PCI_MAX_SLOTS, "ECAM is not one bus");
 
 struct pci_bar {
 	struct pci_bar_info info;
@@ -56,25 +53,17 @@ struct pci_dev {
 	int intx_masked; /* COMMAND.INTX_DISABLE as intx_update sees it; INTx lock */
 };
 
-struct pci_shared_port {
-	const struct bus_ops *ops;
-	void *opaque;
-};
-
 struct pci_host {
 	pthread_mutex_t lock;	   /* headers, BARs: see the lock order at the top */
 	pthread_mutex_t intx_lock; /* leaf: intx, intx_masked, present (writes), gsi_level, irq_set */
 	struct bus *pio, *mmio;
-	uint64_t ecam_base;
 	uint32_t io_base, io_len, io_next;
 	uint32_t mem_base, mem_len, mem_next;
-	uint32_t config_address;
+	struct pci_config cfg; /* the front end: 0xCF8/0xCFC and ECAM (pci_config.c) */
 	struct pci_dev devs[PCI_MAX_SLOTS];
-	struct pci_shared_port shared[4]; /* ports 0xCF8..0xCFB */
 	void (*irq_set)(void *ctx, unsigned gsi, int level);
 	void *irq_ctx;
 	int gsi_level[PCI_INTX_GSIS];
-	int regs_registered; /* bitmask: 1 CF8, 2 CFC, 4 ECAM */
 };
 
 static const struct pci_device_info pci_host_bridge = {
@@ -277,9 +266,10 @@ static struct pci_dev *cfg_dev(struct pci_host *h, unsigned bus, unsigned slot, 
 }
 
 /* A config read of @len bytes at @reg (aligned to @len) of bus/slot/fn; @reg < 4096. */
-static uint32_t cfg_read(struct pci_host *h, unsigned bus, unsigned slot, unsigned fn, unsigned reg,
+static uint32_t cfg_read(void *host, unsigned bus, unsigned slot, unsigned fn, unsigned reg,
 			 unsigned len)
 {
+	struct pci_host *h = host;
 	struct pci_dev *d;
 	uint32_t v;
 
@@ -297,9 +287,10 @@ static uint32_t cfg_read(struct pci_host *h, unsigned bus, unsigned slot, unsign
 	return v & len_mask(len);
 }
 
-static void cfg_write(struct pci_host *h, unsigned bus, unsigned slot, unsigned fn, unsigned reg,
+static void cfg_write(void *host, unsigned bus, unsigned slot, unsigned fn, unsigned reg,
 		      uint32_t val, unsigned len)
 {
+	struct pci_host *h = host;
 	struct pci_dev *d;
 
 	pthread_mutex_lock(&h->lock);
@@ -312,130 +303,6 @@ static void cfg_write(struct pci_host *h, unsigned bus, unsigned slot, unsigned 
 	}
 	pthread_mutex_unlock(&h->lock);
 }
-
-/* ECAM: bus in bits 27:20 (one bus here), device 19:15, function 14:12, register 11:0. */
-static void ecam_read(void *opaque, uint64_t off, void *data, unsigned len)
-{
-	struct pci_host *h = opaque;
-	unsigned reg = off & 0xfff;
-
-	if (reg & (len - 1)) {
-		pr_guest_debug("pci: misaligned ECAM read of %u at 0x%llx", len,
-			       (unsigned long long)off);
-		bus_data_set(data, len, 0xffffffffu);
-		return;
-	}
-	bus_data_set(
-	    data, len,
-	    cfg_read(h, (unsigned)(off >> 20), (off >> 15) & 31, (off >> 12) & 7, reg, len));
-}
-
-static void ecam_write(void *opaque, uint64_t off, const void *data, unsigned len)
-{
-	struct pci_host *h = opaque;
-	unsigned reg = off & 0xfff;
-
-	if (reg & (len - 1)) {
-		pr_guest_debug("pci: misaligned ECAM write of %u at 0x%llx", len,
-			       (unsigned long long)off);
-		return;
-	}
-	cfg_write(h, (unsigned)(off >> 20), (off >> 15) & 31, (off >> 12) & 7, reg,
-		  (uint32_t)bus_data_get(data, len), len);
-}
-
-static const struct bus_ops ecam_ops = {
-	.read = ecam_read,
-	.write = ecam_write,
-	.sizes = BUS_SIZE_1 | BUS_SIZE_2 | BUS_SIZE_4,
-};
-
-/* 0xCF8-0xCFB: CONFIG_ADDRESS to a dword at 0xCF8, anything else to the sharing device. */
-static void cf8_read(void *opaque, uint64_t off, void *data, unsigned len)
-{
-	struct pci_host *h = opaque;
-	const struct pci_shared_port *sp = &h->shared[off];
-
-	if (off == 0 && len == 4) {
-		pthread_mutex_lock(&h->lock);
-		bus_data_set(data, 4, h->config_address);
-		pthread_mutex_unlock(&h->lock);
-	} else if (sp->ops && sp->ops->read && len == 1 && (sp->ops->sizes & BUS_SIZE_1)) {
-		sp->ops->read(sp->opaque, 0, data, len);
-	} else {
-		bus_data_set(data, len, 0xffffffffu);
-	}
-}
-
-static void cf8_write(void *opaque, uint64_t off, const void *data, unsigned len)
-{
-	struct pci_host *h = opaque;
-	const struct pci_shared_port *sp = &h->shared[off];
-
-	if (off == 0 && len == 4) {
-		pthread_mutex_lock(&h->lock);
-		h->config_address = (uint32_t)bus_data_get(data, 4) & PCI_CONFIG_ADDR_RW;
-		pthread_mutex_unlock(&h->lock);
-	} else if (sp->ops && sp->ops->write && len == 1 && (sp->ops->sizes & BUS_SIZE_1)) {
-		sp->ops->write(sp->opaque, 0, data, len);
-	} else {
-		pr_guest_debug("pci: write of %u to port 0x%llx ignored", len,
-			       (unsigned long long)(PCI_CONFIG_ADDR_PORT + off));
-	}
-}
-
-static const struct bus_ops cf8_ops = {
-	.read = cf8_read,
-	.write = cf8_write,
-	.sizes = BUS_SIZE_1 | BUS_SIZE_2 | BUS_SIZE_4,
-};
-
-/* CONFIG_ADDRESS decoded for an access at CONFIG_DATA + @off; 0 when disabled or misaligned. */
-static int cfc_target(struct pci_host *h, uint64_t off, unsigned len, unsigned *bus, unsigned *slot,
-		      unsigned *fn, unsigned *reg)
-{
-	uint32_t a;
-
-	pthread_mutex_lock(&h->lock);
-	a = h->config_address;
-	pthread_mutex_unlock(&h->lock);
-	if (!(a & PCI_CONFIG_ENABLE) || (off & (len - 1)))
-		return 0;
-	*bus = (a >> 16) & 0xff;
-	*slot = (a >> 11) & 31;
-	*fn = (a >> 8) & 7;
-	*reg = (a & 0xfc) + (unsigned)off;
-	return 1;
-}
-
-static void cfc_read(void *opaque, uint64_t off, void *data, unsigned len)
-{
-	unsigned bus, slot, fn, reg;
-
-	if (!cfc_target(opaque, off, len, &bus, &slot, &fn, &reg)) {
-		bus_data_set(data, len, 0xffffffffu);
-		return;
-	}
-	bus_data_set(data, len, cfg_read(opaque, bus, slot, fn, reg, len));
-}
-
-static void cfc_write(void *opaque, uint64_t off, const void *data, unsigned len)
-{
-	unsigned bus, slot, fn, reg;
-
-	if (!cfc_target(opaque, off, len, &bus, &slot, &fn, &reg)) {
-		pr_guest_debug("pci: CONFIG_DATA write of %u at +%llu ignored", len,
-			       (unsigned long long)off);
-		return;
-	}
-	cfg_write(opaque, bus, slot, fn, reg, (uint32_t)bus_data_get(data, len), len);
-}
-
-static const struct bus_ops cfc_ops = {
-	.read = cfc_read,
-	.write = cfc_write,
-	.sizes = BUS_SIZE_1 | BUS_SIZE_2 | BUS_SIZE_4,
-};
 
 /* --- setup ----------------------------------------------------------------------------------- */
 
@@ -512,6 +379,7 @@ static int host_put(struct pci_host *h, unsigned slot, const struct pci_device_i
 int pci_host_create(struct bus *pio, struct bus *mmio, uint64_t ecam_base, uint32_t io_base,
 		    uint32_t io_len, uint32_t mem_base, uint32_t mem_len, struct pci_host **out)
 {
+	struct pci_config_space space = { cfg_read, cfg_write, NULL };
 	struct pci_host *h;
 	int ret;
 
@@ -525,33 +393,22 @@ int pci_host_create(struct bus *pio, struct bus *mmio, uint64_t ecam_base, uint3
 	pthread_mutex_init(&h->intx_lock, NULL);
 	h->pio = pio;
 	h->mmio = mmio;
-	h->ecam_base = ecam_base;
 	h->io_base = h->io_next = io_base;
 	h->io_len = io_len;
 	h->mem_base = h->mem_next = mem_base;
 	h->mem_len = mem_len;
-	ret = host_put(h, 0, &pci_host_bridge);
+	ret = host_put(h, 0, &pci_host_bridge); /* no BARs: nothing to undo if it fails */
 	if (ret)
 		goto err_free;
-	ret = bus_register(pio, PCI_CONFIG_ADDR_PORT, 4, &cf8_ops, h, "pci-config-address");
-	if (ret)
-		goto err_free;
-	h->regs_registered |= 1;
-	ret = bus_register(pio, PCI_CONFIG_DATA_PORT, 4, &cfc_ops, h, "pci-config-data");
-	if (ret)
-		goto err_regs;
-	h->regs_registered |= 2;
-	ret = bus_register(mmio, ecam_base, PCI_ECAM_LEN, &ecam_ops, h,
-			   "pci-ecam");
-	if (ret)
-		goto err_regs;
-	h->regs_registered |= 4;
+	space.host = h;
+	ret = pci_config_init(&h->cfg, pio, mmio, ecam_base, &space);
+	if (ret) {
+		pci_host_destroy(h);
+		return ret;
+	}
 	*out = h;
 	return 0;
 
-err_regs:
-	pci_host_destroy(h);
-	return ret;
 err_free:
 	pthread_mutex_destroy(&h->intx_lock);
 	pthread_mutex_destroy(&h->lock);
@@ -566,12 +423,7 @@ void pci_host_destroy(struct pci_host *h)
 	for (unsigned s = 0; s < PCI_MAX_SLOTS; s++)
 		if (h->devs[s].present)
 			dev_unmap_bars(h, &h->devs[s]);
-	if (h->regs_registered & 1)
-		bus_unregister(h->pio, PCI_CONFIG_ADDR_PORT, h);
-	if (h->regs_registered & 2)
-		bus_unregister(h->pio, PCI_CONFIG_DATA_PORT, h);
-	if (h->regs_registered & 4)
-		bus_unregister(h->mmio, h->ecam_base, h);
+	pci_config_destroy(&h->cfg);
 	pthread_mutex_destroy(&h->intx_lock);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
@@ -579,14 +431,7 @@ void pci_host_destroy(struct pci_host *h)
 
 int pci_host_share_port(struct pci_host *h, unsigned port, const struct bus_ops *ops, void *opaque)
 {
-	unsigned i = port - PCI_CONFIG_ADDR_PORT;
-
-	if (port < PCI_CONFIG_ADDR_PORT || i >= 4 || !ops || !(ops->sizes & BUS_SIZE_1))
-		return -EINVAL;
-	if (h->shared[i].ops)
-		return -EEXIST;
-	h->shared[i] = (struct pci_shared_port){ ops, opaque };
-	return 0;
+	return pci_config_share_port(&h->cfg, port, ops, opaque);
 }
 
 void pci_host_set_irq(struct pci_host *h, void (*set)(void *ctx, unsigned gsi, int level),
@@ -632,7 +477,7 @@ void pci_host_set_intx(struct pci_host *h, int slot, int level)
 void pci_host_reset(struct pci_host *h)
 {
 	pthread_mutex_lock(&h->lock);
-	h->config_address = 0;
+	pci_config_reset(&h->cfg);
 	for (unsigned s = 0; s < PCI_MAX_SLOTS; s++) {
 		struct pci_dev *d = &h->devs[s];
 
@@ -654,12 +499,12 @@ int pci_host_fill_fw(const struct pci_host *h, struct fw_desc *fw)
 		.acpi_hid = "PNP0C02", /* motherboard resources: Linux wants the ECAM here */
 		.acpi_uid = 0,
 		.nres = 1,
-		.res = { { FW_RES_MMIO, h->ecam_base, PCI_ECAM_LEN } },
+		.res = { { FW_RES_MMIO, h->cfg.ecam_base, PCI_ECAM_LEN } },
 	};
 
 	fw->pci = (struct fw_pci_host){
 		.present = 1,
-		.ecam_base = h->ecam_base,
+		.ecam_base = h->cfg.ecam_base,
 		.bus_start = 0,
 		.bus_end = 0,
 		.io_base = (uint16_t)h->io_base,
