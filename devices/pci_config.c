@@ -29,9 +29,9 @@ static void ecam_read(void *opaque, uint64_t off, void *data, unsigned len)
 		bus_data_set(data, len, 0xffffffffu);
 		return;
 	}
-	bus_data_set(
-	    data, len,
-	    c->space.read(c->space.host, (unsigned)(off >> 20), (off >> 15) & 31, (off >> 12) & 7, reg, len));
+	bus_data_set(data, len,
+		     c->space.read(c->space.host, (unsigned)(off >> 20), (off >> 15) & 31,
+				   (off >> 12) & 7, reg, len));
 }
 
 static void ecam_write(void *opaque, uint64_t off, const void *data, unsigned len)
@@ -95,8 +95,8 @@ static const struct bus_ops cf8_ops = {
 };
 
 /* CONFIG_ADDRESS decoded for an access at CONFIG_DATA + @off; 0 when disabled or misaligned. */
-static int cfc_target(struct pci_config *c, uint64_t off, unsigned len, unsigned *bus, unsigned *slot,
-		      unsigned *fn, unsigned *reg)
+static int cfc_target(struct pci_config *c, uint64_t off, unsigned len, unsigned *bus,
+		      unsigned *slot, unsigned *fn, unsigned *reg)
 {
 	uint32_t a;
 

@@ -251,7 +251,7 @@ START_TEST(test_hypervisor_node)
 		int len = -1;
 
 		fdt_getprop(blob, node("/hypervisor"), "has-shutdown", &len);
-		ck_assert_int_eq(len, 0); /* <none>: presence is the value (seed 002) */
+		ck_assert_int_eq(len, 0); /* <none>: presence is the value (ePAPR) */
 	}
 	build(1, 256 * MIB, 0);
 	ck_assert(!has_prop("/hypervisor", "has-shutdown"));
