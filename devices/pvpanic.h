@@ -1,4 +1,4 @@
-/* pvpanic.h - the pvpanic event register (seed 000): one core, used behind ISA port or MMIO. */
+/* pvpanic.h - the pvpanic event register: one core, used behind an ISA port, MMIO or a PCI BAR. */
 #ifndef MINIVMM_PVPANIC_H
 #define MINIVMM_PVPANIC_H
 
