@@ -6,10 +6,7 @@
 #include <stdint.h>
 
 #include "core/fwdesc.h"
-
-/* RSDP first (16-byte aligned, inside the BIOS area Linux scans), then every other table. */
-#define ACPI_TABLES_GPA  0xE0000ull
-#define ACPI_TABLES_SIZE 0x20000ull
+#include "core/layout.h" /* ACPI_TABLES_GPA, ACPI_TABLES_SIZE: where the tables go */
 
 /* Where each table landed (guest-physical), for the zero page and for tests. */
 struct acpi_layout {
@@ -19,9 +16,10 @@ struct acpi_layout {
 
 /*
  * Build RSDP, XSDT, FADT (rev 6, fixed hardware at fw->acpi), FACS, MADT (one LAPIC per
- * vcpu, the IOAPIC, the SCI override), the DSDT (fw->devices, processors, \_S5, the PCI host
- * bridge PCI0 when fw->pci.present) and then the MCFG into @buf,
- * which the caller copies to guest-physical @gpa. Returns 0, -ENOSPC or -ENOMEM.
+ * vcpu, the IOAPIC, the SCI override), the DSDT (processors, the PCI host bridge's own AML
+ * when fw->pci.present, a Device () per fw->devices entry with what its hook adds, then
+ * fw->acpi's root-scope AML such as \_S5) and then the MCFG into @buf, which the caller
+ * copies to guest-physical @gpa. Returns 0, -ENOSPC or -ENOMEM.
  */
 int acpi_build(const struct fw_desc *fw, uint8_t *buf, size_t size, uint64_t gpa,
 	       struct acpi_layout *out) __attribute__((warn_unused_result));

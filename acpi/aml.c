@@ -1,4 +1,5 @@
-/* aml.c - AML encoding: names, integers, strings, EISA ids and package lengths. */
+/* aml.c - AML encoding: names, integers, strings, EISA ids, package lengths, named objects,
+ * resource templates. */
 #include "aml.h"
 
 #include <ctype.h>
@@ -184,4 +185,158 @@ void aml_pkg_end(struct aml *a, size_t mark)
 	memmove(a->buf + mark + n, a->buf + mark, body);
 	memcpy(a->buf + mark, enc, (size_t)n);
 	a->len += (size_t)n;
+}
+
+/* --- named objects ------------------------------------------------------------------------ */
+
+static int looks_like_eisaid(const char *id)
+{
+	if (strlen(id) != 7)
+		return 0;
+	for (int i = 0; i < 3; i++)
+		if (id[i] < 'A' || id[i] > 'Z')
+			return 0;
+	for (int i = 3; i < 7; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'A' && id[i] <= 'F')))
+			return 0;
+	return 1;
+}
+
+void aml_name_integer(struct aml *a, const char *name, uint64_t v)
+{
+	aml_byte(a, AML_NAME);
+	aml_nameseg(a, name);
+	aml_integer(a, v);
+}
+
+void aml_name_id(struct aml *a, const char *name, const char *id)
+{
+	aml_byte(a, AML_NAME);
+	aml_nameseg(a, name);
+	if (looks_like_eisaid(id))
+		aml_eisaid(a, id);
+	else
+		aml_string(a, id);
+}
+
+size_t aml_device_begin(struct aml *a, const char *name)
+{
+	size_t mark;
+
+	aml_byte(a, AML_EXT_PREFIX);
+	aml_byte(a, AML_EXT_DEVICE);
+	mark = aml_pkg_begin(a);
+	aml_nameseg(a, name);
+	return mark;
+}
+
+size_t aml_method_begin(struct aml *a, const char *name, unsigned nargs)
+{
+	size_t mark;
+
+	aml_byte(a, AML_METHOD);
+	mark = aml_pkg_begin(a);
+	aml_nameseg(a, name);
+	aml_byte(a, (uint8_t)(nargs & 7)); /* MethodFlags: ArgCount in bits 0-2, NotSerialized */
+	return mark;
+}
+
+/* --- resource templates ------------------------------------------------------------------- */
+
+/* Small resource descriptors (6.4.2) and large ones (6.4.3). */
+#define RES_IRQ_NOFLAGS 0x22
+#define RES_IO		0x47
+#define RES_END		0x79
+#define RES_MEM32_FIXED 0x86
+#define RES_DWORD_ADDR	0x87 /* 6.4.3.5.2, 26 bytes */
+#define RES_WORD_ADDR	0x88 /* 6.4.3.5.3, 16 bytes */
+#define RES_ADDR_FIXED	0x0c /* general flags: _MIF, _MAF; producer, positive decode */
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)v);
+	put16(p + 2, (uint16_t)(v >> 16));
+}
+
+void aml_name_resources(struct aml *a, const char *name, struct aml *res)
+{
+	size_t mark;
+
+	aml_byte(res, RES_END);
+	aml_byte(res, 0); /* checksum 0: "treat as correct" */
+	aml_byte(a, AML_NAME);
+	aml_nameseg(a, name);
+	aml_byte(a, AML_BUFFER);
+	mark = aml_pkg_begin(a);
+	aml_integer(a, res->len);
+	aml_bytes(a, res->buf, res->len);
+	aml_pkg_end(a, mark);
+	if (res->err)
+		a->err = 1;
+}
+
+void aml_res_io(struct aml *res, uint16_t base, uint64_t len)
+{
+	uint8_t b[8] = { RES_IO, 1 /* 16-bit decode */ };
+
+	put16(b + 2, base); /* minimum */
+	put16(b + 4, base); /* maximum */
+	b[6] = 1;	    /* alignment */
+	b[7] = (uint8_t)(len > 0xff ? 0xff : len);
+	aml_bytes(res, b, sizeof(b));
+}
+
+void aml_res_mem32_fixed(struct aml *res, uint32_t base, uint32_t len)
+{
+	uint8_t b[12] = { RES_MEM32_FIXED };
+
+	put16(b + 1, 9); /* length of what follows */
+	b[3] = 1;	 /* read/write */
+	put32(b + 4, base);
+	put32(b + 8, len);
+	aml_bytes(res, b, sizeof(b));
+}
+
+void aml_res_irq_noflags(struct aml *res, uint64_t irq)
+{
+	uint8_t b[3] = { RES_IRQ_NOFLAGS };
+
+	put16(b + 1, (uint16_t)(irq < 16 ? 1u << irq : 0));
+	aml_bytes(res, b, sizeof(b));
+}
+
+void aml_res_word_addr(struct aml *res, uint8_t type, uint8_t type_flags, uint16_t min,
+		       uint32_t len)
+{
+	uint8_t b[16] = { RES_WORD_ADDR };
+
+	put16(b + 1, sizeof(b) - 3);
+	b[3] = type;
+	b[4] = RES_ADDR_FIXED;
+	b[5] = type_flags;
+	put16(b + 8, min);			   /* granularity 0 at +6 */
+	put16(b + 10, (uint16_t)(min + len - 1)); /* maximum */
+	put16(b + 14, (uint16_t)len);		   /* translation 0 at +12 */
+	aml_bytes(res, b, sizeof(b));
+}
+
+void aml_res_dword_addr(struct aml *res, uint8_t type, uint8_t type_flags, uint32_t min,
+			uint32_t len)
+{
+	uint8_t b[26] = { RES_DWORD_ADDR };
+
+	put16(b + 1, sizeof(b) - 3);
+	b[3] = type;
+	b[4] = RES_ADDR_FIXED;
+	b[5] = type_flags;
+	put32(b + 10, min);	      /* granularity 0 at +6 */
+	put32(b + 14, min + len - 1); /* maximum */
+	put32(b + 22, len);	      /* translation 0 at +18 */
+	aml_bytes(res, b, sizeof(b));
 }

@@ -1,4 +1,7 @@
-/* aml.h - a small builder for ACPI Machine Language byte code (ACPI 6.x, chapter 20). */
+/*
+ * aml.h - a small builder for ACPI Machine Language byte code (ACPI 6.x, chapter 20): the
+ * encodings, named objects and resource templates the DSDT builder and devices' own AML use.
+ */
 #ifndef MINIVMM_AML_H
 #define MINIVMM_AML_H
 
@@ -35,7 +38,44 @@ void aml_eisaid(struct aml *a, const char *id);
 size_t aml_pkg_begin(struct aml *a);
 void aml_pkg_end(struct aml *a, size_t mark);
 
-/* Opcodes used by the DSDT builder (20.3). */
+/* --- named objects ---------------------------------------------------------------------- */
+
+/* Name (@name, @v) */
+void aml_name_integer(struct aml *a, const char *name, uint64_t v);
+/* Name (@name, @id): EisaId (@id) when it has that shape ("PNP0501"), else a string. */
+void aml_name_id(struct aml *a, const char *name, const char *id);
+/* Device (@name) { ... }: aml_device_begin() returns the mark for aml_pkg_end(). */
+size_t aml_device_begin(struct aml *a, const char *name);
+/* Method (@name, @nargs, NotSerialized) { ... }: returns the mark for aml_pkg_end(). */
+size_t aml_method_begin(struct aml *a, const char *name, unsigned nargs);
+
+/* --- resource templates (6.4) ------------------------------------------------------------ */
+
+/*
+ * A resource template is built in a struct aml of its own with the aml_res_* calls, then
+ * named: Name (@name, Buffer () { @res, EndTag }). An allocation failure in @res marks @a.
+ */
+void aml_name_resources(struct aml *a, const char *name, struct aml *res);
+/* IO (Decode16, @base, @base, 1, @len): @len above 255 is clamped. */
+void aml_res_io(struct aml *res, uint16_t base, uint64_t len);
+/* Memory32Fixed (ReadWrite, @base, @len) */
+void aml_res_mem32_fixed(struct aml *res, uint32_t base, uint32_t len);
+/* IRQNoFlags () { @irq }: ISA, edge, active high; an IRQ above 15 gives an empty mask. */
+void aml_res_irq_noflags(struct aml *res, uint64_t irq);
+
+/* Address space descriptors (6.4.3.5): resource type and its type-specific flags. */
+#define AML_RES_ADDR_MEM 0
+#define AML_RES_ADDR_IO  1
+#define AML_RES_ADDR_BUS 2
+#define AML_RES_IO_ENTIRE 0x03 /* I/O flags: _RNG, both ISA and non-ISA ranges */
+#define AML_RES_MEM_RW    0x01 /* memory flags: read/write, non-cacheable */
+/* Word (16-bit) or DWord (32-bit) address space for [@min, @min + @len), fixed, producer. */
+void aml_res_word_addr(struct aml *res, uint8_t type, uint8_t type_flags, uint16_t min,
+		       uint32_t len);
+void aml_res_dword_addr(struct aml *res, uint8_t type, uint8_t type_flags, uint32_t min,
+			uint32_t len);
+
+/* Opcodes (20.3). */
 #define AML_ZERO           0x00
 #define AML_ONE            0x01
 #define AML_NAME           0x08
@@ -56,5 +96,10 @@ void aml_pkg_end(struct aml *a, size_t mark);
 #define AML_EXT_OPREGION   0x80
 #define AML_EXT_FIELD      0x81
 #define AML_EXT_DEVICE     0x82
+
+/* OperationRegion spaces (19.6.100) and the Field access type ByteAcc (19.6.48). */
+#define AML_REGION_SYSTEM_MEMORY 0x00
+#define AML_REGION_SYSTEM_IO     0x01
+#define AML_FIELD_BYTE_ACC       0x01
 
 #endif

@@ -1,31 +1,36 @@
 /*
  * qmp_schema.c - the QMP commands and events minivmm speaks, declared once. Names, argument
- * names and types, enum values and return shapes are QEMU 7.2's (its qapi schema files); dispatch,
- * argument checking, query-commands and docs/qmp.md are all generated from these tables.
+ * names and types, enum values and return shapes are QEMU 7.2's (its qapi schema files);
+ * dispatch, argument checking, query-commands and docs/qmp.md are all generated from these
+ * tables. The action enums' names are core/action.c's, the tables the VMM itself parses with.
  */
 #include "qmp_schema.h"
 #include "core/action.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
-static const char *const reboot_values[] = { "reset", "shutdown", NULL };
-static const char *const shutdown_values[] = { "poweroff", "pause", NULL };
-static const char *const panic_values[] = { "pause", "shutdown", "exit-failure", "none", NULL };
-static const char *const watchdog_values[] = {
-	"reset", "shutdown", "poweroff", "pause", "debug", "none", "inject-nmi", NULL,
-};
-static const char *const capability_values[] = { "oob", NULL };
+static const char *const capability_values[] = { "oob" };
 
-static int be_call(int (*fn)(void *, struct qmp_error *), const struct qmp_backend *be,
-		   struct qmp_error *err)
+#define NVALUES(a) (sizeof(a) / sizeof(a[0]))
+
+/* stop, cont, system_reset, system_powerdown, quit: the backend call named by @cmd->be_op,
+ * and {} on success. */
+static json_t *h_backend_op(const struct qmp_command *cmd, const struct qmp_backend *be,
+			    const struct qmp_version *ver, json_t *args, struct qmp_error *err)
 {
-	if (!fn) {
+	int (*op)(void *, struct qmp_error *);
+
+	(void)ver;
+	(void)args;
+	memcpy(&op, (const char *)be + cmd->be_op, sizeof(op));
+	if (!op) {
 		err->cls = "GenericError";
 		snprintf(err->desc, sizeof(err->desc), "Not supported");
-		return -1;
+		return NULL;
 	}
-	return fn(be->ctx, err);
+	return op(be->ctx, err) ? NULL : json_object();
 }
 
 static json_t *empty_or_null(int ret)
@@ -33,12 +38,13 @@ static json_t *empty_or_null(int ret)
 	return ret ? NULL : json_object();
 }
 
-static json_t *h_query_status(const struct qmp_backend *be, const struct qmp_version *ver,
-			      json_t *args, struct qmp_error *err)
+static json_t *h_query_status(const struct qmp_command *cmd, const struct qmp_backend *be,
+			      const struct qmp_version *ver, json_t *args, struct qmp_error *err)
 {
 	int running = 0;
 	const char *status = "running";
 
+	(void)cmd;
 	(void)ver;
 	(void)args;
 	if (be->query_status(be->ctx, &running, &status, err))
@@ -47,70 +53,34 @@ static json_t *h_query_status(const struct qmp_backend *be, const struct qmp_ver
 	return json_pack("{s:s, s:b, s:b}", "status", status, "singlestep", 0, "running", running);
 }
 
-static json_t *h_stop(const struct qmp_backend *be, const struct qmp_version *v, json_t *a,
-		      struct qmp_error *err)
-{
-	(void)v;
-	(void)a;
-	return empty_or_null(be_call(be->stop, be, err));
-}
-
-static json_t *h_cont(const struct qmp_backend *be, const struct qmp_version *v, json_t *a,
-		      struct qmp_error *err)
-{
-	(void)v;
-	(void)a;
-	return empty_or_null(be_call(be->cont, be, err));
-}
-
-static json_t *h_system_reset(const struct qmp_backend *be, const struct qmp_version *v,
-			      json_t *a, struct qmp_error *err)
-{
-	(void)v;
-	(void)a;
-	return empty_or_null(be_call(be->system_reset, be, err));
-}
-
-static json_t *h_system_powerdown(const struct qmp_backend *be, const struct qmp_version *v,
-				  json_t *a, struct qmp_error *err)
-{
-	(void)v;
-	(void)a;
-	return empty_or_null(be_call(be->system_powerdown, be, err));
-}
-
-static json_t *h_quit(const struct qmp_backend *be, const struct qmp_version *v, json_t *a,
-		      struct qmp_error *err)
-{
-	(void)v;
-	(void)a;
-	return empty_or_null(be_call(be->quit, be, err));
-}
-
 static const char *opt_str(json_t *args, const char *key)
 {
 	return json_string_value(json_object_get(args, key));
 }
 
-static json_t *h_set_action(const struct qmp_backend *be, const struct qmp_version *v,
-			    json_t *args, struct qmp_error *err)
+static json_t *h_set_action(const struct qmp_command *cmd, const struct qmp_backend *be,
+			    const struct qmp_version *v, json_t *args, struct qmp_error *err)
 {
+	(void)cmd;
 	(void)v;
 	return empty_or_null(be->set_action(be->ctx, opt_str(args, "reboot"),
 					    opt_str(args, "shutdown"), opt_str(args, "panic"),
 					    opt_str(args, "watchdog"), err));
 }
 
-static json_t *h_watchdog_set_action(const struct qmp_backend *be, const struct qmp_version *v,
+static json_t *h_watchdog_set_action(const struct qmp_command *cmd,
+				     const struct qmp_backend *be, const struct qmp_version *v,
 				     json_t *args, struct qmp_error *err)
 {
+	(void)cmd;
 	(void)v;
 	return empty_or_null(be->watchdog_set_action(be->ctx, opt_str(args, "action"), err));
 }
 
-static json_t *h_query_version(const struct qmp_backend *be, const struct qmp_version *ver,
-			       json_t *args, struct qmp_error *err)
+static json_t *h_query_version(const struct qmp_command *cmd, const struct qmp_backend *be,
+			       const struct qmp_version *ver, json_t *args, struct qmp_error *err)
 {
+	(void)cmd;
 	(void)be;
 	(void)args;
 	(void)err;
@@ -118,11 +88,12 @@ static json_t *h_query_version(const struct qmp_backend *be, const struct qmp_ve
 			 ver->minor, "major", ver->major, "package", ver->package);
 }
 
-static json_t *h_query_commands(const struct qmp_backend *be, const struct qmp_version *ver,
-				json_t *args, struct qmp_error *err)
+static json_t *h_query_commands(const struct qmp_command *cmd, const struct qmp_backend *be,
+				const struct qmp_version *ver, json_t *args, struct qmp_error *err)
 {
 	json_t *list = json_array();
 
+	(void)cmd;
 	(void)be;
 	(void)ver;
 	(void)args;
@@ -132,45 +103,50 @@ static json_t *h_query_commands(const struct qmp_backend *be, const struct qmp_v
 	return list;
 }
 
+#define ENUM(names) names, NVALUES(names)
+
 static const struct qmp_arg args_capabilities[] = {
-	{ "enable", QMP_ARG_ENUM_LIST, "['QMPCapability']", capability_values, 1 },
+	{ "enable", QMP_ARG_ENUM_LIST, "['QMPCapability']", ENUM(capability_values), 1 },
 };
 static const struct qmp_arg args_set_action[] = {
-	{ "reboot", QMP_ARG_ENUM, "RebootAction", reboot_values, 1 },
-	{ "shutdown", QMP_ARG_ENUM, "ShutdownAction", shutdown_values, 1 },
-	{ "panic", QMP_ARG_ENUM, "PanicAction", panic_values, 1 },
-	{ "watchdog", QMP_ARG_ENUM, "WatchdogAction", watchdog_values, 1 },
+	{ "reboot", QMP_ARG_ENUM, "RebootAction", ENUM(reboot_action_names), 1 },
+	{ "shutdown", QMP_ARG_ENUM, "ShutdownAction", ENUM(shutdown_action_names), 1 },
+	{ "panic", QMP_ARG_ENUM, "PanicAction", ENUM(panic_action_names), 1 },
+	{ "watchdog", QMP_ARG_ENUM, "WatchdogAction", ENUM(watchdog_action_names), 1 },
 };
 static const struct qmp_arg args_watchdog_set_action[] = {
-	{ "action", QMP_ARG_ENUM, "WatchdogAction", watchdog_values, 0 },
+	{ "action", QMP_ARG_ENUM, "WatchdogAction", ENUM(watchdog_action_names), 0 },
 };
 
-#define ARGS(a) a, sizeof(a) / sizeof(a[0])
+#define ARGS(a) a, NVALUES(a)
+#define NO_ARGS NULL, 0
+/* An argument-less command that calls backend op @field. */
+#define BACKEND_OP(field) NO_ARGS, h_backend_op, offsetof(struct qmp_backend, field)
 
 const struct qmp_command qmp_commands[] = {
-	{ "qmp_capabilities", ARGS(args_capabilities), NULL,
+	{ "qmp_capabilities", ARGS(args_capabilities), NULL, 0,
 	  "Leave capabilities negotiation; until then only this command is accepted and no "
 	  "events are sent. `enable` may name `oob` (accepted; no command runs out of band)." },
-	{ "query-status", NULL, 0, h_query_status,
+	{ "query-status", NO_ARGS, h_query_status, 0,
 	  "Run state: `{\"status\": RunState, \"singlestep\": false, \"running\": bool}`." },
-	{ "stop", NULL, 0, h_stop, "Pause the vCPUs (STOP, then the reply). No-op unless running." },
-	{ "cont", NULL, 0, h_cont,
+	{ "stop", BACKEND_OP(stop), "Pause the vCPUs (STOP, then the reply). No-op unless running." },
+	{ "cont", BACKEND_OP(cont),
 	  "Resume (RESUME, then the reply). Refused in `shutdown` and `internal-error`: reset "
 	  "first." },
-	{ "system_reset", NULL, 0, h_system_reset,
+	{ "system_reset", BACKEND_OP(system_reset),
 	  "Hard reset (RESET `host-qmp-system-reset`), or a SHUTDOWN with that reason when the "
 	  "reboot action is `shutdown`. A VM that was not running comes back in `prelaunch`." },
-	{ "system_powerdown", NULL, 0, h_system_powerdown,
+	{ "system_powerdown", BACKEND_OP(system_powerdown),
 	  "Press the ACPI power button (POWERDOWN); the guest decides what to do." },
-	{ "quit", NULL, 0, h_quit, "SHUTDOWN `host-qmp-quit`, reply, then minivmm exits with 0." },
-	{ "set-action", ARGS(args_set_action), h_set_action,
+	{ "quit", BACKEND_OP(quit), "SHUTDOWN `host-qmp-quit`, reply, then minivmm exits with 0." },
+	{ "set-action", ARGS(args_set_action), h_set_action, 0,
 	  "Change what happens on reboot, shutdown, panic and watchdog expiry." },
-	{ "watchdog-set-action", ARGS(args_watchdog_set_action), h_watchdog_set_action,
+	{ "watchdog-set-action", ARGS(args_watchdog_set_action), h_watchdog_set_action, 0,
 	  "Change the watchdog expiry action." },
-	{ "query-version", NULL, 0, h_query_version,
+	{ "query-version", NO_ARGS, h_query_version, 0,
 	  "`{\"qemu\": {\"micro\", \"minor\", \"major\"}, \"package\"}`: minivmm's own version in "
 	  "QEMU's shape; `package` is `minivmm X.Y.Z`." },
-	{ "query-commands", NULL, 0, h_query_commands, "`[{\"name\": ...}, ...]`." },
+	{ "query-commands", NO_ARGS, h_query_commands, 0, "`[{\"name\": ...}, ...]`." },
 };
 
 const unsigned qmp_ncommands = sizeof(qmp_commands) / sizeof(qmp_commands[0]);
@@ -209,10 +185,10 @@ const struct qmp_command *qmp_command_find(const char *name)
 	return NULL;
 }
 
-static int in_values(const char *const *values, const char *s)
+static int in_values(const struct qmp_arg *a, const char *s)
 {
-	for (; *values; values++)
-		if (!strcmp(*values, s))
+	for (unsigned i = 0; i < a->nvalues; i++)
+		if (!strcmp(a->values[i], s))
 			return 1;
 	return 0;
 }
@@ -242,7 +218,7 @@ int qmp_args_check(const struct qmp_command *cmd, json_t *args, struct qmp_error
 			if (!json_is_string(v))
 				return fail(err, "Invalid parameter type for '%s', expected: %s",
 					    a->name, "string");
-			if (!in_values(a->values, json_string_value(v)))
+			if (!in_values(a, json_string_value(v)))
 				return fail(err, "Parameter '%s' does not accept value '%s'", a->name,
 					    json_string_value(v));
 		} else {
@@ -259,7 +235,7 @@ int qmp_args_check(const struct qmp_command *cmd, json_t *args, struct qmp_error
 				if (!json_is_string(e))
 					return fail(err, "Invalid parameter type for '%s', expected: %s",
 						    name, "string");
-				if (!in_values(a->values, json_string_value(e)))
+				if (!in_values(a, json_string_value(e)))
 					return fail(err, "Parameter '%s' does not accept value '%s'",
 						    name, json_string_value(e));
 			}
@@ -292,8 +268,8 @@ void qmp_schema_doc(FILE *out)
 
 			fprintf(out, "- `%s`%s: %s (", a->name, a->optional ? " (optional)" : "",
 				a->qapi_type);
-			for (const char *const *v = a->values; *v; v++)
-				fprintf(out, "%s`%s`", v == a->values ? "" : ", ", *v);
+			for (unsigned v = 0; v < a->nvalues; v++)
+				fprintf(out, "%s`%s`", v ? ", " : "", a->values[v]);
 			fprintf(out, ")\n");
 		}
 		if (c->nargs)

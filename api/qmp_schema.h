@@ -12,20 +12,27 @@ enum qmp_arg_type { QMP_ARG_ENUM, QMP_ARG_ENUM_LIST };
 struct qmp_arg {
 	const char *name;
 	enum qmp_arg_type type;
-	const char *qapi_type;          /* "WatchdogAction", for the docs */
-	const char *const *values;      /* the enum's values, NULL-terminated */
+	const char *qapi_type;     /* "WatchdogAction", for the docs */
+	const char *const *values; /* the enum's names, from where the enum lives (core/action.h) */
+	unsigned nvalues;
 	int optional;
 };
 
+struct qmp_command;
+
 /* A handler gets the checked arguments; it returns the "return" value or NULL with @err. */
-typedef json_t *(*qmp_handler)(const struct qmp_backend *be, const struct qmp_version *ver,
-			       json_t *args, struct qmp_error *err);
+typedef json_t *(*qmp_handler)(const struct qmp_command *cmd, const struct qmp_backend *be,
+			       const struct qmp_version *ver, json_t *args,
+			       struct qmp_error *err);
 
 struct qmp_command {
 	const char *name;
 	const struct qmp_arg *args;
 	unsigned nargs;
 	qmp_handler handler; /* NULL for qmp_capabilities, which the server handles itself */
+	/* For an argument-less command that only calls the backend: where in struct
+	 * qmp_backend its int (*)(void *ctx, struct qmp_error *) is (offsetof). */
+	size_t be_op;
 	const char *doc;
 };
 

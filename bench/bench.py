@@ -219,8 +219,10 @@ def main():
         ("guest pvpanic write -> QMP event", fmt_ms(mv["panic"], 3), fmt_ms(qm["panic"], 3),
          ratio("panic"), ">= 2x"),
     ]
-    print("median of %d boots, %d MiB guest, kernel %s" % (a.runs, MEM_MIB,
-                                                           os.path.basename(guest_kernel())))
+    qemu_version = subprocess.run([os.environ.get("QEMU", "qemu-system-x86_64"), "--version"],
+                                  capture_output=True, text=True).stdout.split("\n")[0]
+    print("median of %d boots, %d MiB guest, kernel %s; %s" % (
+        a.runs, MEM_MIB, os.path.basename(guest_kernel()), qemu_version))
     w = [max(len(r[i]) for r in rows + [("metric", "minivmm", "qemu", "qemu/minivmm", "target")])
          for i in range(5)]
     hdr = ("metric", "minivmm", "qemu microvm", "qemu/minivmm", "target")

@@ -206,8 +206,8 @@ unsigned boot_e820_build(const struct guest_mem *gm, struct boot_e820_entry *t, 
 
 	n = e820_add(t, n, max, 0, EBDA_START, E820_RAM);
 	n = e820_add(t, n, max, EBDA_START, 0xA0000 - EBDA_START, E820_RESERVED);
-	/* 0xA0000-0xDFFFF: VGA/option ROM window, left as a gap. 0xE0000-: ACPI tables. */
-	n = e820_add(t, n, max, 0xE0000, LEGACY_HOLE_END - 0xE0000, E820_RESERVED);
+	/* 0xA0000 up to the ACPI tables: VGA/option ROM window, left as a gap. */
+	n = e820_add(t, n, max, ACPI_TABLES_GPA, ACPI_TABLES_SIZE, E820_RESERVED);
 	n = e820_add(t, n, max, HIGH_RAM_START, low_end - HIGH_RAM_START, E820_RAM);
 	/* [low_end, 4 GiB) is the MMIO hole: absent from the map, so Linux puts PCI there, but
 	 * for the ECAM, which Linux wants reserved (it checks before trusting the MCFG). */

@@ -1,7 +1,8 @@
 /*
  * fdt.c - the machine's flattened device tree (Devicetree Specification v0.4), written with
  * libfdt's sequential-write API. Devices come from the firmware description the buses were
- * populated from, so a port or address in the DTB is the one the device answers on.
+ * populated from, so a port or address in the DTB is the one the device answers on; what is
+ * particular to a device comes from its own hook, never from a switch on its kind here.
  */
 #include "fdt.h"
 #include "core/layout.h"
@@ -11,7 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define SERIAL_CLOCK_HZ 1843200 /* the PC UART's 1.8432 MHz crystal: divisor 1 = 115200 baud */
 #define MAX_CELLS	16
 
 /* The tree under construction; the first libfdt error sticks and ends the build. */
@@ -136,16 +136,15 @@ static void dev_node(struct fdt_ctx *c, const struct fw_device *d)
 		prop_cells(c, "reg", reg, nreg);
 	if (nirq)
 		prop_cells(c, "interrupts", irq, nirq);
-	if (d->fdt_compat && !strcmp(d->fdt_compat, "ns16550a"))
-		prop_u32(c, "clock-frequency", SERIAL_CLOCK_HZ);
+	if (!c->err && d->fdt)
+		ck(c, d->fdt(c->fdt, d));
 	end(c);
 }
 
 static const struct fw_device *stdout_device(const struct fw_desc *fw)
 {
 	for (unsigned i = 0; i < fw->ndevices; i++)
-		if (fw->devices[i].fdt_node && fw->devices[i].fdt_compat &&
-		    !strcmp(fw->devices[i].fdt_compat, "ns16550a"))
+		if (fw->devices[i].fdt_node && fw->devices[i].fdt_console)
 			return &fw->devices[i];
 	return NULL;
 }
@@ -250,7 +249,7 @@ static void isa_node(struct fdt_ctx *c, const struct fw_desc *fw)
 }
 
 /*
- * Seed 002 (ePAPR reset/shutdown proposal): properties without a value whose presence says
+ * The ePAPR proposal for reset and shutdown: properties without a value whose presence says
  * the hypervisor honours the guest's request. minivmm takes those requests through the ACPI
  * reset register, \_S5 and pvpanic, not through ePAPR hypercalls, so the node does not claim
  * "epapr,hypervisor-1" (that would promise hcall-instructions).

@@ -33,10 +33,11 @@ struct fdt_machine {
 
 /*
  * Build the DTB of @m into @buf (@size bytes). Nodes: root (#address-cells = #size-cells = 2),
- * /chosen (bootargs, stdout-path to the first ns16550a), /memory@... for the RAM below the
- * hole (minus the legacy 640K-1M hole) and above 4 GiB, /cpus with cpu@N (reg = APIC id),
+ * /chosen (bootargs, stdout-path to the first console device), /memory@... for the RAM below
+ * the hole (minus the legacy 640K-1M hole) and above 4 GiB, /cpus with cpu@N (reg = APIC id),
  * the IOAPIC, /isa with the I/O-port devices, MMIO devices at the root, and /hypervisor
- * (seed 002). Returns 0 with the blob's size in *@len, or -ENOSPC / -EINVAL.
+ * (has-reset, has-shutdown, as the ePAPR reset/shutdown proposal has them). Returns 0 with the
+ * blob's size in *@len, or -ENOSPC / -EINVAL.
  */
 int fdt_build(const struct fdt_machine *m, void *buf, size_t size, size_t *len)
     __attribute__((warn_unused_result));

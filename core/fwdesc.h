@@ -1,7 +1,7 @@
 /*
  * fwdesc.h - the machine as firmware describes it. One list, filled as devices are put on the
- * buses, is what the ACPI tables (and later the FDT) are generated from, so an address can
- * never disagree between the bus, the AML and the device tree.
+ * buses, is what the ACPI tables and the FDT are generated from, so an address can never
+ * disagree between the bus, the AML and the device tree.
  */
 #ifndef MINIVMM_FWDESC_H
 #define MINIVMM_FWDESC_H
@@ -19,21 +19,28 @@ struct fw_resource {
 	uint64_t len;  /* bytes; 0 for FW_RES_IRQ */
 };
 
-/* Device-specific AML a generic Device() cannot express. */
-enum fw_aml_extra {
-	FW_AML_NONE,
-	FW_AML_PVPANIC, /* OperationRegion over res[0] plus RDPT/WRPT methods, as QEMU's pvpanic-isa */
-};
+struct aml;
 
+/*
+ * One device as firmware describes it. The table builders make the generic parts from the
+ * fields: an ACPI Device () under \_SB with _HID, _UID, _STA and a _CRS of @res, and an FDT
+ * node with compatible, reg and interrupts. What only the device knows it adds itself
+ * through the hooks, so the builders never ask what kind of device they are looking at.
+ */
 struct fw_device {
 	char acpi_name[5];      /* 4-character AML name under \_SB, e.g. "COM1" */
 	const char *acpi_hid;   /* "PNP0501" (EISA id, compressed in AML) or "QEMU0001" */
 	uint32_t acpi_uid;
 	const char *fdt_node;   /* node name without unit address ("serial"), NULL: not in FDT */
 	const char *fdt_compat; /* "ns16550a", "qemu,pvpanic-mmio" */
-	enum fw_aml_extra extra;
+	int fdt_console;        /* /chosen/stdout-path names the first such node */
 	unsigned nres;
 	struct fw_resource res[FW_MAX_RES];
+	/* More AML inside the Device (), after _CRS. NULL: none. */
+	void (*aml)(struct aml *a, const struct fw_device *d);
+	/* More properties of the FDT node (sequential-write @fdt), after interrupts. Returns 0
+	 * or a negative libfdt error. NULL: none. */
+	int (*fdt)(void *fdt, const struct fw_device *d);
 };
 
 /* Fixed ACPI hardware: the PM1a blocks, the reset register, the SCI. */
@@ -45,12 +52,15 @@ struct fw_acpi_hw {
 	uint8_t reset_value;
 	uint8_t sci_irq;
 	uint8_t s5_slp_typ; /* value the guest writes to SLP_TYP for S5 */
-	int has_s5;         /* emit \_S5 in the DSDT (off: the guest cannot power off via ACPI) */
+	int has_s5;         /* \_S5 exists (off: the guest cannot power off via ACPI) */
+	/* Root-scope AML of this hardware (the \_S5 package), after \_SB. NULL: none. */
+	void (*aml)(struct aml *a, const struct fw_acpi_hw *hw);
 };
 
 /*
- * The PCI host bridge (ACPI PCI0 with _CRS and _PRT, the MCFG table): present when a PCI host
- * was created. INTx of slot s, pin p (0 = INTA) goes to GSI gsi_base + (s + p) % 4.
+ * The PCI host bridge: present when a PCI host was created. The MCFG table comes from the
+ * fields; the bridge's Device () under \_SB (before the other devices) from its own hook.
+ * INTx of slot s, pin p (0 = INTA) goes to GSI gsi_base + (s + p) % 4.
  */
 struct fw_pci_host {
 	int present;
@@ -59,6 +69,7 @@ struct fw_pci_host {
 	uint16_t io_base, io_len;   /* I/O window the host forwards to devices */
 	uint32_t mem_base, mem_len; /* 32-bit memory window */
 	unsigned gsi_base;          /* first of four INTx GSIs */
+	void (*aml)(struct aml *a, const struct fw_pci_host *p);
 };
 
 struct fw_desc {

@@ -21,7 +21,7 @@ static int region_map(struct guest_region *r, uint64_t gpa, uint64_t size)
 
 int guest_mem_init(struct guest_mem *gm, uint64_t ram_size)
 {
-	uint64_t low = ram_size < MMIO_HOLE_START ? ram_size : MMIO_HOLE_START;
+	uint64_t low = layout_ram_below_4g(ram_size);
 	int ret;
 
 	memset(gm, 0, sizeof(*gm));

@@ -30,9 +30,19 @@
 #define LEGACY_HOLE_END    0x100000ull
 #define HIGH_RAM_START     0x100000ull
 
+/* RSDP first (16-byte aligned, inside the BIOS area Linux scans), then every other table. */
+#define ACPI_TABLES_GPA    0xE0000ull
+#define ACPI_TABLES_SIZE   (LEGACY_HOLE_END - ACPI_TABLES_GPA)
+
 #define MMIO_HOLE_START    0xC0000000ull
 #define MMIO_HOLE_END      0x100000000ull
 #define RAM_ABOVE_4G_START 0x100000000ull
+
+/* Of @ram_size bytes of RAM, how many lie below the hole; the rest start at 4 GiB. */
+static inline unsigned long long layout_ram_below_4g(unsigned long long ram_size)
+{
+	return ram_size < MMIO_HOLE_START ? ram_size : MMIO_HOLE_START;
+}
 
 #define PCI_MEM_WINDOW_GPA 0xC0000000ull
 #define PCI_MEM_WINDOW_LEN 0x20000000ull

@@ -4,6 +4,7 @@
  * PM timer at 3.579545 MHz, and the FADT reset register. Sleep and reset become requests.
  */
 #include "acpi_pm.h"
+#include "acpi/aml.h"
 #include "core/log.h"
 
 #include <errno.h>
@@ -181,6 +182,25 @@ void acpi_pm_press_power_button(struct acpi_pm *pm)
 	pthread_mutex_unlock(&pm->lock);
 }
 
+/* Name (\_S5, Package (4) { typ, typ, 0, 0 }): the SLP_TYP values for PM1a and PM1b. */
+static void acpi_pm_aml(struct aml *a, const struct fw_acpi_hw *hw)
+{
+	size_t mark;
+
+	if (!hw->has_s5)
+		return;
+	aml_byte(a, AML_NAME);
+	aml_namestring(a, "\\_S5");
+	aml_byte(a, AML_PACKAGE);
+	mark = aml_pkg_begin(a);
+	aml_byte(a, 4);
+	aml_integer(a, hw->s5_slp_typ);
+	aml_integer(a, hw->s5_slp_typ);
+	aml_integer(a, 0);
+	aml_integer(a, 0);
+	aml_pkg_end(a, mark);
+}
+
 void acpi_pm_fill_fw(struct fw_desc *fw, bool has_s5)
 {
 	fw->acpi.pm1a_evt = ACPI_PM1_EVT;
@@ -191,4 +211,5 @@ void acpi_pm_fill_fw(struct fw_desc *fw, bool has_s5)
 	fw->acpi.sci_irq = ACPI_SCI_IRQ;
 	fw->acpi.s5_slp_typ = ACPI_S5_SLP_TYP;
 	fw->acpi.has_s5 = has_s5;
+	fw->acpi.aml = acpi_pm_aml;
 }

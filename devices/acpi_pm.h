@@ -51,7 +51,7 @@ extern const struct bus_ops acpi_reset_bus_ops;
 /* Host side of system_powerdown: set PWRBTN_STS; the SCI fires if the guest enabled it. */
 void acpi_pm_press_power_button(struct acpi_pm *pm);
 
-/* Describe this hardware in @fw->acpi (ports, SCI, S5 type); @has_s5 emits \_S5. */
+/* Describe this hardware in @fw->acpi (ports, SCI, S5 type, its AML); @has_s5 emits \_S5. */
 void acpi_pm_fill_fw(struct fw_desc *fw, bool has_s5);
 
 #endif

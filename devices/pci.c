@@ -1,14 +1,25 @@
 /*
- * pci.c - a minimal PCI host: configuration mechanism #1 (ports 0xCF8/0xCFC, PCI Local Bus
- * 3.0 section 3.2.2.3.2) and ECAM (PCI Express Base 4.0 section 7.2.2) for bus 0, type-0
- * headers (PCI Local Bus 3.0 section 6.1), BARs with the sizing protocol (section 6.2.5.1)
- * mapped on the VM's buses while the COMMAND register enables their decode.
+ * pci.c - a minimal PCI host for bus 0: its config space, type-0 headers (PCI Local Bus 3.0
+ * section 6.1), BARs with the sizing protocol (section 6.2.5.1) mapped on the VM's buses while
+ * the COMMAND register enables their decode, INTx. The guest reaches the config space through
+ * the front end in pci_config.c (ports 0xCF8/0xCFC and ECAM).
  *
- * One mutex guards every header; BARs are moved on the buses while it is held. The buses run
- * callbacks without their own lock (bus.c), so a config write on the PIO bus may move an
- * I/O BAR on that same bus. Lock order: host lock, then a bus lock.
+ * Locks, in the only order they are taken:
+ *   1. the host lock: every header and the BAR mappings. Config accesses hold it while they
+ *      call a device's cfg_read/cfg_write hooks and while BARs move on the buses;
+ *   2. a device's own lock, taken by those hooks (and by its BAR callbacks, which the buses
+ *      run without a bus lock of their own, bus.c: so a config write on the PIO bus may move
+ *      an I/O BAR on that same bus);
+ *   3. a bus lock, taken by bus_register/bus_unregister while BARs move;
+ *   4. the INTx lock: pin levels, their INTX_DISABLE mirror and the GSI levels. It is a leaf:
+ *      nothing is locked under it, and it calls out only to irq_set (KVM_IRQ_LINE).
+ * pci_host_set_intx takes the INTx lock alone, so a device may call it from anywhere: holding
+ * its own lock, from a BAR callback, a timer or a cfg hook. The order cannot be inverted.
+ * The front end's CONFIG_ADDRESS lock is a leaf too, never held across a config access.
  */
 #include "pci.h"
+#include "pci_config.h"
+#include "core/layout.h" /* PCI_ECAM_LEN */
 #include "core/log.h"
 
 #include <errno.h>
@@ -16,8 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PCI_CONFIG_ENABLE  0x80000000u /* CONFIG_ADDRESS bit 31 */
-#define PCI_CONFIG_ADDR_RW 0x80fffffcu /* bits 30:24 reserved, 1:0 fixed 0 */
 #define PCI_COMMAND_RW                                                                             \
 	(PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE)
 #define PCI_NO_IRQ_LINE 0xff /* "unknown or no connection" on x86 */
@@ -40,27 +49,21 @@ struct pci_dev {
 	struct pci_bar bars[PCI_NUM_BARS];
 	uint16_t command, power_on_command;
 	uint8_t irq_line;
-	int intx; /* the device's pin level, before INTX_DISABLE */
-};
-
-struct pci_shared_port {
-	const struct bus_ops *ops;
-	void *opaque;
+	int intx;	 /* the device's pin level, before INTX_DISABLE; INTx lock */
+	int intx_masked; /* COMMAND.INTX_DISABLE as intx_update sees it; INTx lock */
 };
 
 struct pci_host {
-	pthread_mutex_t lock;
+	pthread_mutex_t lock;	   /* headers, BARs: see the lock order at the top */
+	pthread_mutex_t intx_lock; /* leaf: intx, intx_masked, present (writes), gsi_level, irq_set */
 	struct bus *pio, *mmio;
-	uint64_t ecam_base;
 	uint32_t io_base, io_len, io_next;
 	uint32_t mem_base, mem_len, mem_next;
-	uint32_t config_address;
+	struct pci_config cfg; /* the front end: 0xCF8/0xCFC and ECAM (pci_config.c) */
 	struct pci_dev devs[PCI_MAX_SLOTS];
-	struct pci_shared_port shared[4]; /* ports 0xCF8..0xCFB */
 	void (*irq_set)(void *ctx, unsigned gsi, int level);
 	void *irq_ctx;
 	int gsi_level[PCI_INTX_GSIS];
-	int regs_registered; /* bitmask: 1 CF8, 2 CFC, 4 ECAM */
 };
 
 static const struct pci_device_info pci_host_bridge = {
@@ -82,7 +85,7 @@ static unsigned intx_gsi_index(unsigned slot, unsigned pin)
 	return (slot + pin - 1) % PCI_INTX_GSIS;
 }
 
-/* Recompute the wired-OR of every GSI and tell the irqchip about changes. Host lock held. */
+/* Recompute the wired-OR of every GSI and tell the irqchip about changes. INTx lock held. */
 static void intx_update(struct pci_host *h)
 {
 	int level[PCI_INTX_GSIS] = { 0 };
@@ -90,8 +93,7 @@ static void intx_update(struct pci_host *h)
 	for (unsigned s = 1; s < PCI_MAX_SLOTS; s++) {
 		const struct pci_dev *d = &h->devs[s];
 
-		if (d->present && d->info.irq_pin && d->intx &&
-		    !(d->command & PCI_COMMAND_INTX_DISABLE))
+		if (d->present && d->info.irq_pin && d->intx && !d->intx_masked)
 			level[intx_gsi_index(s, d->info.irq_pin)] = 1;
 	}
 	for (unsigned i = 0; i < PCI_INTX_GSIS; i++) {
@@ -164,8 +166,9 @@ static void dev_unmap_bars(struct pci_host *h, struct pci_dev *d)
 	}
 }
 
-/* Power-on header: BARs where firmware put them, decode on for what the device has. */
-static void dev_power_on(struct pci_dev *d, unsigned slot)
+/* Power-on header: BARs where firmware put them, decode on for what the device has, INTx
+ * deasserted (the caller updates the GSIs). Host lock held. */
+static void dev_power_on(struct pci_host *h, struct pci_dev *d, unsigned slot)
 {
 	for (unsigned i = 0; i < PCI_NUM_BARS; i++)
 		d->bars[i].addr = d->bars[i].assigned;
@@ -173,16 +176,29 @@ static void dev_power_on(struct pci_dev *d, unsigned slot)
 	d->irq_line = d->info.irq_pin
 			  ? (uint8_t)(PCI_INTX_GSI + intx_gsi_index(slot, d->info.irq_pin))
 			  : PCI_NO_IRQ_LINE;
+	pthread_mutex_lock(&h->intx_lock);
 	d->intx = 0;
+	d->intx_masked = !!(d->command & PCI_COMMAND_INTX_DISABLE);
+	pthread_mutex_unlock(&h->intx_lock);
+}
+
+static int dev_intx(struct pci_host *h, const struct pci_dev *d)
+{
+	int level;
+
+	pthread_mutex_lock(&h->intx_lock);
+	level = d->intx;
+	pthread_mutex_unlock(&h->intx_lock);
+	return level;
 }
 
 /* --- the type-0 header ----------------------------------------------------------------------- */
 
-/* The aligned dword at @reg (< PCI_DEVICE_SPECIFIC) of the standard header. */
-static uint32_t hdr_read_dword(const struct pci_dev *d, unsigned reg)
+/* The aligned dword at @reg (< PCI_DEVICE_SPECIFIC) of the standard header. Host lock held. */
+static uint32_t hdr_read_dword(struct pci_host *h, const struct pci_dev *d, unsigned reg)
 {
 	const struct pci_device_info *in = &d->info;
-	uint16_t status = d->intx ? PCI_STATUS_INTERRUPT : 0; /* no capability list */
+	uint16_t status = dev_intx(h, d) ? PCI_STATUS_INTERRUPT : 0; /* no capability list */
 
 	switch (reg) {
 	case PCI_VENDOR_ID:
@@ -216,14 +232,17 @@ static void hdr_write(struct pci_host *h, struct pci_dev *d, unsigned reg, uint3
 {
 	unsigned dw = reg & ~3u, shift = 8 * (reg & 3);
 	uint32_t lanes = len_mask(len) << shift;
-	uint32_t merged = (hdr_read_dword(d, dw) & ~lanes) | ((val << shift) & lanes);
+	uint32_t merged = (hdr_read_dword(h, d, dw) & ~lanes) | ((val << shift) & lanes);
 
 	if (dw == PCI_COMMAND) {
 		if (!(lanes & 0xffff))
 			return; /* STATUS only: read-only here */
 		d->command = (uint16_t)(merged & PCI_COMMAND_RW);
 		dev_sync_bars(h, d);
+		pthread_mutex_lock(&h->intx_lock);
+		d->intx_masked = !!(d->command & PCI_COMMAND_INTX_DISABLE);
 		intx_update(h);
+		pthread_mutex_unlock(&h->intx_lock);
 	} else if (dw >= PCI_BAR0 && dw < PCI_BAR0 + 4 * PCI_NUM_BARS) {
 		struct pci_bar *b = &d->bars[(dw - PCI_BAR0) / 4];
 
@@ -247,9 +266,10 @@ static struct pci_dev *cfg_dev(struct pci_host *h, unsigned bus, unsigned slot, 
 }
 
 /* A config read of @len bytes at @reg (aligned to @len) of bus/slot/fn; @reg < 4096. */
-static uint32_t cfg_read(struct pci_host *h, unsigned bus, unsigned slot, unsigned fn, unsigned reg,
+static uint32_t cfg_read(void *host, unsigned bus, unsigned slot, unsigned fn, unsigned reg,
 			 unsigned len)
 {
+	struct pci_host *h = host;
 	struct pci_dev *d;
 	uint32_t v;
 
@@ -262,14 +282,15 @@ static uint32_t cfg_read(struct pci_host *h, unsigned bus, unsigned slot, unsign
 	else if (reg >= PCI_DEVICE_SPECIFIC)
 		v = d->info.cfg_read ? d->info.cfg_read(d->info.opaque, reg, len) : 0;
 	else
-		v = hdr_read_dword(d, reg & ~3u) >> (8 * (reg & 3));
+		v = hdr_read_dword(h, d, reg & ~3u) >> (8 * (reg & 3));
 	pthread_mutex_unlock(&h->lock);
 	return v & len_mask(len);
 }
 
-static void cfg_write(struct pci_host *h, unsigned bus, unsigned slot, unsigned fn, unsigned reg,
+static void cfg_write(void *host, unsigned bus, unsigned slot, unsigned fn, unsigned reg,
 		      uint32_t val, unsigned len)
 {
+	struct pci_host *h = host;
 	struct pci_dev *d;
 
 	pthread_mutex_lock(&h->lock);
@@ -282,130 +303,6 @@ static void cfg_write(struct pci_host *h, unsigned bus, unsigned slot, unsigned 
 	}
 	pthread_mutex_unlock(&h->lock);
 }
-
-/* ECAM: bus in bits 27:20 (one bus here), device 19:15, function 14:12, register 11:0. */
-static void ecam_read(void *opaque, uint64_t off, void *data, unsigned len)
-{
-	struct pci_host *h = opaque;
-	unsigned reg = off & 0xfff;
-
-	if (reg & (len - 1)) {
-		pr_guest_debug("pci: misaligned ECAM read of %u at 0x%llx", len,
-			       (unsigned long long)off);
-		bus_data_set(data, len, 0xffffffffu);
-		return;
-	}
-	bus_data_set(
-	    data, len,
-	    cfg_read(h, (unsigned)(off >> 20), (off >> 15) & 31, (off >> 12) & 7, reg, len));
-}
-
-static void ecam_write(void *opaque, uint64_t off, const void *data, unsigned len)
-{
-	struct pci_host *h = opaque;
-	unsigned reg = off & 0xfff;
-
-	if (reg & (len - 1)) {
-		pr_guest_debug("pci: misaligned ECAM write of %u at 0x%llx", len,
-			       (unsigned long long)off);
-		return;
-	}
-	cfg_write(h, (unsigned)(off >> 20), (off >> 15) & 31, (off >> 12) & 7, reg,
-		  (uint32_t)bus_data_get(data, len), len);
-}
-
-static const struct bus_ops ecam_ops = {
-	.read = ecam_read,
-	.write = ecam_write,
-	.sizes = BUS_SIZE_1 | BUS_SIZE_2 | BUS_SIZE_4,
-};
-
-/* 0xCF8-0xCFB: CONFIG_ADDRESS to a dword at 0xCF8, anything else to the sharing device. */
-static void cf8_read(void *opaque, uint64_t off, void *data, unsigned len)
-{
-	struct pci_host *h = opaque;
-	const struct pci_shared_port *sp = &h->shared[off];
-
-	if (off == 0 && len == 4) {
-		pthread_mutex_lock(&h->lock);
-		bus_data_set(data, 4, h->config_address);
-		pthread_mutex_unlock(&h->lock);
-	} else if (sp->ops && sp->ops->read && len == 1 && (sp->ops->sizes & BUS_SIZE_1)) {
-		sp->ops->read(sp->opaque, 0, data, len);
-	} else {
-		bus_data_set(data, len, 0xffffffffu);
-	}
-}
-
-static void cf8_write(void *opaque, uint64_t off, const void *data, unsigned len)
-{
-	struct pci_host *h = opaque;
-	const struct pci_shared_port *sp = &h->shared[off];
-
-	if (off == 0 && len == 4) {
-		pthread_mutex_lock(&h->lock);
-		h->config_address = (uint32_t)bus_data_get(data, 4) & PCI_CONFIG_ADDR_RW;
-		pthread_mutex_unlock(&h->lock);
-	} else if (sp->ops && sp->ops->write && len == 1 && (sp->ops->sizes & BUS_SIZE_1)) {
-		sp->ops->write(sp->opaque, 0, data, len);
-	} else {
-		pr_guest_debug("pci: write of %u to port 0x%llx ignored", len,
-			       (unsigned long long)(PCI_CONFIG_ADDR_PORT + off));
-	}
-}
-
-static const struct bus_ops cf8_ops = {
-	.read = cf8_read,
-	.write = cf8_write,
-	.sizes = BUS_SIZE_1 | BUS_SIZE_2 | BUS_SIZE_4,
-};
-
-/* CONFIG_ADDRESS decoded for an access at CONFIG_DATA + @off; 0 when disabled or misaligned. */
-static int cfc_target(struct pci_host *h, uint64_t off, unsigned len, unsigned *bus, unsigned *slot,
-		      unsigned *fn, unsigned *reg)
-{
-	uint32_t a;
-
-	pthread_mutex_lock(&h->lock);
-	a = h->config_address;
-	pthread_mutex_unlock(&h->lock);
-	if (!(a & PCI_CONFIG_ENABLE) || (off & (len - 1)))
-		return 0;
-	*bus = (a >> 16) & 0xff;
-	*slot = (a >> 11) & 31;
-	*fn = (a >> 8) & 7;
-	*reg = (a & 0xfc) + (unsigned)off;
-	return 1;
-}
-
-static void cfc_read(void *opaque, uint64_t off, void *data, unsigned len)
-{
-	unsigned bus, slot, fn, reg;
-
-	if (!cfc_target(opaque, off, len, &bus, &slot, &fn, &reg)) {
-		bus_data_set(data, len, 0xffffffffu);
-		return;
-	}
-	bus_data_set(data, len, cfg_read(opaque, bus, slot, fn, reg, len));
-}
-
-static void cfc_write(void *opaque, uint64_t off, const void *data, unsigned len)
-{
-	unsigned bus, slot, fn, reg;
-
-	if (!cfc_target(opaque, off, len, &bus, &slot, &fn, &reg)) {
-		pr_guest_debug("pci: CONFIG_DATA write of %u at +%llu ignored", len,
-			       (unsigned long long)off);
-		return;
-	}
-	cfg_write(opaque, bus, slot, fn, reg, (uint32_t)bus_data_get(data, len), len);
-}
-
-static const struct bus_ops cfc_ops = {
-	.read = cfc_read,
-	.write = cfc_write,
-	.sizes = BUS_SIZE_1 | BUS_SIZE_2 | BUS_SIZE_4,
-};
 
 /* --- setup ----------------------------------------------------------------------------------- */
 
@@ -460,13 +357,17 @@ static int host_put(struct pci_host *h, unsigned slot, const struct pci_device_i
 		if (ret)
 			return ret;
 	}
-	dev_power_on(d, slot);
+	dev_power_on(h, d, slot);
+	pthread_mutex_lock(&h->intx_lock);
 	d->present = 1;
+	pthread_mutex_unlock(&h->intx_lock);
 	dev_sync_bars(h, d);
 	for (unsigned i = 0; i < PCI_NUM_BARS; i++) {
 		if (d->bars[i].info.type != PCI_BAR_NONE && !d->bars[i].mapped) {
 			dev_unmap_bars(h, d);
+			pthread_mutex_lock(&h->intx_lock);
 			d->present = 0;
+			pthread_mutex_unlock(&h->intx_lock);
 			return -EEXIST;
 		}
 	}
@@ -478,6 +379,7 @@ static int host_put(struct pci_host *h, unsigned slot, const struct pci_device_i
 int pci_host_create(struct bus *pio, struct bus *mmio, uint64_t ecam_base, uint32_t io_base,
 		    uint32_t io_len, uint32_t mem_base, uint32_t mem_len, struct pci_host **out)
 {
+	struct pci_config_space space = { cfg_read, cfg_write, NULL };
 	struct pci_host *h;
 	int ret;
 
@@ -488,36 +390,27 @@ int pci_host_create(struct bus *pio, struct bus *mmio, uint64_t ecam_base, uint3
 	if (!h)
 		return -ENOMEM;
 	pthread_mutex_init(&h->lock, NULL);
+	pthread_mutex_init(&h->intx_lock, NULL);
 	h->pio = pio;
 	h->mmio = mmio;
-	h->ecam_base = ecam_base;
 	h->io_base = h->io_next = io_base;
 	h->io_len = io_len;
 	h->mem_base = h->mem_next = mem_base;
 	h->mem_len = mem_len;
-	ret = host_put(h, 0, &pci_host_bridge);
+	ret = host_put(h, 0, &pci_host_bridge); /* no BARs: nothing to undo if it fails */
 	if (ret)
 		goto err_free;
-	ret = bus_register(pio, PCI_CONFIG_ADDR_PORT, 4, &cf8_ops, h, "pci-config-address");
-	if (ret)
-		goto err_free;
-	h->regs_registered |= 1;
-	ret = bus_register(pio, PCI_CONFIG_DATA_PORT, 4, &cfc_ops, h, "pci-config-data");
-	if (ret)
-		goto err_regs;
-	h->regs_registered |= 2;
-	ret = bus_register(mmio, ecam_base, PCI_ECAM_FUNC * 8 * PCI_MAX_SLOTS, &ecam_ops, h,
-			   "pci-ecam");
-	if (ret)
-		goto err_regs;
-	h->regs_registered |= 4;
+	space.host = h;
+	ret = pci_config_init(&h->cfg, pio, mmio, ecam_base, &space);
+	if (ret) {
+		pci_host_destroy(h);
+		return ret;
+	}
 	*out = h;
 	return 0;
 
-err_regs:
-	pci_host_destroy(h);
-	return ret;
 err_free:
+	pthread_mutex_destroy(&h->intx_lock);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
 	return ret;
@@ -530,35 +423,24 @@ void pci_host_destroy(struct pci_host *h)
 	for (unsigned s = 0; s < PCI_MAX_SLOTS; s++)
 		if (h->devs[s].present)
 			dev_unmap_bars(h, &h->devs[s]);
-	if (h->regs_registered & 1)
-		bus_unregister(h->pio, PCI_CONFIG_ADDR_PORT, h);
-	if (h->regs_registered & 2)
-		bus_unregister(h->pio, PCI_CONFIG_DATA_PORT, h);
-	if (h->regs_registered & 4)
-		bus_unregister(h->mmio, h->ecam_base, h);
+	pci_config_destroy(&h->cfg);
+	pthread_mutex_destroy(&h->intx_lock);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
 }
 
 int pci_host_share_port(struct pci_host *h, unsigned port, const struct bus_ops *ops, void *opaque)
 {
-	unsigned i = port - PCI_CONFIG_ADDR_PORT;
-
-	if (port < PCI_CONFIG_ADDR_PORT || i >= 4 || !ops || !(ops->sizes & BUS_SIZE_1))
-		return -EINVAL;
-	if (h->shared[i].ops)
-		return -EEXIST;
-	h->shared[i] = (struct pci_shared_port){ ops, opaque };
-	return 0;
+	return pci_config_share_port(&h->cfg, port, ops, opaque);
 }
 
 void pci_host_set_irq(struct pci_host *h, void (*set)(void *ctx, unsigned gsi, int level),
 		      void *ctx)
 {
-	pthread_mutex_lock(&h->lock);
+	pthread_mutex_lock(&h->intx_lock);
 	h->irq_set = set;
 	h->irq_ctx = ctx;
-	pthread_mutex_unlock(&h->lock);
+	pthread_mutex_unlock(&h->intx_lock);
 }
 
 int pci_host_add(struct pci_host *h, const struct pci_device_info *info)
@@ -584,27 +466,29 @@ void pci_host_set_intx(struct pci_host *h, int slot, int level)
 {
 	if (slot <= 0 || slot >= PCI_MAX_SLOTS)
 		return;
-	pthread_mutex_lock(&h->lock);
+	pthread_mutex_lock(&h->intx_lock);
 	if (h->devs[slot].present) {
 		h->devs[slot].intx = !!level;
 		intx_update(h);
 	}
-	pthread_mutex_unlock(&h->lock);
+	pthread_mutex_unlock(&h->intx_lock);
 }
 
 void pci_host_reset(struct pci_host *h)
 {
 	pthread_mutex_lock(&h->lock);
-	h->config_address = 0;
+	pci_config_reset(&h->cfg);
 	for (unsigned s = 0; s < PCI_MAX_SLOTS; s++) {
 		struct pci_dev *d = &h->devs[s];
 
 		if (!d->present)
 			continue;
-		dev_power_on(d, s);
+		dev_power_on(h, d, s);
 		dev_sync_bars(h, d);
 	}
+	pthread_mutex_lock(&h->intx_lock);
 	intx_update(h);
+	pthread_mutex_unlock(&h->intx_lock);
 	pthread_mutex_unlock(&h->lock);
 }
 
@@ -615,12 +499,12 @@ int pci_host_fill_fw(const struct pci_host *h, struct fw_desc *fw)
 		.acpi_hid = "PNP0C02", /* motherboard resources: Linux wants the ECAM here */
 		.acpi_uid = 0,
 		.nres = 1,
-		.res = { { FW_RES_MMIO, h->ecam_base, PCI_ECAM_FUNC * 8 * PCI_MAX_SLOTS } },
+		.res = { { FW_RES_MMIO, h->cfg.ecam_base, PCI_ECAM_LEN } },
 	};
 
 	fw->pci = (struct fw_pci_host){
 		.present = 1,
-		.ecam_base = h->ecam_base,
+		.ecam_base = h->cfg.ecam_base,
 		.bus_start = 0,
 		.bus_end = 0,
 		.io_base = (uint16_t)h->io_base,
@@ -628,6 +512,7 @@ int pci_host_fill_fw(const struct pci_host *h, struct fw_desc *fw)
 		.mem_base = h->mem_base,
 		.mem_len = h->mem_len,
 		.gsi_base = PCI_INTX_GSI,
+		.aml = pci_host_aml,
 	};
 	return fw_desc_add(fw, &res);
 }

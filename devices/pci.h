@@ -76,7 +76,8 @@ struct pci_device_info {
 	/*
 	 * Device-specific config registers at offsets PCI_DEVICE_SPECIFIC..255, optional (NULL:
 	 * they read as zero and ignore writes). @off is absolute within config space; the access
-	 * lies within one dword. Called on vcpu threads.
+	 * lies within one dword. Called on vcpu threads with the host lock held: they may take
+	 * the device's own lock, and must not call back into the host except pci_host_set_intx.
 	 */
 	uint32_t (*cfg_read)(void *opaque, unsigned off, unsigned len);
 	void (*cfg_write)(void *opaque, unsigned off, uint32_t val, unsigned len);
@@ -123,7 +124,8 @@ int pci_host_add(struct pci_host *h, const struct pci_device_info *info)
 
 /*
  * The device in @slot drives its INTx pin to @level (1 asserted). COMMAND.INTX_DISABLE masks
- * it. Safe from any thread.
+ * it. Safe from any thread and under any lock, the device's own included, and from inside its
+ * cfg_read/cfg_write hooks: it takes only the host's INTx lock, a leaf (pci.c, lock order).
  */
 void pci_host_set_intx(struct pci_host *h, int slot, int level);
 
@@ -132,10 +134,16 @@ void pci_host_set_intx(struct pci_host *h, int slot, int level);
 void pci_host_reset(struct pci_host *h);
 
 /*
- * The host bridge's firmware description: fw->pci (ACPI PCI0 with _CRS, _PRT; MCFG) and a
- * PNP0C02 device reserving the ECAM. Returns 0 or -ENOSPC.
+ * The host bridge's firmware description: fw->pci (the MCFG's ECAM, and pci_host_aml for
+ * ACPI PCI0) and a PNP0C02 device reserving the ECAM. Returns 0 or -ENOSPC.
  */
 int pci_host_fill_fw(const struct pci_host *h, struct fw_desc *fw)
 	__attribute__((warn_unused_result));
+
+struct aml;
+
+/* The fw_pci_host hook: Device (PCI0) with _HID/_CID, _SEG, _BBN, _CRS (bus range, config
+ * ports, windows) and _PRT for every slot's INTA-INTD (devices/pci_fw.c). */
+void pci_host_aml(struct aml *a, const struct fw_pci_host *p);
 
 #endif

@@ -1,4 +1,4 @@
-/* pvpanic.h - the pvpanic event register (QEMU docs/specs/pvpanic.rst): one core, any bus. */
+/* pvpanic.h - the pvpanic event register: one core, used behind an ISA port, MMIO or a PCI BAR. */
 #ifndef MINIVMM_PVPANIC_H
 #define MINIVMM_PVPANIC_H
 

@@ -21,6 +21,7 @@
 #include "core/log.h"
 
 #include <errno.h>
+#include <libfdt.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -469,6 +470,13 @@ uint64_t serial_tx_dropped(struct serial *s)
 
 /* --- firmware description ----------------------------------------------------------------- */
 
+/* The ns16550a binding wants the input clock to derive baud rates from divisors. */
+static int serial_fdt(void *fdt, const struct fw_device *d)
+{
+	(void)d;
+	return fdt_property_u32(fdt, "clock-frequency", SERIAL_CLOCK_HZ);
+}
+
 void serial_fw_device(struct fw_device *out, uint16_t port, unsigned irq, const char *acpi_name,
 		      uint32_t uid)
 {
@@ -478,6 +486,8 @@ void serial_fw_device(struct fw_device *out, uint16_t port, unsigned irq, const 
 	out->acpi_uid = uid;
 	out->fdt_node = "serial";
 	out->fdt_compat = "ns16550a";
+	out->fdt_console = 1;
+	out->fdt = serial_fdt;
 	out->nres = 2;
 	out->res[0] = (struct fw_resource){ FW_RES_IO, port, SERIAL_PORT_LEN };
 	out->res[1] = (struct fw_resource){ FW_RES_IRQ, irq, 0 };

@@ -12,6 +12,7 @@
 #define SERIAL_COM1_PORT 0x3f8
 #define SERIAL_COM1_IRQ  4
 #define SERIAL_PORT_LEN  8
+#define SERIAL_CLOCK_HZ  1843200 /* the PC UART's 1.8432 MHz crystal: divisor 1 = 115200 baud */
 #define SERIAL_FIFO_LEN  16 /* receive FIFO of the 16550A */
 
 /*
@@ -143,7 +144,8 @@ uint64_t serial_tx_dropped(struct serial *s);
 /*
  * Firmware description of one UART: ACPI device @acpi_name (4 characters, "COM1") with
  * _HID PNP0501 and _UID @uid, an IO resource @port..@port+7 and IRQ @irq; FDT node "serial",
- * compatible "ns16550a". The bus registration uses the same @port and SERIAL_PORT_LEN.
+ * compatible "ns16550a", with its clock-frequency, a console (/chosen/stdout-path). The bus
+ * registration uses the same @port and SERIAL_PORT_LEN.
  */
 void serial_fw_device(struct fw_device *out, uint16_t port, unsigned irq, const char *acpi_name,
 		      uint32_t uid);

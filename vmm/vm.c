@@ -127,8 +127,7 @@ int vm_check(struct vm *vm, const struct vm_config *cfg)
 	{
 		struct guest_mem shape = { .ram_size = cfg->mem_bytes, .nregions = 1 };
 
-		shape.regions[0].size =
-			cfg->mem_bytes < MMIO_HOLE_START ? cfg->mem_bytes : MMIO_HOLE_START;
+		shape.regions[0].size = layout_ram_below_4g(cfg->mem_bytes);
 		if (boot_plan_make(&vm->kernel, &shape, vm->initrd_size, strlen(cfg->cmdline),
 				   &vm->plan, err, sizeof(err))) {
 			pr_err("%s (--memory %llu MiB)", err,

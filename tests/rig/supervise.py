@@ -277,7 +277,9 @@ class Supervisor:
                 for rig in list(self.rigs):
                     self.fault(rig, "too many rig faults; stopping")
                 break
-            while len(self.rigs) < self.jobs and self.queued() and self.faults <= MAX_FAULTS:
+            # A new rig only for tests that no running rig is free to take.
+            while (len(self.rigs) < self.jobs and self.faults <= MAX_FAULTS and
+                   len(self.queued()) > sum(1 for r in self.rigs if not r.current)):
                 self.start_rig()
             for key, _ in self.sel.select(timeout=1.0):
                 self.read(key.data)

@@ -129,7 +129,7 @@ static struct guest_mem shape(uint64_t ram)
 {
 	struct guest_mem gm = { .ram_size = ram, .nregions = 1 };
 
-	gm.regions[0].size = ram < MMIO_HOLE_START ? ram : MMIO_HOLE_START;
+	gm.regions[0].size = layout_ram_below_4g(ram);
 	if (ram > MMIO_HOLE_START) {
 		gm.regions[1].gpa = RAM_ABOVE_4G_START;
 		gm.regions[1].size = ram - MMIO_HOLE_START;

@@ -42,7 +42,7 @@ static struct guest_mem shape(uint64_t ram)
 {
 	struct guest_mem gm = { .ram_size = ram, .nregions = 1 };
 
-	gm.regions[0].size = ram < MMIO_HOLE_START ? ram : MMIO_HOLE_START;
+	gm.regions[0].size = layout_ram_below_4g(ram);
 	if (ram > MMIO_HOLE_START) {
 		gm.regions[1].gpa = RAM_ABOVE_4G_START;
 		gm.regions[1].size = ram - MMIO_HOLE_START;
@@ -251,7 +251,7 @@ START_TEST(test_hypervisor_node)
 		int len = -1;
 
 		fdt_getprop(blob, node("/hypervisor"), "has-shutdown", &len);
-		ck_assert_int_eq(len, 0); /* <none>: presence is the value (seed 002) */
+		ck_assert_int_eq(len, 0); /* <none>: presence is the value (ePAPR) */
 	}
 	build(1, 256 * MIB, 0);
 	ck_assert(!has_prop("/hypervisor", "has-shutdown"));

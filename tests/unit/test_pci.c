@@ -415,6 +415,44 @@ START_TEST(test_intx)
 }
 END_TEST
 
+/* A device that raises INTx from its own config hook, as a device may from any context. */
+static uint32_t hook_cfg_read(void *opaque, unsigned off, unsigned len)
+{
+	(void)opaque;
+	(void)off;
+	(void)len;
+	return 0;
+}
+
+static void hook_cfg_write(void *opaque, unsigned off, uint32_t val, unsigned len)
+{
+	(void)off;
+	(void)len;
+	pci_host_set_intx(host, *(int *)opaque, (int)val);
+}
+
+START_TEST(test_intx_from_cfg_hook)
+{
+	static int slot;
+	struct pci_device_info info = test_dev;
+
+	info.name = "hook";
+	info.bars[0].type = info.bars[2].type = PCI_BAR_NONE;
+	info.cfg_read = hook_cfg_read;
+	info.cfg_write = hook_cfg_write;
+	info.opaque = &slot;
+	slot = pci_host_add(host, &info);
+	ck_assert_int_eq(slot, 2);
+	/* Slot 2 INTA -> GSI 16 + (2 + 1 - 1) % 4 = 18; the host lock is held around the hook,
+	 * so this would hang if pci_host_set_intx took it. */
+	ecam_write(2, 0, 0x40, 1, 1);
+	ck_assert_int_eq(gsi_level[18], 1);
+	ck_assert_uint_eq(ecam_read(2, 0, 0x06, 2), PCI_STATUS_INTERRUPT);
+	ecam_write(2, 0, 0x40, 0, 1);
+	ck_assert_int_eq(gsi_level[18], 0);
+}
+END_TEST
+
 START_TEST(test_reset_restores_power_on)
 {
 	uint8_t b[4];
@@ -498,6 +536,7 @@ int main(void)
 	tcase_add_test(tc, test_misaligned_and_odd_accesses);
 	tcase_add_test(tc, test_cf9_still_resets);
 	tcase_add_test(tc, test_intx);
+	tcase_add_test(tc, test_intx_from_cfg_hook);
 	tcase_add_test(tc, test_reset_restores_power_on);
 	tcase_add_test(tc, test_create_and_fill_fw);
 	suite_add_tcase(s, tc);

@@ -119,7 +119,7 @@ START_TEST(test_fw_description)
 	pvpanic_fw_device(&d, FW_RES_IO, 0x505, 0);
 	ck_assert_str_eq(d.acpi_hid, "QEMU0001");
 	ck_assert_str_eq(d.acpi_name, "PEVT");
-	ck_assert_int_eq(d.extra, FW_AML_PVPANIC);
+	ck_assert_ptr_nonnull(d.aml); /* the operation region and RDPT/WRPT */
 	ck_assert_uint_eq(d.nres, 1);
 	ck_assert_int_eq(d.res[0].kind, FW_RES_IO);
 	ck_assert_uint_eq(d.res[0].base, 0x505);

@@ -850,7 +850,9 @@ START_TEST(test_fw_device)
 	ck_assert_uint_eq(d.acpi_uid, 1);
 	ck_assert_str_eq(d.fdt_node, "serial");
 	ck_assert_str_eq(d.fdt_compat, "ns16550a");
-	ck_assert_int_eq(d.extra, FW_AML_NONE);
+	ck_assert_ptr_null(d.aml);
+	ck_assert_ptr_nonnull(d.fdt); /* clock-frequency */
+	ck_assert(d.fdt_console);
 	ck_assert_uint_eq(d.nres, 2);
 	ck_assert_int_eq(d.res[0].kind, FW_RES_IO);
 	ck_assert_uint_eq(d.res[0].base, 0x3f8);

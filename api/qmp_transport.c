@@ -1,0 +1,393 @@
+/* qmp_transport.c - QMP's listeners, clients, input splitting and output queues. */
+#include "qmp_transport.h"
+#include "json_stream.h"
+#include "core/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define QMP_MAX_LISTENERS 4
+#define QMP_MAX_OUTQ      (4u << 20) /* queued output before a non-reading client is dropped */
+#define QMP_READ_CHUNK    65536
+#define QMP_DUMP_FLAGS    (JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII)
+#define QMP_DRAIN_MS      1000
+
+struct outbuf {
+	struct outbuf *next;
+	size_t len, off;
+	char data[];
+};
+
+struct qmp_conn {
+	struct qmp_transport *t;
+	struct qmp_conn *next;
+	int fd;
+	int negotiated;
+	int dead;
+	struct json_stream in;
+	struct outbuf *out_head, *out_tail;
+	size_t outq;
+};
+
+struct qmp_transport {
+	struct loop *loop;
+	struct qmp_transport_ops ops;
+	struct qmp_listener {
+		struct qmp_transport *t;
+		int fd;
+		char *path; /* unix socket to remove at the end, or NULL */
+	} listeners[QMP_MAX_LISTENERS];
+	unsigned nlisten;
+	struct qmp_conn *clients;
+};
+
+/* --- output --------------------------------------------------------------------------------- */
+
+static void conn_kill(struct qmp_conn *c)
+{
+	if (c->dead)
+		return;
+	c->dead = 1;
+	loop_remove(c->t->loop, c->fd);
+}
+
+static int conn_flush(struct qmp_conn *c)
+{
+	while (c->out_head) {
+		struct outbuf *b = c->out_head;
+		ssize_t n = send(c->fd, b->data + b->off, b->len - b->off, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n < 0) {
+			conn_kill(c); /* vanished mid-reply: drop it, nobody else notices */
+			return -1;
+		}
+		b->off += (size_t)n;
+		c->outq -= (size_t)n;
+		if (b->off == b->len) {
+			c->out_head = b->next;
+			if (!c->out_head)
+				c->out_tail = NULL;
+			free(b);
+		}
+	}
+	if (!c->dead)
+		loop_modify(c->t->loop, c->fd, EPOLLIN | EPOLLRDHUP | (c->out_head ? EPOLLOUT : 0));
+	return 0;
+}
+
+void qmp_conn_send(struct qmp_conn *c, json_t *msg)
+{
+	char *text;
+	size_t len;
+	struct outbuf *b;
+
+	if (c->dead) {
+		json_decref(msg);
+		return;
+	}
+	text = json_dumps(msg, QMP_DUMP_FLAGS);
+	json_decref(msg);
+	if (!text)
+		return;
+	len = strlen(text);
+	if (c->outq + len + 2 > QMP_MAX_OUTQ) {
+		pr_warn("qmp: dropping a client that stopped reading (%zu bytes queued)", c->outq);
+		free(text);
+		conn_kill(c);
+		return;
+	}
+	b = malloc(sizeof(*b) + len + 2);
+	if (!b) {
+		free(text);
+		conn_kill(c);
+		return;
+	}
+	memcpy(b->data, text, len);
+	memcpy(b->data + len, "\r\n", 2);
+	free(text);
+	b->len = len + 2;
+	b->off = 0;
+	b->next = NULL;
+	if (c->out_tail)
+		c->out_tail->next = b;
+	else
+		c->out_head = b;
+	c->out_tail = b;
+	c->outq += b->len;
+	conn_flush(c);
+}
+
+int qmp_conn_negotiated(const struct qmp_conn *c)
+{
+	return c->negotiated;
+}
+
+void qmp_conn_set_negotiated(struct qmp_conn *c)
+{
+	c->negotiated = 1;
+}
+
+void qmp_transport_broadcast(struct qmp_transport *t, json_t *msg)
+{
+	for (struct qmp_conn *c = t->clients; c; c = c->next)
+		if (c->negotiated && !c->dead)
+			qmp_conn_send(c, json_incref(msg));
+}
+
+/* --- input ---------------------------------------------------------------------------------- */
+
+/* The splitter's callbacks: hand up, and stop feeding once the client is gone. */
+static int conn_value(void *opaque, json_t *v)
+{
+	struct qmp_conn *c = opaque;
+
+	c->t->ops.request(c->t->ops.ctx, c, v);
+	return c->dead;
+}
+
+static int conn_bad_input(void *opaque, const char *desc)
+{
+	struct qmp_conn *c = opaque;
+
+	c->t->ops.bad_input(c->t->ops.ctx, c, desc);
+	return c->dead;
+}
+
+/* --- clients -------------------------------------------------------------------------------- */
+
+static void conn_free(struct qmp_conn *c)
+{
+	while (c->out_head) {
+		struct outbuf *b = c->out_head;
+
+		c->out_head = b->next;
+		free(b);
+	}
+	close(c->fd);
+	json_stream_destroy(&c->in);
+	free(c);
+}
+
+/* Free the clients that died; safe points only (never inside a dispatch). */
+static void reap(struct qmp_transport *t)
+{
+	struct qmp_conn **pp = &t->clients;
+
+	while (*pp) {
+		struct qmp_conn *c = *pp;
+
+		if (c->dead) {
+			*pp = c->next;
+			conn_free(c);
+		} else {
+			pp = &c->next;
+		}
+	}
+}
+
+static void conn_on_io(void *opaque, uint32_t events)
+{
+	struct qmp_conn *c = opaque;
+	struct qmp_transport *t = c->t;
+
+	if (events & EPOLLOUT)
+		conn_flush(c);
+	if (!c->dead && (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP))) {
+		char buf[QMP_READ_CHUNK];
+		ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (n > 0) {
+			if (json_stream_feed(&c->in, buf, (size_t)n) < 0)
+				conn_kill(c);
+		} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+			conn_kill(c);
+		}
+	}
+	reap(t);
+}
+
+int qmp_transport_add_client_fd(struct qmp_transport *t, int fd)
+{
+	struct qmp_conn *c = calloc(1, sizeof(*c));
+	struct json_stream_ops in_ops = { conn_value, conn_bad_input, c };
+	int ret;
+
+	if (!c)
+		return -ENOMEM;
+	c->t = t;
+	c->fd = fd;
+	json_stream_init(&c->in, &in_ops);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	ret = loop_add(t->loop, fd, EPOLLIN | EPOLLRDHUP, conn_on_io, c);
+	if (ret) {
+		free(c);
+		return ret;
+	}
+	c->next = t->clients;
+	t->clients = c;
+	t->ops.connected(t->ops.ctx, c);
+	return 0;
+}
+
+static void on_accept(void *opaque, uint32_t events)
+{
+	struct qmp_listener *l = opaque;
+	int fd;
+
+	(void)events;
+	fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			pr_debug("qmp: accept: %s", strerror(errno));
+		return;
+	}
+	if (qmp_transport_add_client_fd(l->t, fd)) {
+		pr_warn("qmp: cannot serve a new client");
+		close(fd);
+	}
+	reap(l->t);
+}
+
+/* --- listeners ------------------------------------------------------------------------------ */
+
+static int add_listener(struct qmp_transport *t, int fd, const char *path)
+{
+	struct qmp_listener *l;
+	int ret;
+
+	if (t->nlisten == QMP_MAX_LISTENERS)
+		return -ENOSPC;
+	l = &t->listeners[t->nlisten];
+	l->t = t;
+	l->fd = fd;
+	l->path = path ? strdup(path) : NULL;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	ret = loop_add(t->loop, fd, EPOLLIN, on_accept, l);
+	if (ret) {
+		free(l->path);
+		return ret;
+	}
+	t->nlisten++;
+	return 0;
+}
+
+int qmp_transport_listen_unix(struct qmp_transport *t, const char *path)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, ret;
+
+	if (strlen(path) >= sizeof(addr.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(addr.sun_path, path);
+	/* Replace a stale socket from an earlier run, never any other kind of file. */
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			return -EEXIST;
+		unlink(path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || chmod(path, 0600) < 0 ||
+	    listen(fd, 64) < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	ret = add_listener(t, fd, path);
+	if (ret) {
+		close(fd);
+		unlink(path);
+	}
+	return ret;
+}
+
+int qmp_transport_listen_fd(struct qmp_transport *t, int fd)
+{
+	int acc = 0, type = 0;
+	socklen_t len = sizeof(acc);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+		return errno == ENOTSOCK ? -ENOTSOCK : -EBADF;
+	if (type != SOCK_STREAM)
+		return -EPROTOTYPE;
+	len = sizeof(acc);
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) < 0)
+		return -errno;
+	return acc ? add_listener(t, fd, NULL) : qmp_transport_add_client_fd(t, fd);
+}
+
+/* --- lifetime ------------------------------------------------------------------------------- */
+
+int qmp_transport_create(struct loop *loop, const struct qmp_transport_ops *ops,
+			 struct qmp_transport **out)
+{
+	struct qmp_transport *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	t->loop = loop;
+	t->ops = *ops;
+	*out = t;
+	return 0;
+}
+
+unsigned qmp_transport_nclients(struct qmp_transport *t)
+{
+	unsigned n = 0;
+
+	reap(t);
+	for (struct qmp_conn *c = t->clients; c; c = c->next)
+		n++;
+	return n;
+}
+
+void qmp_transport_destroy(struct qmp_transport *t)
+{
+	struct timespec start, now;
+
+	if (!t)
+		return;
+	/* Replies and events already queued (the reply to quit, the last SHUTDOWN) get up to a
+	 * second to drain, without letting a stuck client hold the exit. */
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (struct qmp_conn *c = t->clients; c; c = c->next) {
+		while (!c->dead && c->out_head) {
+			struct pollfd pfd = { .fd = c->fd, .events = POLLOUT };
+			long left;
+
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			left = QMP_DRAIN_MS - ((now.tv_sec - start.tv_sec) * 1000 +
+					       (now.tv_nsec - start.tv_nsec) / 1000000);
+			if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+				break;
+			conn_flush(c);
+		}
+		conn_kill(c);
+	}
+	reap(t);
+	for (unsigned i = 0; i < t->nlisten; i++) {
+		loop_remove(t->loop, t->listeners[i].fd);
+		close(t->listeners[i].fd);
+		if (t->listeners[i].path)
+			unlink(t->listeners[i].path);
+		free(t->listeners[i].path);
+	}
+	free(t);
+}

@@ -1,0 +1,59 @@
+/*
+ * qmp_transport.h - QMP's sockets: unix/fd listeners, one client per connection, each with
+ * its JSON stream splitter and an output queue written without blocking. A client that stops
+ * reading is dropped once its queue passes a cap, so it can never stall the vcpus, the main
+ * loop or the other clients. What the messages mean is the dispatcher's business (qmp.c).
+ */
+#ifndef MINIVMM_QMP_TRANSPORT_H
+#define MINIVMM_QMP_TRANSPORT_H
+
+#include <jansson.h>
+
+#include "core/loop.h"
+
+struct qmp_transport;
+struct qmp_conn;
+
+/* What the transport hands up. All on the main thread. */
+struct qmp_transport_ops {
+	/* A client connected (send it the greeting). */
+	void (*connected)(void *ctx, struct qmp_conn *c);
+	/* One JSON value from @c, borrowed. */
+	void (*request)(void *ctx, struct qmp_conn *c, json_t *req);
+	/* Input from @c that is not JSON, or over the size or depth caps: QEMU's message. */
+	void (*bad_input)(void *ctx, struct qmp_conn *c, const char *desc);
+	void *ctx;
+};
+
+int qmp_transport_create(struct loop *loop, const struct qmp_transport_ops *ops,
+			 struct qmp_transport **out) __attribute__((warn_unused_result));
+
+/* Listen on a unix socket at @path (a stale socket file is replaced; mode 0600). */
+int qmp_transport_listen_unix(struct qmp_transport *t, const char *path)
+	__attribute__((warn_unused_result));
+
+/* Take over @fd: a listening socket, or one already-connected client. */
+int qmp_transport_listen_fd(struct qmp_transport *t, int fd) __attribute__((warn_unused_result));
+
+/* Serve one connected stream socket. */
+int qmp_transport_add_client_fd(struct qmp_transport *t, int fd)
+	__attribute__((warn_unused_result));
+
+/* Queue @msg (consumed) to @c with QEMU's separators and CRLF, and try to send it. */
+void qmp_conn_send(struct qmp_conn *c, json_t *msg);
+
+/* Whether @c left capabilities negotiation; only such clients get broadcasts. */
+int qmp_conn_negotiated(const struct qmp_conn *c);
+void qmp_conn_set_negotiated(struct qmp_conn *c);
+
+/* Send @msg (borrowed) to every live client that has negotiated. */
+void qmp_transport_broadcast(struct qmp_transport *t, json_t *msg);
+
+/* Number of connected clients. */
+unsigned qmp_transport_nclients(struct qmp_transport *t);
+
+/* Try briefly (up to a second) to flush pending output, then close every socket and remove
+ * the socket files. */
+void qmp_transport_destroy(struct qmp_transport *t);
+
+#endif
