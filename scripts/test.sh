@@ -19,6 +19,14 @@ else
 fi
 ninja -C "$BUILD"
 
+echo "== format (clang-format --dry-run --Werror on every C file)"
+fmt_pass=1 fmt_fail=0
+if ! git ls-files -z '*.c' '*.h' | xargs -0 clang-format --dry-run --Werror 2>"$BUILD/format.log"; then
+	head -n 40 "$BUILD/format.log"
+	fmt_pass=0 fmt_fail=1
+fi
+echo "format: $fmt_pass passed, $fmt_fail failed"
+
 echo "== unit tests"
 unit_status=0
 meson test -C "$BUILD" --suite unit --print-errorlogs --verbose >"$BUILD/unit.log" 2>&1 || unit_status=$?
@@ -70,9 +78,10 @@ if [ "$integ_status" -ne 0 ] && [ "$integ_fail" -eq 0 ]; then
 fi
 
 echo "== summary ($(( $(date +%s) - START )) s)"
+echo "format: $fmt_pass passed, $fmt_fail failed"
 echo "unit: $unit_pass passed, $unit_fail failed"
 echo "rig self-test: $rig_pass passed, $rig_fail failed"
 echo "integration: $integ_pass passed, $integ_fail failed"
 grep -A100 '^reruns' "$BUILD/integration.log" | grep -v '^integration:' || true
-echo "$((unit_pass + rig_pass + integ_pass)) passed, $((unit_fail + rig_fail + integ_fail)) failed"
-[ "$unit_fail" -eq 0 ] && [ "$rig_fail" -eq 0 ] && [ "$integ_fail" -eq 0 ]
+echo "$((fmt_pass + unit_pass + rig_pass + integ_pass)) passed, $((fmt_fail + unit_fail + rig_fail + integ_fail)) failed"
+[ "$fmt_fail" -eq 0 ] && [ "$unit_fail" -eq 0 ] && [ "$rig_fail" -eq 0 ] && [ "$integ_fail" -eq 0 ]
