@@ -43,8 +43,8 @@ static json_t *h_query_status(const struct qmp_backend *be, const struct qmp_ver
 	(void)args;
 	if (be->query_status(be->ctx, &running, &status, err))
 		return NULL;
-	/* QEMU 7.2 still reports singlestep (always false here). */
-	return json_pack("{s:s, s:b, s:b}", "status", status, "singlestep", 0, "running", running);
+	/* QEMU 10 has no singlestep member (7.2 still had it): status and running only. */
+	return json_pack("{s:s, s:b}", "status", status, "running", running);
 }
 
 static json_t *h_stop(const struct qmp_backend *be, const struct qmp_version *v, json_t *a,
@@ -152,7 +152,7 @@ const struct qmp_command qmp_commands[] = {
 	  "Leave capabilities negotiation; until then only this command is accepted and no "
 	  "events are sent. `enable` may name `oob` (accepted; no command runs out of band)." },
 	{ "query-status", NULL, 0, h_query_status,
-	  "Run state: `{\"status\": RunState, \"singlestep\": false, \"running\": bool}`." },
+	  "Run state: `{\"status\": RunState, \"running\": bool}`." },
 	{ "stop", NULL, 0, h_stop, "Pause the vCPUs (STOP, then the reply). No-op unless running." },
 	{ "cont", NULL, 0, h_cont,
 	  "Resume (RESUME, then the reply). Refused in `shutdown` and `internal-error`: reset "
