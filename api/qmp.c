@@ -308,10 +308,15 @@ static void value_complete(struct qmp_client *c)
 		value_reset(c);
 		return;
 	}
-	req = json_loadb(c->val, c->vlen, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+	/* QEMU's parser refuses a key repeated in any object, with its own words. */
+	req = json_loadb(c->val, c->vlen, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES,
+			 &jerr);
 	value_reset(c);
 	if (!req) {
-		snprintf(what, sizeof(what), "%s", jerr.text);
+		if (json_error_code(&jerr) == json_error_duplicate_key)
+			snprintf(what, sizeof(what), "duplicate key");
+		else
+			snprintf(what, sizeof(what), "%s", jerr.text);
 		parse_error(c, what);
 		return;
 	}

@@ -268,6 +268,8 @@ START_TEST(test_error_paths)
 		{ "{bad json}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, invalid keyword 'bad'\"}}" },
 		{ "}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, expecting value\"}}" },
 		{ "#", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, stray '#'\"}}" },
+		{ "{\"execute\": \"stop\", \"id\": 1, \"id\": 2}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, duplicate key\"}}" },
+		{ "{\"execute\": \"set-action\", \"arguments\": {\"panic\": \"pause\", \"panic\": \"none\"}}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, duplicate key\"}}" },
 		{ "\xff", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, stray '\\uFFFD'\"}}" },
 	};
 	int fd = negotiated_client();
