@@ -1,6 +1,7 @@
 /* test_qmp.c - the QMP server over socketpairs: framing, negotiation, every error path,
- * events, slow and vanishing clients, the journal. Expected strings are QEMU 7.2's replies
- * (captured with tests/qmp/probe.py against qemu-system-x86_64). */
+ * events, slow and vanishing clients, the journal. Expected strings are QEMU 10.0.2's replies
+ * (captured with tests/qmp/probe.py against qemu-system-x86_64), but for the size at which a
+ * value is refused: QEMU's is 64 MiB, minivmm's 1 MiB (QMP_MAX_VALUE), in QEMU's words. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -262,6 +263,8 @@ START_TEST(test_error_paths)
 		{ "{\"execute\": \"watchdog-set-action\", \"arguments\": {\"action\": 5}}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Invalid parameter type for 'action', expected: string\"}}" },
 		{ "{\"execute\": \"watchdog-set-action\", \"arguments\": {\"action\": \"bogus\"}}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'action' does not accept value 'bogus'\"}}" },
 		{ "{\"execute\": \"watchdog-set-action\", \"arguments\": {\"action\": \"pause\", \"x\": 1}}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'x' is unexpected\"}}" },
+		{ "{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": [\"oob\", 5]}}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Invalid parameter type for 'enable[1]', expected: string\"}}" },
+		{ "{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": [\"oob\", \"x\"]}}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'null' does not accept value 'x'\"}}" },
 		{ "{\"execute\": \"set-action\", \"arguments\": {\"panic\": true}}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Invalid parameter type for 'panic', expected: string\"}}" },
 		{ "{\"execute\": \"stop\", \"arguments\": {\"x\": 1}}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'x' is unexpected\"}}" },
 		{ "{\"exec-oob\": \"query-status\"}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"The command query-status does not support OOB\"}}" },
