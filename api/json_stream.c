@@ -55,10 +55,15 @@ static void value_complete(struct json_stream *js)
 		value_reset(js);
 		return;
 	}
-	v = json_loadb(js->val, js->vlen, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+	/* QEMU's parser refuses a key repeated in any object, with its own words. */
+	v = json_loadb(js->val, js->vlen, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES,
+		       &jerr);
 	value_reset(js);
 	if (!v) {
-		snprintf(what, sizeof(what), "%s", jerr.text);
+		if (json_error_code(&jerr) == json_error_duplicate_key)
+			snprintf(what, sizeof(what), "duplicate key");
+		else
+			snprintf(what, sizeof(what), "%s", jerr.text);
 		parse_error(js, what);
 		return;
 	}

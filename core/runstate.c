@@ -1,4 +1,4 @@
-/* runstate.c - the run-state transition table, as QEMU 7.2 defines it (softmmu/runstate.c). */
+/* runstate.c - the run-state transition table, as QEMU 10.0.2 defines it (system/runstate.c). */
 #include "runstate.h"
 #include "log.h"
 
@@ -23,16 +23,13 @@ static const char *const names[RUNSTATE__MAX] = {
 	[RUNSTATE_WATCHDOG] = "watchdog",
 	[RUNSTATE_GUEST_PANICKED] = "guest-panicked",
 	[RUNSTATE_COLO] = "colo",
-	[RUNSTATE_PRECONFIG] = "preconfig",
 };
-
-
 
 /* Bit @to of allowed[@from] is set when the transition is allowed. Migration, COLO and
  * snapshot states are kept for fidelity to the schema even though minivmm never enters them. */
 static const unsigned allowed[RUNSTATE__MAX] = {
-	[RUNSTATE_PRELAUNCH] = 1u << RUNSTATE_INMIGRATE | 1u << RUNSTATE_RUNNING |
-			       1u << RUNSTATE_FINISH_MIGRATE,
+	[RUNSTATE_PRELAUNCH] = 1u << RUNSTATE_INMIGRATE | 1u << RUNSTATE_SUSPENDED |
+			       1u << RUNSTATE_RUNNING | 1u << RUNSTATE_FINISH_MIGRATE,
 	[RUNSTATE_DEBUG] = 1u << RUNSTATE_RUNNING | 1u << RUNSTATE_FINISH_MIGRATE |
 			   1u << RUNSTATE_PRELAUNCH | 1u << RUNSTATE_SUSPENDED,
 	[RUNSTATE_INMIGRATE] = 1u << RUNSTATE_INTERNAL_ERROR | 1u << RUNSTATE_IO_ERROR |
@@ -47,13 +44,17 @@ static const unsigned allowed[RUNSTATE__MAX] = {
 			      1u << RUNSTATE_PRELAUNCH,
 	[RUNSTATE_PAUSED] = 1u << RUNSTATE_RUNNING | 1u << RUNSTATE_FINISH_MIGRATE |
 			    1u << RUNSTATE_POSTMIGRATE | 1u << RUNSTATE_PRELAUNCH |
-			    1u << RUNSTATE_COLO,
+			    1u << RUNSTATE_COLO | 1u << RUNSTATE_SUSPENDED,
 	[RUNSTATE_POSTMIGRATE] = 1u << RUNSTATE_RUNNING | 1u << RUNSTATE_FINISH_MIGRATE |
 				 1u << RUNSTATE_PRELAUNCH,
 	[RUNSTATE_FINISH_MIGRATE] = 1u << RUNSTATE_RUNNING | 1u << RUNSTATE_PAUSED |
 				    1u << RUNSTATE_POSTMIGRATE | 1u << RUNSTATE_PRELAUNCH |
-				    1u << RUNSTATE_COLO,
-	[RUNSTATE_RESTORE_VM] = 1u << RUNSTATE_RUNNING | 1u << RUNSTATE_PRELAUNCH,
+				    1u << RUNSTATE_COLO | 1u << RUNSTATE_INTERNAL_ERROR |
+				    1u << RUNSTATE_IO_ERROR | 1u << RUNSTATE_SHUTDOWN |
+				    1u << RUNSTATE_SUSPENDED | 1u << RUNSTATE_WATCHDOG |
+				    1u << RUNSTATE_GUEST_PANICKED,
+	[RUNSTATE_RESTORE_VM] = 1u << RUNSTATE_RUNNING | 1u << RUNSTATE_PRELAUNCH |
+				1u << RUNSTATE_SUSPENDED,
 	[RUNSTATE_COLO] = 1u << RUNSTATE_RUNNING | 1u << RUNSTATE_PRELAUNCH |
 			  1u << RUNSTATE_SHUTDOWN,
 	[RUNSTATE_RUNNING] = 1u << RUNSTATE_DEBUG | 1u << RUNSTATE_INTERNAL_ERROR |
@@ -62,11 +63,13 @@ static const unsigned allowed[RUNSTATE__MAX] = {
 			     1u << RUNSTATE_SAVE_VM | 1u << RUNSTATE_SHUTDOWN |
 			     1u << RUNSTATE_WATCHDOG | 1u << RUNSTATE_GUEST_PANICKED |
 			     1u << RUNSTATE_COLO | 1u << RUNSTATE_SUSPENDED,
-	[RUNSTATE_SAVE_VM] = 1u << RUNSTATE_RUNNING,
+	[RUNSTATE_SAVE_VM] = 1u << RUNSTATE_RUNNING | 1u << RUNSTATE_SUSPENDED,
 	[RUNSTATE_SHUTDOWN] = 1u << RUNSTATE_PAUSED | 1u << RUNSTATE_FINISH_MIGRATE |
 			      1u << RUNSTATE_PRELAUNCH | 1u << RUNSTATE_COLO,
 	[RUNSTATE_SUSPENDED] = 1u << RUNSTATE_RUNNING | 1u << RUNSTATE_FINISH_MIGRATE |
-			       1u << RUNSTATE_PRELAUNCH | 1u << RUNSTATE_COLO,
+			       1u << RUNSTATE_PRELAUNCH | 1u << RUNSTATE_COLO |
+			       1u << RUNSTATE_PAUSED | 1u << RUNSTATE_SAVE_VM |
+			       1u << RUNSTATE_RESTORE_VM | 1u << RUNSTATE_SHUTDOWN,
 	[RUNSTATE_WATCHDOG] = 1u << RUNSTATE_RUNNING | 1u << RUNSTATE_FINISH_MIGRATE |
 			      1u << RUNSTATE_PRELAUNCH | 1u << RUNSTATE_COLO,
 	[RUNSTATE_GUEST_PANICKED] = 1u << RUNSTATE_RUNNING | 1u << RUNSTATE_FINISH_MIGRATE |

@@ -2,7 +2,8 @@
 #ifndef MINIVMM_RUNSTATE_H
 #define MINIVMM_RUNSTATE_H
 
-/* QAPI RunState, in the order of QEMU's qapi/run-state.json. */
+/* QAPI RunState, in the schema's order: QEMU 10.0.2's query-qmp-schema. (The 2020 run-state
+ * schema ends with preconfig; QEMU 10.0.2's RunState has no such value, nor does minivmm.) */
 enum runstate {
 	RUNSTATE_DEBUG,
 	RUNSTATE_INMIGRATE,
@@ -20,7 +21,6 @@ enum runstate {
 	RUNSTATE_WATCHDOG,
 	RUNSTATE_GUEST_PANICKED,
 	RUNSTATE_COLO,
-	RUNSTATE_PRECONFIG,
 	RUNSTATE__MAX
 };
 

@@ -1,9 +1,11 @@
 /*
- * wdt_i6300esb.c - the 6300ESB watchdog, as QEMU 7.2 models it: two stages counted on the VM
- * clock. Timer 1's preload runs first; when it ends the (unmodelled) stage-1 interrupt would
- * be raised and timer 2's preload runs; when that ends the watchdog action is requested,
- * unless the guest disabled reboots, and the device returns to its power-on state. Every
- * write to the preloads or the reload register must follow the two-byte unlock sequence.
+ * wdt_i6300esb.c - the 6300ESB watchdog, as QEMU models it (written from 7.2; identity, config
+ * register, expiry time and timeout flag checked against 10.0.2 through Linux's driver): two
+ * stages counted on the VM clock. Timer 1's preload runs first; when it ends the (unmodelled)
+ * stage-1 interrupt would be raised and timer 2's preload runs; when that ends the watchdog
+ * action is requested, unless the guest disabled reboots, and the device returns to its
+ * power-on state. Every write to the preloads or the reload register must follow the two-byte
+ * unlock sequence.
  */
 #include "wdt_i6300esb.h"
 #include "core/log.h"

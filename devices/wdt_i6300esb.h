@@ -10,7 +10,8 @@
 #include "core/request.h"
 #include "core/timer.h"
 
-/* Identity, as QEMU 7.2 presents it (hw/watchdog/wdt_i6300esb.c and PCI defaults). */
+/* Identity, as QEMU 10.0.2 presents it (hw/watchdog/wdt_i6300esb.c and PCI defaults; read
+ * from a guest's config space). */
 #define ESB_VENDOR_ID	  0x8086   /* Intel */
 #define ESB_DEVICE_ID	  0x25ab   /* 6300ESB watchdog timer (Linux PCI_DEVICE_ID_INTEL_ESB_9) */
 #define ESB_CLASS_CODE	  0x088000 /* base system peripheral, other */
@@ -26,8 +27,9 @@
 /* ESB_CONFIG_REG bits. */
 #define ESB_CFG_REBOOT_DISABLE (1u << 5) /* 1: no reboot (WDT_OUTPUT off) when timer 2 ends */
 #define ESB_CFG_FREQ_1MHZ      (1u << 2) /* 1: count at PCLK/2^5 (~1 MHz), 0: PCLK/2^15 (~1 kHz) */
-/* Interrupt type on timer 1's end. The hardware field is bits 1:0; QEMU 7.2 masks with 0x11
- * (fixed upstream only in 2025), so a guest writing 3 reads back 1. Followed here. */
+/* Interrupt type on timer 1's end. The hardware field is bits 1:0; QEMU masks with 0x11, so a
+ * guest writing 3 reads back 1 (7.2, and 10.0.2 as read from a guest; the fix was posted to
+ * qemu-devel in August 2025, after 10.0.2). Followed here. */
 #define ESB_CFG_INTTYPE 0x11
 
 /* ESB_LOCK_REG bits. */
@@ -71,7 +73,8 @@ struct wdt_i6300esb {
 };
 
 /*
- * How long a stage with @preload lasts, exactly as QEMU 7.2 computes it: the preload is
+ * How long a stage with @preload lasts, exactly as QEMU computes it (7.2's source; QEMU
+ * 10.0.2's expiry under Linux's heartbeat=6 came 6.0 s after the last ping): the preload is
  * scaled by 2^15 (1 kHz) or 2^5 (1 MHz) PCI clocks of 30 ns. Linux programs heartbeat N s as
  * preload N << 9 in both timers at 1 kHz: N * 0.5033 s per stage, N * 1.0066 s in total.
  */

@@ -1,8 +1,8 @@
 /*
- * wdt_ib700.c - the IB700 watchdog. Behaviour as QEMU 7.2's model: a start write (re)arms a
- * one-shot timer on the VM clock, a stop write disarms it, and on expiry the device asks
- * the main loop for the watchdog action once and stays stopped until the guest starts it
- * again. The guest cannot read anything back.
+ * wdt_ib700.c - the IB700 watchdog. Behaviour as QEMU's model (7.2's, and 10.0.2's, checked
+ * from a guest): a start write (re)arms a one-shot timer on the VM clock, a stop write
+ * disarms it, and on expiry the device asks the main loop for the watchdog action once and
+ * stays stopped until the guest starts it again. The guest cannot read anything back.
  */
 #include "wdt_ib700.h"
 #include "core/log.h"

@@ -41,7 +41,7 @@ static int be_cont(void *ctx, struct qmp_error *err)
 }
 
 /* The rest act at once too: QEMU's RESET, POWERDOWN and SHUTDOWN reach the client before the
- * command's reply (measured against QEMU 7.2; see tests/qmp/probe.py). quit only marks the VM
+ * command's reply (measured against QEMU 10.0.2; see tests/qmp/probe.py). quit only marks the VM
  * done; the main loop ends after this dispatch and the reply is flushed on the way out. */
 static int be_system_reset(void *ctx, struct qmp_error *err)
 {

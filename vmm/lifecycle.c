@@ -2,8 +2,9 @@
  * lifecycle.c - requests in, decisions out. This file is the VM's policy: what a panic, a
  * shutdown, a reset, a power-button press or an internal error does, given the actions in
  * force, which run state follows, and which QMP events are sent in which order. The order
- * and the event data follow QEMU 7.2's softmmu/runstate.c (and 9.1 for GUEST_PVSHUTDOWN),
- * and softmmu/watchdog.c for a watchdog's expiry.
+ * and the event data follow QEMU 10.0.2's system/runstate.c and, for a watchdog's expiry,
+ * hw/watchdog/watchdog.c (written from 7.2's; 10.0.2 adds GUEST_PVSHUTDOWN and otherwise
+ * sends the same events in the same order: tests/integration/test_qemu_compare.py).
  */
 #include "lifecycle.h"
 #include "core/log.h"
@@ -178,7 +179,7 @@ static void inject_nmi(struct lifecycle *lc)
 		lc->ops.resume(lc->ops.ctx);
 }
 
-/* QEMU 7.2's watchdog_perform_action: the WATCHDOG event, then the action, always. */
+/* QEMU's watchdog_perform_action (7.2, 10.0.2): the WATCHDOG event, then the action, always. */
 static void do_watchdog(struct lifecycle *lc)
 {
 	enum watchdog_action a = lc->actions.watchdog;
@@ -193,7 +194,8 @@ static void do_watchdog(struct lifecycle *lc)
 		lc->ops.power_button(lc->ops.ctx);
 		break;
 	case WATCHDOG_POWEROFF:
-		/* QEMU 7.2 calls exit(0) here: no SHUTDOWN event, the shutdown action not asked. */
+		/* QEMU calls exit(0) here (7.2, and 10.0.2 still): no SHUTDOWN event, the shutdown
+		 * action not asked. */
 		pr_err("watchdog expired; watchdog action is poweroff, exiting");
 		vm_finish(lc, EXIT_VM_OK);
 		break;

@@ -69,7 +69,7 @@ class HostileGuestTest(unittest.TestCase):
         mid = QMPClient(self.sock)
         self.addCleanup(mid.close)
         self.assertEqual(mid.execute("query-status"),
-                         {"return": {"running": True, "singlestep": False, "status": "running"}})
+                         {"return": {"running": True, "status": "running"}})
         self.assertIn("qemu", mid.execute("query-version")["return"])
 
         vm.wait_console("HOSTILE-DONE", timeout=900)

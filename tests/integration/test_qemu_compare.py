@@ -1,21 +1,56 @@
-"""test_qemu_compare.py - the same guest actions under QEMU (-device pvpanic, -qmp) and under
-minivmm must produce the same QMP events, in the same order, with the same data (timestamps
-aside). QEMU is the behavioural reference; it runs on the same KVM, kernel and initramfs."""
+"""test_qemu_compare.py - minivmm against QEMU 10.0.2, the behavioural reference.
+
+The same guest actions under QEMU (-device pvpanic / i6300esb, -qmp) and under minivmm must produce
+the same QMP events, in the same order, with the same data (timestamps aside), the same
+query-status replies and the same exit status; QEMU runs on the same KVM, kernel and initramfs.
+And every case of tests/qmp/probe.py must get the same reply bytes from both control sockets,
+except the few where minivmm deliberately differs (KNOWN_WIRE_DIFFERENCES, each with its reason).
+"""
+import importlib.util
 import os
 import shutil
 import subprocess
 import tempfile
+import time
 import unittest
 
 from harness import QMPClient, guest_kernel, initrd_with_script, minivmm_bin
 
 QEMU = shutil.which(os.environ.get("QEMU", "qemu-system-x86_64"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+_spec = importlib.util.spec_from_file_location(
+    "probe", os.path.join(HERE, "..", "qmp", "probe.py"))
+probe = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(probe)
+
+SHUTDOWN = lambda reason, guest=True: ("SHUTDOWN", {"guest": guest, "reason": reason})  # noqa
+
+
+def drain_to_eof(qmp, timeout=60):
+    """Keep reading @qmp's events until the VMM closes the socket (it exited)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError("the control socket stayed open; events %r" % qmp.event_list())
+        try:
+            msg = qmp.recv(left)
+        except (EOFError, ConnectionResetError):
+            return
+        except TimeoutError:
+            continue  # the deadline above says it
+        if "event" in msg:
+            qmp.events.append(msg)
 
 
 @unittest.skipIf(QEMU is None, "qemu-system-x86_64 is not installed")
 class QemuCompareTest(unittest.TestCase):
-    def run_both(self, script, actions, until, then_quit=False):
-        """Events each VMM sends for @script, until one named in @until arrives."""
+    def run_both(self, script, actions, until, then_quit=False, machine="pc",
+                 qemu_dev=("-device", "pvpanic"), minivmm_dev=("--pvpanic",)):
+        """For @script under each VMM: the events until the VMM exits (after one named in
+        @until, and with @then_quit a query-status and quit), the query-status reply (or None)
+        and the exit status."""
         initrd = initrd_with_script(script)
         self.addCleanup(os.unlink, initrd)
         results = {}
@@ -24,9 +59,9 @@ class QemuCompareTest(unittest.TestCase):
             self.addCleanup(shutil.rmtree, d, True)
             sock = os.path.join(d, "qmp.sock")
             if name == "qemu":
-                argv = [QEMU, "-M", "pc", "-enable-kvm", "-cpu", "host", "-m", "256",
+                argv = [QEMU, "-M", machine, "-enable-kvm", "-cpu", "host", "-m", "256",
                         "-nodefaults", "-no-user-config", "-display", "none", "-serial",
-                        "file:" + os.path.join(d, "console"), "-device", "pvpanic",
+                        "file:" + os.path.join(d, "console"), *qemu_dev,
                         "-kernel", guest_kernel(), "-initrd", initrd, "-append",
                         "console=ttyS0", "-qmp", "unix:%s,server=on,wait=off" % sock]
                 for a in actions:
@@ -34,7 +69,7 @@ class QemuCompareTest(unittest.TestCase):
             else:
                 argv = [minivmm_bin(), "--kernel", guest_kernel(), "--initrd", initrd,
                         "--cmdline", "console=ttyS0", "--serial", "file:" +
-                        os.path.join(d, "console"), "--pvpanic", "--qmp", "unix:" + sock]
+                        os.path.join(d, "console"), *minivmm_dev, "--qmp", "unix:" + sock]
                 for a in actions:
                     argv += ["--action", a]
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -42,11 +77,17 @@ class QemuCompareTest(unittest.TestCase):
             self.addCleanup(proc.kill)
             qmp = QMPClient(sock)
             self.addCleanup(qmp.close)
-            qmp.wait_events([until])
+            try:
+                qmp.wait_events([until])
+            except (AssertionError, OSError) as e:
+                with open(os.path.join(d, "console"), errors="replace") as f:
+                    tail = f.read()[-3000:]
+                raise AssertionError("%s: no %s (%r); events %r\n--- console tail:\n%s"
+                                     % (name, until, e, qmp.event_list(), tail)) from None
             status = qmp.execute("query-status")["return"] if then_quit else None
             if then_quit:
                 qmp.execute("quit")
-                qmp.wait_events(["SHUTDOWN"])
+            drain_to_eof(qmp)
             results[name] = (qmp.event_list(), status, proc.wait(60))
         return results
 
@@ -57,19 +98,124 @@ class QemuCompareTest(unittest.TestCase):
         r = self.run_both("sleep 1; echo c > /proc/sysrq-trigger\n", ["panic=shutdown"],
                           "SHUTDOWN")
         self.assertSame(r)
-        self.assertEqual(r["qemu"][0][0], ("GUEST_PANICKED", {"action": "poweroff"}))
+        self.assertEqual(r["qemu"], ([("GUEST_PANICKED", {"action": "poweroff"}),
+                                      SHUTDOWN("guest-panic")], None, 0))
 
     def test_panic_pause(self):
         r = self.run_both("sleep 1; echo c > /proc/sysrq-trigger\n", ["panic=pause"],
                           "STOP", then_quit=True)
         self.assertSame(r)
-        self.assertEqual(r["qemu"][1]["status"], "guest-panicked")
+        # QEMU 10's query-status has no singlestep member.
+        self.assertEqual(r["qemu"][1], {"status": "guest-panicked", "running": False})
 
     def test_acpi_poweroff(self):
-        self.assertSame(self.run_both("sleep 1; poweroff -f\n", [], "SHUTDOWN"))
+        r = self.run_both("sleep 1; poweroff -f\n", [], "SHUTDOWN")
+        self.assertSame(r)
+        self.assertEqual(r["qemu"], ([SHUTDOWN("guest-shutdown")], None, 0))
 
     def test_reboot_then_quit(self):
-        self.assertSame(self.run_both("sleep 1; reboot -f\n", [], "RESET", then_quit=True))
+        r = self.run_both("sleep 1; reboot -f\n", [], "RESET", then_quit=True)
+        self.assertSame(r)
+        self.assertEqual(r["qemu"][0][0], ("RESET", {"guest": True, "reason": "guest-reset"}))
+
+    # The guest's own drivers do the port and register writes below: a user-space port write
+    # (portio, after iopl) takes a general protection fault in a guest that QEMU's pc machine
+    # runs inside the nested rig (seen with QEMU 10.0.2; under TCG alone it works).
+
+    def test_pvpanic_shutdown_bit(self):
+        # With no ACPI power-off (QEMU: no ACPI at all; minivmm: no \_S5), Linux's pvpanic
+        # driver powers off by writing bit 2 (QEMU 9.1+; 7.2 ignored the bit). pvpanic-pci, as
+        # Linux finds no ISA pvpanic without ACPI.
+        r = self.run_both("sleep 1; poweroff -f\n", [], "SHUTDOWN", machine="pc,acpi=off",
+                          qemu_dev=("-device", "pvpanic-pci"),
+                          minivmm_dev=("--pvpanic", "pci", "--no-acpi-shutdown"))
+        self.assertSame(r)
+        self.assertEqual(r["qemu"], ([("GUEST_PVSHUTDOWN", None), SHUTDOWN("guest-shutdown")],
+                                     None, 0))
+
+    def test_watchdog_poweroff(self):
+        # Linux's i6300esb driver, 2 s heartbeat, one ping, then none. QEMU 10.0.2 still
+        # exit(0)s right after the WATCHDOG event: no SHUTDOWN.
+        r = self.run_both("wdt 2 1 100 hang\n", ["watchdog=poweroff"], "WATCHDOG",
+                          qemu_dev=("-device", "i6300esb"),
+                          minivmm_dev=("--watchdog", "i6300esb"))
+        self.assertSame(r)
+        self.assertEqual(r["qemu"], ([("WATCHDOG", {"action": "poweroff"})], None, 0))
+
+    def test_watchdog_pause(self):
+        r = self.run_both("wdt 2 1 100 hang\n", ["watchdog=pause"], "STOP", then_quit=True,
+                          qemu_dev=("-device", "i6300esb"),
+                          minivmm_dev=("--watchdog", "i6300esb"))
+        self.assertSame(r)
+        self.assertEqual(r["qemu"][1], {"status": "watchdog", "running": False})
+
+
+# probe.py cases on which minivmm's reply deliberately differs from QEMU 10.0.2's, and why.
+# Every other case must match byte for byte; each of these must still differ (when one no
+# longer does, it was fixed: take it off this list).
+LATER = "JSON edge left for a later issue"
+KNOWN_WIRE_DIFFERENCES = {
+    b'[' * 1100 + b']' * 1100:
+        "deep nesting error count (" + LATER + "): both say 'JSON nesting depth limit "
+        "exceeded' once, then minivmm skips the rest of the value where QEMU's parser "
+        "resynchronises and reports each of the 1026 leftover brackets",
+    b"{'execute': 'query-status', 'id': 'single'}":
+        "single-quoted strings (" + LATER + "): a QEMU extension to JSON; jansson refuses them",
+    b'{"execute": "query-status", "id": 1e3}':
+        "1e3 as id (" + LATER + "): QEMU echoes 1000, jansson's real prints 1000.0",
+    b'{"execute": "query-status", "id": 123456789012345678901234567890}':
+        "huge integer (" + LATER + "): QEMU turns it into a double, jansson refuses it",
+    b'{"execute": "' + b'a' * 300 + b'"}':
+        "long command name (" + LATER + "): minivmm's error message cuts the name at 200 "
+        "characters, QEMU quotes all of it",
+    b'{"execute": "query-status", "id": "\xff"}':
+        "bad UTF-8 in a string (" + LATER + "): QEMU's lexer gives two errors in its words, "
+        "minivmm one from jansson",
+    b'{"execute": "query-status", "id": "\\ud800"}':
+        "lone surrogate escape (" + LATER + "): same error, jansson's words",
+    b'{"execute": "query-status", "id": "\x01"}':
+        "raw control character in a string (" + LATER + ", the lexer recovery of the bad "
+        "UTF-8 case): QEMU gives two errors in its words, minivmm one from jansson",
+}
+
+
+@unittest.skipIf(QEMU is None, "qemu-system-x86_64 is not installed")
+class QmpWireTest(unittest.TestCase):
+    def serve(self, argv, sock):
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        self.addCleanup(proc.kill)
+        deadline = time.monotonic() + 60
+        while not os.path.exists(sock):
+            self.assertLess(time.monotonic(), deadline, "no control socket at %s" % sock)
+            self.assertIsNone(proc.poll(), argv)
+            time.sleep(0.05)
+        # Inside the nested rig everything is slower: wait longer for a reply to end.
+        got = probe.probe(sock, idle=1.0 if os.environ.get("MINIVMM_IN_RIG") else 0.5)
+        self.assertEqual(proc.wait(30), 0)
+        return got
+
+    def test_probe_cases_as_qemu(self):
+        d = tempfile.mkdtemp(prefix="wire-")
+        self.addCleanup(shutil.rmtree, d, True)
+        qsock, msock = os.path.join(d, "q.sock"), os.path.join(d, "m.sock")
+        # QEMU with no machine at all: the monitor is all these cases touch.
+        qemu = self.serve([QEMU, "-M", "none", "-display", "none", "-qmp",
+                           "unix:%s,server=on,wait=off" % qsock], qsock)
+        initrd = initrd_with_script("sleep 100000\n")  # a guest that does nothing visible
+        self.addCleanup(os.unlink, initrd)
+        mini = self.serve([minivmm_bin(), "--kernel", guest_kernel(), "--initrd", initrd,
+                           "--cmdline", "console=ttyS0", "--serial", "none", "--qmp",
+                           "unix:" + msock], msock)
+        self.assertEqual([c for c, _ in mini], [c for c, _ in qemu])
+        for (case, want), (_, got) in zip(qemu, mini):
+            with self.subTest(case=(case or b"greeting")[:80]):
+                if case in KNOWN_WIRE_DIFFERENCES:
+                    self.assertNotEqual(got, want, "now the same as QEMU: %s"
+                                        % KNOWN_WIRE_DIFFERENCES[case])
+                else:
+                    self.assertEqual(got, want)
+        self.assertTrue(set(KNOWN_WIRE_DIFFERENCES) <= set(probe.CASES))
 
 
 if __name__ == "__main__":

@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """probe.py SOCKET - send QMP edge cases to a server and print each raw reply line.
 
-Used to compare minivmm's control socket with QEMU's byte for byte (timestamps aside):
+Used to compare minivmm's control socket with QEMU's byte for byte (timestamps aside). The
+reference is QEMU 10.0.2 (Debian's 1:10.0.2+ds-2+deb13u1~bpo12+1); any machine will do, since
+these are monitor-only cases:
     qemu-system-x86_64 -M none -display none -qmp unix:/tmp/q.sock,server=on,wait=off &
     tests/qmp/probe.py /tmp/q.sock > qemu.txt; tests/qmp/probe.py /tmp/m.sock > minivmm.txt
+tests/integration/test_qemu_compare.py runs the same cases against both and compares them
+case by case; the cases where minivmm deliberately differs are listed there, with reasons.
 """
 import re
 import socket
 import sys
-import time
 
 CASES = [
     b'{"execute": "query-status"}',
@@ -30,11 +33,19 @@ CASES = [
     b'{"execute": "watchdog-set-action", "arguments": {"action": "pause", "x": 1}}',
     b'{"execute": "set-action", "arguments": {"panic": "pause", "reboot": "shutdown"}}',
     b'{"execute": "set-action", "arguments": {"panic": true}}',
+    b'{"execute": "qmp_capabilities", "arguments": {"enable": ["oob", "x"]}}',
+    b'{"execute": "qmp_capabilities", "arguments": {"enable": ["oob", 5]}}',
     b'{"execute": "query-version", "id": "v"}',
     b'{"execute": "stop"}',
     b'{"execute": "query-status"}',
     b'{"execute": "cont"}',
     b'{"execute": "query-status"}',
+    b'{"execute": "system_powerdown"}',
+    b'{"execute": "set-action", "arguments": {"reboot": "reset"}}',
+    b'{"execute": "stop"}',
+    b'{"execute": "system_reset"}',
+    b'{"execute": "query-status"}',
+    b'{"execute": "cont"}',
     b'{"execute"',
     b': "query-status"}',
     b'{"execute": "query-status"} {"execute": "query-status", "id": 2}',
@@ -49,14 +60,43 @@ CASES = [
     b'{"execute": "query-status", "arguments": null}',
     b'{"execute": "stop", "id": null}',
     b'{"exec-oob": "query-status"}',
+    # JSON edges. Each is followed by a plain command, which must be served the same way.
+    b'{"execute": "query-status", "id": "a", "id": "b"}',
+    b'{"execute": "query-status", "id": 6}',
+    b"{'execute': 'query-status', 'id': 'single'}",
+    b'{"execute": "query-status", "id": 7}',
+    b'{"execute": "query-status", "id": 1e3}',
+    b'{"execute": "query-status", "id": 123456789012345678901234567890}',
+    b'{"execute": "query-status", "id": 8}',
+    b'{"execute": "' + b'a' * 300 + b'"}',
+    b'{"execute": "query-status", "id": 9}',
+    b'{"execute": "query-status", "id": "\xff"}',
+    b'{"execute": "query-status", "id": 10}',
+    b'{"execute": "query-status", "id": "\\ud800"}',
+    b'{"execute": "query-status", "id": 11}',
+    b'{"execute": "query-status", "id": "\x01"}',
+    b'{"execute": "query-status", "id": 12}',
+    b'{"execute": "query-status", "id": "\xc3\xa9\\u00e9"}',
 ]
 
 
-def main():
-    path = sys.argv[1]
+def normalise(data):
+    """Reply bytes as text with what legitimately differs masked: event timestamps and the
+    version (minivmm reports its own). Each CRLF shows as a literal \\r\\n ending a line."""
+    data = re.sub(rb'"seconds": \d+, "microseconds": \d+', b'"seconds": S, "microseconds": U', data)
+    data = re.sub(rb'"package": "[^"]*"', b'"package": P', data)
+    data = re.sub(rb'"micro": \d+, "minor": \d+, "major": \d+',
+                  b'"micro": X, "minor": Y, "major": Z', data)
+    return data.decode("utf-8", "replace").replace("\r\n", "\\r\\n\n")
+
+
+def probe(path, cases=CASES, idle=0.5):
+    """Connect to the QMP server at @path, send each case and collect what comes back until
+    the server has been quiet for @idle seconds. Returns [(case, text)], text normalised:
+    first the greeting (case None), then every case, then quit (case b'quit')."""
     s = socket.socket(socket.AF_UNIX)
     s.connect(path)
-    s.settimeout(0.5)
+    s.settimeout(idle)
 
     def drain():
         out = b""
@@ -69,20 +109,23 @@ def main():
                 return out + b"<EOF>"
             out += chunk
 
-    def show(data):
-        data = re.sub(rb'"seconds": \d+, "microseconds": \d+', b'"seconds": S, "microseconds": U', data)
-        data = re.sub(rb'"package": "[^"]*"', b'"package": P', data)
-        data = re.sub(rb'"micro": \d+, "minor": \d+, "major": \d+', b'"micro": X, "minor": Y, "major": Z', data)
-        sys.stdout.write(data.decode("utf-8", "replace").replace("\r\n", "\\r\\n\n"))
+    try:
+        got = [(None, normalise(drain()))]
+        for c in cases:
+            s.sendall(c)
+            got.append((c, normalise(drain())))
+        s.sendall(b'{"execute": "quit"}')
+        got.append((b"quit", normalise(drain())))
+    finally:
+        s.close()
+    return got
 
-    show(drain())
-    for c in CASES:
-        print(">>> " + c[:120].decode("utf-8", "replace"))
-        s.sendall(c)
-        show(drain())
-    print(">>> quit")
-    s.sendall(b'{"execute": "quit"}')
-    show(drain())
+
+def main():
+    for case, text in probe(sys.argv[1]):
+        if case is not None:
+            print(">>> " + case[:120].decode("utf-8", "replace"))
+        sys.stdout.write(text)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 /* test_qmp.c - the QMP server over socketpairs: framing, negotiation, every error path,
- * events, slow and vanishing clients, the journal. Expected strings are QEMU 7.2's replies
- * (captured with tests/qmp/probe.py against qemu-system-x86_64). */
+ * events, slow and vanishing clients, the journal. Expected strings are QEMU 10.0.2's replies
+ * (captured with tests/qmp/probe.py against qemu-system-x86_64), but for the size at which a
+ * value is refused: QEMU's is 64 MiB, minivmm's 1 MiB (QMP_MAX_VALUE), in QEMU's words. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -201,7 +202,7 @@ START_TEST(test_commands_and_ids)
 	int fd = negotiated_client();
 
 	expect(fd, "{\"execute\": \"query-status\", \"id\": {\"a\": [1, 2]}}",
-	       "{\"return\": {\"status\": \"running\", \"singlestep\": false, \"running\": true}, "
+	       "{\"return\": {\"status\": \"running\", \"running\": true}, "
 	       "\"id\": {\"a\": [1, 2]}}");
 	expect(fd, "{\"execute\": \"stop\", \"id\": \"s\"}", "{\"return\": {}, \"id\": \"s\"}");
 	expect(fd, "{\"execute\": \"cont\", \"id\": null}", "{\"return\": {}, \"id\": null}");
@@ -262,12 +263,16 @@ START_TEST(test_error_paths)
 		{ "{\"execute\": \"watchdog-set-action\", \"arguments\": {\"action\": 5}}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Invalid parameter type for 'action', expected: string\"}}" },
 		{ "{\"execute\": \"watchdog-set-action\", \"arguments\": {\"action\": \"bogus\"}}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'action' does not accept value 'bogus'\"}}" },
 		{ "{\"execute\": \"watchdog-set-action\", \"arguments\": {\"action\": \"pause\", \"x\": 1}}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'x' is unexpected\"}}" },
+		{ "{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": [\"oob\", 5]}}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Invalid parameter type for 'enable[1]', expected: string\"}}" },
+		{ "{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": [\"oob\", \"x\"]}}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'null' does not accept value 'x'\"}}" },
 		{ "{\"execute\": \"set-action\", \"arguments\": {\"panic\": true}}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Invalid parameter type for 'panic', expected: string\"}}" },
 		{ "{\"execute\": \"stop\", \"arguments\": {\"x\": 1}}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'x' is unexpected\"}}" },
 		{ "{\"exec-oob\": \"query-status\"}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"The command query-status does not support OOB\"}}" },
 		{ "{bad json}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, invalid keyword 'bad'\"}}" },
 		{ "}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, expecting value\"}}" },
 		{ "#", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, stray '#'\"}}" },
+		{ "{\"execute\": \"stop\", \"id\": 1, \"id\": 2}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, duplicate key\"}}" },
+		{ "{\"execute\": \"set-action\", \"arguments\": {\"panic\": \"pause\", \"panic\": \"none\"}}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, duplicate key\"}}" },
 		{ "\xff", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, stray '\\uFFFD'\"}}" },
 	};
 	int fd = negotiated_client();
@@ -276,8 +281,7 @@ START_TEST(test_error_paths)
 		expect(fd, cases[i][0], cases[i][1]);
 	/* After all that, the connection still works. */
 	expect(fd, "{\"execute\": \"query-status\", \"id\": 9}",
-	       "{\"return\": {\"status\": \"running\", \"singlestep\": false, \"running\": true}, "
-	       "\"id\": 9}");
+	       "{\"return\": {\"status\": \"running\", \"running\": true}, \"id\": 9}");
 	ck_assert_int_eq(fk.stops, 0);
 	close(fd);
 }
@@ -286,8 +290,7 @@ END_TEST
 START_TEST(test_framing)
 {
 	int fd = negotiated_client();
-	const char *ok = "{\"return\": {\"status\": \"running\", \"singlestep\": false, "
-			 "\"running\": true}}";
+	const char *ok = "{\"return\": {\"status\": \"running\", \"running\": true}}";
 
 	/* One object split across writes. */
 	wr(fd, "{\"execute\"");
@@ -297,12 +300,10 @@ START_TEST(test_framing)
 	/* Several objects in one write, with whitespace and newlines between. */
 	wr(fd, "{\"execute\": \"query-status\"} \r\n\t{\"execute\": \"query-status\", \"id\": 2}");
 	expect(fd, NULL, ok);
-	expect(fd, NULL, "{\"return\": {\"status\": \"running\", \"singlestep\": false, "
-			 "\"running\": true}, \"id\": 2}");
+	expect(fd, NULL, "{\"return\": {\"status\": \"running\", \"running\": true}, \"id\": 2}");
 	/* Braces inside strings do not count. */
 	expect(fd, "{\"execute\": \"query-status\", \"id\": \"}{[\\\"\"}",
-	       "{\"return\": {\"status\": \"running\", \"singlestep\": false, \"running\": true}, "
-	       "\"id\": \"}{[\\\"\"}");
+	       "{\"return\": {\"status\": \"running\", \"running\": true}, \"id\": \"}{[\\\"\"}");
 	close(fd);
 }
 END_TEST
@@ -488,8 +489,7 @@ START_TEST(test_slow_and_vanished_clients)
 		loop_run_once(loop, 1);
 	ck_assert_int_eq(qmp_server_nclients(srv), 1);
 	expect(good, "{\"execute\": \"query-status\", \"id\": 1}",
-	       "{\"return\": {\"status\": \"running\", \"singlestep\": false, \"running\": true}, "
-	       "\"id\": 1}");
+	       "{\"return\": {\"status\": \"running\", \"running\": true}, \"id\": 1}");
 	close(good);
 }
 END_TEST
