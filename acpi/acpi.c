@@ -14,83 +14,83 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ACPI_OEM_ID       "MINVMM"
+#define ACPI_OEM_ID	  "MINVMM"
 #define ACPI_OEM_TABLE_ID "MINIVMM "
-#define ACPI_CREATOR_ID   "MVMM"
+#define ACPI_CREATOR_ID	  "MVMM"
 
 /* System description table header (5.2.6). */
-#define HDR_SIGNATURE        0
-#define HDR_LENGTH           4
-#define HDR_REVISION         8
-#define HDR_CHECKSUM         9
-#define HDR_OEM_ID           10
+#define HDR_SIGNATURE	     0
+#define HDR_LENGTH	     4
+#define HDR_REVISION	     8
+#define HDR_CHECKSUM	     9
+#define HDR_OEM_ID	     10
 #define HDR_OEM_TABLE_ID     16
 #define HDR_OEM_REVISION     24
-#define HDR_CREATOR_ID       28
+#define HDR_CREATOR_ID	     28
 #define HDR_CREATOR_REVISION 32
-#define ACPI_HEADER_LEN      36
+#define ACPI_HEADER_LEN	     36
 
 /* RSDP (5.2.5.3): the ACPI 1.0 part is the first 20 bytes. */
-#define RSDP_SIGNATURE    0
-#define RSDP_CHECKSUM     8
-#define RSDP_OEM_ID       9
-#define RSDP_REVISION     15
-#define RSDP_LENGTH       20
-#define RSDP_XSDT         24
+#define RSDP_SIGNATURE	  0
+#define RSDP_CHECKSUM	  8
+#define RSDP_OEM_ID	  9
+#define RSDP_REVISION	  15
+#define RSDP_LENGTH	  20
+#define RSDP_XSDT	  24
 #define RSDP_EXT_CHECKSUM 32
-#define RSDP_V1_LEN       20
-#define RSDP_LEN          36
-#define RSDP_REV_ACPI2    2
+#define RSDP_V1_LEN	  20
+#define RSDP_LEN	  36
+#define RSDP_REV_ACPI2	  2
 
 /* XSDT (5.2.8): 64-bit pointers after the header. */
 #define XSDT_ENTRY0 ACPI_HEADER_LEN
 
 /* FADT (5.2.9) */
-#define FADT_LEN                276
-#define FADT_REVISION           6
-#define FADT_FIRMWARE_CTRL      36
-#define FADT_DSDT               40
-#define FADT_SCI_INT            46
-#define FADT_SMI_CMD            48
-#define FADT_PM1A_EVT_BLK       56
-#define FADT_PM1A_CNT_BLK       64
-#define FADT_PM_TMR_BLK         76
-#define FADT_PM1_EVT_LEN        88
-#define FADT_PM1_CNT_LEN        89
-#define FADT_PM_TMR_LEN         91
-#define FADT_P_LVL2_LAT         96
-#define FADT_P_LVL3_LAT         98
-#define FADT_IAPC_BOOT_ARCH     109
-#define FADT_FLAGS              112
-#define FADT_RESET_REG          116
-#define FADT_RESET_VALUE        128
-#define FADT_X_FIRMWARE_CTRL    132
-#define FADT_X_DSDT             140
-#define FADT_X_PM1A_EVT_BLK     148
-#define FADT_X_PM1A_CNT_BLK     172
-#define FADT_X_PM_TMR_BLK       208
-#define FADT_HYPERVISOR_VENDOR  268
-#define FADT_F_WBINVD           (1u << 0)
-#define FADT_F_PROC_C1          (1u << 2)
-#define FADT_F_SLP_BUTTON       (1u << 5) /* set: no fixed-feature sleep button */
-#define FADT_F_FIX_RTC          (1u << 6) /* set: no RTC wake status in PM1 */
-#define FADT_F_TMR_VAL_EXT      (1u << 8) /* 32-bit PM timer */
-#define FADT_F_RESET_REG_SUP    (1u << 10)
-#define FADT_BOOT_VGA_NOT_PRESENT (1u << 2)
+#define FADT_LEN		       276
+#define FADT_REVISION		       6
+#define FADT_FIRMWARE_CTRL	       36
+#define FADT_DSDT		       40
+#define FADT_SCI_INT		       46
+#define FADT_SMI_CMD		       48
+#define FADT_PM1A_EVT_BLK	       56
+#define FADT_PM1A_CNT_BLK	       64
+#define FADT_PM_TMR_BLK		       76
+#define FADT_PM1_EVT_LEN	       88
+#define FADT_PM1_CNT_LEN	       89
+#define FADT_PM_TMR_LEN		       91
+#define FADT_P_LVL2_LAT		       96
+#define FADT_P_LVL3_LAT		       98
+#define FADT_IAPC_BOOT_ARCH	       109
+#define FADT_FLAGS		       112
+#define FADT_RESET_REG		       116
+#define FADT_RESET_VALUE	       128
+#define FADT_X_FIRMWARE_CTRL	       132
+#define FADT_X_DSDT		       140
+#define FADT_X_PM1A_EVT_BLK	       148
+#define FADT_X_PM1A_CNT_BLK	       172
+#define FADT_X_PM_TMR_BLK	       208
+#define FADT_HYPERVISOR_VENDOR	       268
+#define FADT_F_WBINVD		       (1u << 0)
+#define FADT_F_PROC_C1		       (1u << 2)
+#define FADT_F_SLP_BUTTON	       (1u << 5) /* set: no fixed-feature sleep button */
+#define FADT_F_FIX_RTC		       (1u << 6) /* set: no RTC wake status in PM1 */
+#define FADT_F_TMR_VAL_EXT	       (1u << 8) /* 32-bit PM timer */
+#define FADT_F_RESET_REG_SUP	       (1u << 10)
+#define FADT_BOOT_VGA_NOT_PRESENT      (1u << 2)
 #define FADT_BOOT_CMOS_RTC_NOT_PRESENT (1u << 5)
-#define FADT_P_LVL2_NONE        101  /* > 100: C2 not supported */
-#define FADT_P_LVL3_NONE        1001 /* > 1000: C3 not supported */
-#define PM1_EVT_BYTES           4    /* status and enable, 2 bytes each */
-#define PM1_CNT_BYTES           2
-#define PM_TMR_BYTES            4
+#define FADT_P_LVL2_NONE	       101  /* > 100: C2 not supported */
+#define FADT_P_LVL3_NONE	       1001 /* > 1000: C3 not supported */
+#define PM1_EVT_BYTES		       4    /* status and enable, 2 bytes each */
+#define PM1_CNT_BYTES		       2
+#define PM_TMR_BYTES		       4
 
 /* Generic Address Structure (5.2.3.2) */
-#define GAS_SPACE       0
-#define GAS_BIT_WIDTH   1
-#define GAS_BIT_OFFSET  2
+#define GAS_SPACE	0
+#define GAS_BIT_WIDTH	1
+#define GAS_BIT_OFFSET	2
 #define GAS_ACCESS_SIZE 3
-#define GAS_ADDRESS     4
-#define GAS_SYSTEM_IO   1
+#define GAS_ADDRESS	4
+#define GAS_SYSTEM_IO	1
 #define GAS_ACCESS_BYTE 1
 
 /* FACS (5.2.10): no checksum; the firmware waking vector is unused (no S3). */
@@ -101,47 +101,47 @@
 #define FACS_VERSION_2 2
 
 /* MADT (5.2.12): header, local APIC address, flags, then interrupt controller structures. */
-#define MADT_REVISION        5
-#define MADT_LAPIC_ADDR      36
-#define MADT_FLAGS           40
-#define MADT_ENTRY0          44
+#define MADT_REVISION	     5
+#define MADT_LAPIC_ADDR	     36
+#define MADT_FLAGS	     40
+#define MADT_ENTRY0	     44
 #define MADT_PCAT_COMPAT     1
-#define MADT_TYPE            0 /* every structure: type, length */
-#define MADT_LENGTH          1
-#define MADT_LAPIC           0 /* 5.2.12.2: UID, APIC id, flags */
-#define MADT_LAPIC_LEN       8
-#define MADT_LAPIC_UID       2
-#define MADT_LAPIC_ID        3
+#define MADT_TYPE	     0 /* every structure: type, length */
+#define MADT_LENGTH	     1
+#define MADT_LAPIC	     0 /* 5.2.12.2: UID, APIC id, flags */
+#define MADT_LAPIC_LEN	     8
+#define MADT_LAPIC_UID	     2
+#define MADT_LAPIC_ID	     3
 #define MADT_LAPIC_FLAGS     4
 #define MADT_LAPIC_ENABLED   1
-#define MADT_IOAPIC          1 /* 5.2.12.3: id, reserved, address, GSI base */
-#define MADT_IOAPIC_LEN      12
-#define MADT_IOAPIC_ID       2
+#define MADT_IOAPIC	     1 /* 5.2.12.3: id, reserved, address, GSI base */
+#define MADT_IOAPIC_LEN	     12
+#define MADT_IOAPIC_ID	     2
 #define MADT_IOAPIC_ADDR     4
 #define MADT_IOAPIC_GSI_BASE 8
-#define MADT_ISO             2 /* 5.2.12.5: bus, source, GSI, flags */
-#define MADT_ISO_LEN         10
-#define MADT_ISO_BUS         2
-#define MADT_ISO_SOURCE      3
-#define MADT_ISO_GSI         4
-#define MADT_ISO_FLAGS       8
-#define MADT_LAPIC_NMI       4 /* 5.2.12.7: UID, flags, LINT# */
+#define MADT_ISO	     2 /* 5.2.12.5: bus, source, GSI, flags */
+#define MADT_ISO_LEN	     10
+#define MADT_ISO_BUS	     2
+#define MADT_ISO_SOURCE	     3
+#define MADT_ISO_GSI	     4
+#define MADT_ISO_FLAGS	     8
+#define MADT_LAPIC_NMI	     4 /* 5.2.12.7: UID, flags, LINT# */
 #define MADT_LAPIC_NMI_LEN   6
-#define MADT_NMI_UID         2
-#define MADT_NMI_FLAGS       3
-#define MADT_NMI_LINT        5
-#define MADT_ALL_CPUS        0xff
+#define MADT_NMI_UID	     2
+#define MADT_NMI_FLAGS	     3
+#define MADT_NMI_LINT	     5
+#define MADT_ALL_CPUS	     0xff
 #define MPS_INTI_HIGH_LEVEL  0x000d /* polarity active high (01), trigger level (11) */
 
 /* MCFG (PCI Firmware 3.2, 4.1.2): header, 8 reserved bytes, one 16-byte allocation each. */
-#define MCFG_REVISION    1
-#define MCFG_ALLOC0      (ACPI_HEADER_LEN + 8)
-#define MCFG_ALLOC_BASE  0
-#define MCFG_ALLOC_SEG   8
+#define MCFG_REVISION	 1
+#define MCFG_ALLOC0	 (ACPI_HEADER_LEN + 8)
+#define MCFG_ALLOC_BASE	 0
+#define MCFG_ALLOC_SEG	 8
 #define MCFG_ALLOC_START 10
-#define MCFG_ALLOC_END   11
-#define MCFG_ALLOC_LEN   16
-#define MCFG_LEN         (MCFG_ALLOC0 + MCFG_ALLOC_LEN)
+#define MCFG_ALLOC_END	 11
+#define MCFG_ALLOC_LEN	 16
+#define MCFG_LEN	 (MCFG_ALLOC0 + MCFG_ALLOC_LEN)
 
 #define DSDT_REVISION 2
 #define XSDT_REVISION 1
@@ -394,7 +394,7 @@ static void build_fadt(uint8_t *t, const struct fw_acpi_hw *hw, const struct acp
 	put16(t + FADT_P_LVL3_LAT, FADT_P_LVL3_NONE);
 	put16(t + FADT_IAPC_BOOT_ARCH, FADT_BOOT_VGA_NOT_PRESENT | FADT_BOOT_CMOS_RTC_NOT_PRESENT);
 	put32(t + FADT_FLAGS, FADT_F_WBINVD | FADT_F_PROC_C1 | FADT_F_SLP_BUTTON | FADT_F_FIX_RTC |
-				      FADT_F_TMR_VAL_EXT | FADT_F_RESET_REG_SUP);
+				  FADT_F_TMR_VAL_EXT | FADT_F_RESET_REG_SUP);
 	gas_io(t + FADT_RESET_REG, hw->reset_port, 1, GAS_ACCESS_BYTE);
 	t[FADT_RESET_VALUE] = hw->reset_value;
 	put64(t + FADT_X_FIRMWARE_CTRL, l->facs);

@@ -320,9 +320,9 @@ void aml_res_word_addr(struct aml *res, uint8_t type, uint8_t type_flags, uint16
 	b[3] = type;
 	b[4] = RES_ADDR_FIXED;
 	b[5] = type_flags;
-	put16(b + 8, min);			   /* granularity 0 at +6 */
+	put16(b + 8, min);			  /* granularity 0 at +6 */
 	put16(b + 10, (uint16_t)(min + len - 1)); /* maximum */
-	put16(b + 14, (uint16_t)len);		   /* translation 0 at +12 */
+	put16(b + 14, (uint16_t)len);		  /* translation 0 at +12 */
 	aml_bytes(res, b, sizeof(b));
 }
 

@@ -64,11 +64,11 @@ void aml_res_mem32_fixed(struct aml *res, uint32_t base, uint32_t len);
 void aml_res_irq_noflags(struct aml *res, uint64_t irq);
 
 /* Address space descriptors (6.4.3.5): resource type and its type-specific flags. */
-#define AML_RES_ADDR_MEM 0
-#define AML_RES_ADDR_IO  1
-#define AML_RES_ADDR_BUS 2
+#define AML_RES_ADDR_MEM  0
+#define AML_RES_ADDR_IO	  1
+#define AML_RES_ADDR_BUS  2
 #define AML_RES_IO_ENTIRE 0x03 /* I/O flags: _RNG, both ISA and non-ISA ranges */
-#define AML_RES_MEM_RW    0x01 /* memory flags: read/write, non-cacheable */
+#define AML_RES_MEM_RW	  0x01 /* memory flags: read/write, non-cacheable */
 /* Word (16-bit) or DWord (32-bit) address space for [@min, @min + @len), fixed, producer. */
 void aml_res_word_addr(struct aml *res, uint8_t type, uint8_t type_flags, uint16_t min,
 		       uint32_t len);
@@ -76,30 +76,30 @@ void aml_res_dword_addr(struct aml *res, uint8_t type, uint8_t type_flags, uint3
 			uint32_t len);
 
 /* Opcodes (20.3). */
-#define AML_ZERO           0x00
-#define AML_ONE            0x01
-#define AML_NAME           0x08
-#define AML_BYTE_PREFIX    0x0a
-#define AML_WORD_PREFIX    0x0b
-#define AML_DWORD_PREFIX   0x0c
-#define AML_STRING_PREFIX  0x0d
-#define AML_QWORD_PREFIX   0x0e
-#define AML_SCOPE          0x10
-#define AML_BUFFER         0x11
-#define AML_PACKAGE        0x12
-#define AML_METHOD         0x14
-#define AML_LOCAL0         0x60
-#define AML_ARG0           0x68
-#define AML_STORE          0x70
-#define AML_RETURN         0xa4
-#define AML_EXT_PREFIX     0x5b
-#define AML_EXT_OPREGION   0x80
-#define AML_EXT_FIELD      0x81
-#define AML_EXT_DEVICE     0x82
+#define AML_ZERO	  0x00
+#define AML_ONE		  0x01
+#define AML_NAME	  0x08
+#define AML_BYTE_PREFIX	  0x0a
+#define AML_WORD_PREFIX	  0x0b
+#define AML_DWORD_PREFIX  0x0c
+#define AML_STRING_PREFIX 0x0d
+#define AML_QWORD_PREFIX  0x0e
+#define AML_SCOPE	  0x10
+#define AML_BUFFER	  0x11
+#define AML_PACKAGE	  0x12
+#define AML_METHOD	  0x14
+#define AML_LOCAL0	  0x60
+#define AML_ARG0	  0x68
+#define AML_STORE	  0x70
+#define AML_RETURN	  0xa4
+#define AML_EXT_PREFIX	  0x5b
+#define AML_EXT_OPREGION  0x80
+#define AML_EXT_FIELD	  0x81
+#define AML_EXT_DEVICE	  0x82
 
 /* OperationRegion spaces (19.6.100) and the Field access type ByteAcc (19.6.48). */
 #define AML_REGION_SYSTEM_MEMORY 0x00
-#define AML_REGION_SYSTEM_IO     0x01
-#define AML_FIELD_BYTE_ACC       0x01
+#define AML_REGION_SYSTEM_IO	 0x01
+#define AML_FIELD_BYTE_ACC	 0x01
 
 #endif

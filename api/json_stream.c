@@ -209,7 +209,8 @@ static int feed_byte(struct json_stream *js, unsigned char ch)
 		return 0;
 	}
 	if (js->scalar && js->depth == 0 && !is_word_char(ch)) {
-		/* A top-level number or literal ends at its delimiter; then look at the delimiter. */
+		/* A top-level number or literal ends at its delimiter; then look at the delimiter.
+		 */
 		word_end(js);
 		value_complete(js);
 	}

@@ -10,8 +10,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#define JSON_STREAM_MAX_VALUE   (1u << 20) /* bytes of one value (QEMU allows 64 MiB) */
-#define JSON_STREAM_MAX_NESTING 1024       /* as QEMU's json-streamer */
+#define JSON_STREAM_MAX_VALUE	(1u << 20) /* bytes of one value (QEMU allows 64 MiB) */
+#define JSON_STREAM_MAX_NESTING 1024	   /* as QEMU's json-streamer */
 
 /*
  * Where the values go. Each callback returns 0 to go on, nonzero to stop feeding (the

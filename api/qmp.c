@@ -75,10 +75,12 @@ static void dispatch(void *ctx, struct qmp_conn *c, json_t *req)
 		return;
 	}
 	id = json_object_get(req, "id");
-	json_object_foreach(req, key, val) {
+	json_object_foreach(req, key, val)
+	{
 		if (!strcmp(key, "execute") || !strcmp(key, "exec-oob")) {
 			if (!json_is_string(val)) {
-				snprintf(desc, sizeof(desc), "QMP input member '%s' must be a string", key);
+				snprintf(desc, sizeof(desc),
+					 "QMP input member '%s' must be a string", key);
 				send_error(c, id, "GenericError", desc);
 				return;
 			}
@@ -93,7 +95,8 @@ static void dispatch(void *ctx, struct qmp_conn *c, json_t *req)
 				return;
 			}
 		} else if (strcmp(key, "id")) {
-			snprintf(desc, sizeof(desc), "QMP input member '%.200s' is unexpected", key);
+			snprintf(desc, sizeof(desc), "QMP input member '%.200s' is unexpected",
+				 key);
 			send_error(c, id, "GenericError", desc);
 			return;
 		}
@@ -111,7 +114,8 @@ static void dispatch(void *ctx, struct qmp_conn *c, json_t *req)
 	cmd = qmp_command_find(name);
 	if (!cmd || (!qmp_conn_negotiated(c) && strcmp(name, "qmp_capabilities"))) {
 		snprintf(desc, sizeof(desc), "The command %.200s has not been found", name);
-		send_error(c, id, "CommandNotFound", qmp_conn_negotiated(c) ? desc : NOT_NEGOTIATED);
+		send_error(c, id, "CommandNotFound",
+			   qmp_conn_negotiated(c) ? desc : NOT_NEGOTIATED);
 		return;
 	}
 	args = json_object_get(req, "arguments");

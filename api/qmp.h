@@ -40,15 +40,14 @@ struct qmp_version {
 	const char *package;
 };
 
-
 /* Create a server on @loop. Nothing listens until qmp_server_listen_*. Returns 0 or -errno. */
 int qmp_server_create(struct loop *loop, const struct qmp_backend *be,
 		      const struct qmp_version *ver, struct qmp_server **out)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Listen on a unix socket at @path (a stale socket file is replaced; mode 0600). */
 int qmp_server_listen_unix(struct qmp_server *s, const char *path)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Take over @fd from a supervisor: a listening socket, or one already-connected client. */
 int qmp_server_listen_fd(struct qmp_server *s, int fd) __attribute__((warn_unused_result));

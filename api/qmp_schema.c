@@ -69,9 +69,9 @@ static json_t *h_set_action(const struct qmp_command *cmd, const struct qmp_back
 					    opt_str(args, "watchdog"), err));
 }
 
-static json_t *h_watchdog_set_action(const struct qmp_command *cmd,
-				     const struct qmp_backend *be, const struct qmp_version *v,
-				     json_t *args, struct qmp_error *err)
+static json_t *h_watchdog_set_action(const struct qmp_command *cmd, const struct qmp_backend *be,
+				     const struct qmp_version *v, json_t *args,
+				     struct qmp_error *err)
 {
 	(void)cmd;
 	(void)v;
@@ -130,7 +130,8 @@ const struct qmp_command qmp_commands[] = {
 	  "events are sent. `enable` may name `oob` (accepted; no command runs out of band)." },
 	{ "query-status", NO_ARGS, h_query_status, 0,
 	  "Run state: `{\"status\": RunState, \"running\": bool}`." },
-	{ "stop", BACKEND_OP(stop), "Pause the vCPUs (STOP, then the reply). No-op unless running." },
+	{ "stop", BACKEND_OP(stop),
+	  "Pause the vCPUs (STOP, then the reply). No-op unless running." },
 	{ "cont", BACKEND_OP(cont),
 	  "Resume (RESUME, then the reply). Refused in `shutdown` and `internal-error`: reset "
 	  "first." },
@@ -220,8 +221,8 @@ int qmp_args_check(const struct qmp_command *cmd, json_t *args, struct qmp_error
 				return fail(err, "Invalid parameter type for '%s', expected: %s",
 					    a->name, "string");
 			if (!in_values(a, json_string_value(v)))
-				return fail(err, "Parameter '%s' does not accept value '%s'", a->name,
-					    json_string_value(v));
+				return fail(err, "Parameter '%s' does not accept value '%s'",
+					    a->name, json_string_value(v));
 		} else {
 			size_t idx;
 			json_t *e;
@@ -229,21 +230,25 @@ int qmp_args_check(const struct qmp_command *cmd, json_t *args, struct qmp_error
 			if (!json_is_array(v))
 				return fail(err, "Invalid parameter type for '%s', expected: %s",
 					    a->name, "array");
-			json_array_foreach(v, idx, e) {
+			json_array_foreach(v, idx, e)
+			{
 				char name[64];
 
 				snprintf(name, sizeof(name), "%s[%zu]", a->name, idx);
 				if (!json_is_string(e))
-					return fail(err, "Invalid parameter type for '%s', expected: %s",
+					return fail(err,
+						    "Invalid parameter type for '%s', expected: %s",
 						    name, "string");
 				/* QEMU's enum visitor names no list element here: 'null'. */
 				if (!in_values(a, json_string_value(e)))
-					return fail(err, "Parameter '%s' does not accept value '%s'",
+					return fail(err,
+						    "Parameter '%s' does not accept value '%s'",
 						    "null", json_string_value(e));
 			}
 		}
 	}
-	json_object_foreach(args, key, val) {
+	json_object_foreach(args, key, val)
+	{
 		unsigned i;
 
 		(void)val;

@@ -12,7 +12,7 @@ enum qmp_arg_type { QMP_ARG_ENUM, QMP_ARG_ENUM_LIST };
 struct qmp_arg {
 	const char *name;
 	enum qmp_arg_type type;
-	const char *qapi_type;     /* "WatchdogAction", for the docs */
+	const char *qapi_type;	   /* "WatchdogAction", for the docs */
 	const char *const *values; /* the enum's names, from where the enum lives (core/action.h) */
 	unsigned nvalues;
 	int optional;
@@ -22,8 +22,7 @@ struct qmp_command;
 
 /* A handler gets the checked arguments; it returns the "return" value or NULL with @err. */
 typedef json_t *(*qmp_handler)(const struct qmp_command *cmd, const struct qmp_backend *be,
-			       const struct qmp_version *ver, json_t *args,
-			       struct qmp_error *err);
+			       const struct qmp_version *ver, json_t *args, struct qmp_error *err);
 
 struct qmp_command {
 	const char *name;

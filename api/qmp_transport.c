@@ -16,10 +16,10 @@
 #include <unistd.h>
 
 #define QMP_MAX_LISTENERS 4
-#define QMP_MAX_OUTQ      (4u << 20) /* queued output before a non-reading client is dropped */
-#define QMP_READ_CHUNK    65536
-#define QMP_DUMP_FLAGS    (JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII)
-#define QMP_DRAIN_MS      1000
+#define QMP_MAX_OUTQ	  (4u << 20) /* queued output before a non-reading client is dropped */
+#define QMP_READ_CHUNK	  65536
+#define QMP_DUMP_FLAGS	  (JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII)
+#define QMP_DRAIN_MS	  1000
 
 struct outbuf {
 	struct outbuf *next;
@@ -64,7 +64,8 @@ static int conn_flush(struct qmp_conn *c)
 {
 	while (c->out_head) {
 		struct outbuf *b = c->out_head;
-		ssize_t n = send(c->fd, b->data + b->off, b->len - b->off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n =
+		    send(c->fd, b->data + b->off, b->len - b->off, MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -30,14 +30,14 @@ int qmp_transport_create(struct loop *loop, const struct qmp_transport_ops *ops,
 
 /* Listen on a unix socket at @path (a stale socket file is replaced; mode 0600). */
 int qmp_transport_listen_unix(struct qmp_transport *t, const char *path)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Take over @fd: a listening socket, or one already-connected client. */
 int qmp_transport_listen_fd(struct qmp_transport *t, int fd) __attribute__((warn_unused_result));
 
 /* Serve one connected stream socket. */
 int qmp_transport_add_client_fd(struct qmp_transport *t, int fd)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Queue @msg (consumed) to @c with QEMU's separators and CRLF, and try to send it. */
 void qmp_conn_send(struct qmp_conn *c, json_t *msg);

@@ -8,30 +8,31 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Setup header field offsets within the file / zero page (boot.rst, "THE REAL-MODE KERNEL HEADER"). */
-#define HDR_SETUP_SECTS      0x1f1
-#define HDR_SYSSIZE          0x1f4
-#define HDR_BOOT_FLAG        0x1fe /* 0xAA55 */
-#define HDR_JUMP_LEN         0x201 /* header ends at 0x202 + this byte */
-#define HDR_MAGIC            0x202 /* "HdrS" */
-#define HDR_VERSION          0x206
-#define HDR_LOADFLAGS        0x211
+/* Setup header field offsets within the file / zero page (boot.rst, "THE REAL-MODE KERNEL HEADER").
+ */
+#define HDR_SETUP_SECTS	     0x1f1
+#define HDR_SYSSIZE	     0x1f4
+#define HDR_BOOT_FLAG	     0x1fe /* 0xAA55 */
+#define HDR_JUMP_LEN	     0x201 /* header ends at 0x202 + this byte */
+#define HDR_MAGIC	     0x202 /* "HdrS" */
+#define HDR_VERSION	     0x206
+#define HDR_LOADFLAGS	     0x211
 #define HDR_INITRD_ADDR_MAX  0x22c
 #define HDR_KERNEL_ALIGNMENT 0x230
-#define HDR_XLOADFLAGS       0x236
+#define HDR_XLOADFLAGS	     0x236
 #define HDR_CMDLINE_SIZE     0x238
 #define HDR_PREF_ADDRESS     0x258
-#define HDR_INIT_SIZE        0x260
+#define HDR_INIT_SIZE	     0x260
 
 #define LOADFLAG_LOADED_HIGH  0x01
 #define LOADFLAG_CAN_USE_HEAP 0x80
-#define TYPE_OF_LOADER_UNDEF  0xff /* "undefined" loader id, as boot.rst allows */
-#define SETUP_HEAP_END        0xfe00 /* heap_end_ptr: end of setup stack/heap, relative to setup */
+#define TYPE_OF_LOADER_UNDEF  0xff   /* "undefined" loader id, as boot.rst allows */
+#define SETUP_HEAP_END	      0xfe00 /* heap_end_ptr: end of setup stack/heap, relative to setup */
 
 #define PAGE_SIZE 4096ull
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -85,7 +86,8 @@ int bzimage_probe(int fd, uint64_t file_size, struct bzimage_info *info, char *e
 
 	memset(info, 0, sizeof(*info));
 	if (file_size < sizeof(hdr)) {
-		set_err(err, errlen, "not a bzImage: only %llu bytes", (unsigned long long)file_size);
+		set_err(err, errlen, "not a bzImage: only %llu bytes",
+			(unsigned long long)file_size);
 		return -EINVAL;
 	}
 	ret = pread_all(fd, hdr, sizeof(hdr), 0);
@@ -94,7 +96,8 @@ int bzimage_probe(int fd, uint64_t file_size, struct bzimage_info *info, char *e
 		return ret;
 	}
 	if (le16(hdr + HDR_BOOT_FLAG) != 0xAA55 || memcmp(hdr + HDR_MAGIC, "HdrS", 4)) {
-		set_err(err, errlen, "not a bzImage: no Linux boot header (boot flag/\"HdrS\" magic)");
+		set_err(err, errlen,
+			"not a bzImage: no Linux boot header (boot flag/\"HdrS\" magic)");
 		return -EINVAL;
 	}
 	info->version = le16(hdr + HDR_VERSION);
@@ -104,12 +107,14 @@ int bzimage_probe(int fd, uint64_t file_size, struct bzimage_info *info, char *e
 		return -EINVAL;
 	}
 	if (!(hdr[HDR_LOADFLAGS] & LOADFLAG_LOADED_HIGH)) {
-		set_err(err, errlen, "not a bzImage: zImage (loaded low) kernels are not supported");
+		set_err(err, errlen,
+			"not a bzImage: zImage (loaded low) kernels are not supported");
 		return -EINVAL;
 	}
 	info->xloadflags = le16(hdr + HDR_XLOADFLAGS);
 	if (!(info->xloadflags & XLF_KERNEL_64)) {
-		set_err(err, errlen, "kernel has no 64-bit entry point (xloadflags lacks XLF_KERNEL_64)");
+		set_err(err, errlen,
+			"kernel has no 64-bit entry point (xloadflags lacks XLF_KERNEL_64)");
 		return -EINVAL;
 	}
 	info->setup_sects = hdr[HDR_SETUP_SECTS] ? hdr[HDR_SETUP_SECTS] : 4;
@@ -161,7 +166,8 @@ int boot_plan_make(const struct bzimage_info *info, const struct guest_mem *gm,
 	plan->cmdline_gpa = BOOT_CMDLINE_GPA;
 	if (plan->kernel_end > low_end) {
 		set_err(err, errlen,
-			"memory too small: the kernel needs 0x%llx-0x%llx, RAM below 4 GiB ends at 0x%llx",
+			"memory too small: the kernel needs 0x%llx-0x%llx, RAM below 4 GiB ends at "
+			"0x%llx",
 			(unsigned long long)plan->kernel_gpa, (unsigned long long)plan->kernel_end,
 			(unsigned long long)low_end);
 		return -ENOSPC;
@@ -177,8 +183,8 @@ int boot_plan_make(const struct bzimage_info *info, const struct guest_mem *gm,
 		set_err(err, errlen,
 			"memory too small: a %llu KiB initrd does not fit between the kernel (ends "
 			"0x%llx) and 0x%llx",
-			(unsigned long long)(initrd_size >> 10), (unsigned long long)plan->kernel_end,
-			(unsigned long long)limit);
+			(unsigned long long)(initrd_size >> 10),
+			(unsigned long long)plan->kernel_end, (unsigned long long)limit);
 		return -ENOSPC;
 	}
 	plan->initrd_gpa = (limit - initrd_size) & ~(PAGE_SIZE - 1);

@@ -14,24 +14,25 @@
 /* What minivmm needs from a bzImage's setup header (Documentation/arch/x86/boot.rst). */
 struct bzimage_info {
 	uint16_t version;
-	unsigned setup_sects;      /* 0 means 4 */
-	uint64_t pm_offset;        /* file offset of the protected-mode kernel */
-	uint64_t pm_size;          /* its size in the file */
-	uint64_t pref_address;     /* where it wants to run */
-	uint32_t init_size;        /* bytes it needs from there while decompressing */
+	unsigned setup_sects;  /* 0 means 4 */
+	uint64_t pm_offset;    /* file offset of the protected-mode kernel */
+	uint64_t pm_size;      /* its size in the file */
+	uint64_t pref_address; /* where it wants to run */
+	uint32_t init_size;    /* bytes it needs from there while decompressing */
 	uint32_t kernel_alignment;
-	uint32_t cmdline_size;     /* longest command line, without the NUL */
-	uint32_t initrd_addr_max;  /* highest address the initrd's last byte may have */
+	uint32_t cmdline_size;	  /* longest command line, without the NUL */
+	uint32_t initrd_addr_max; /* highest address the initrd's last byte may have */
 	uint16_t xloadflags;
-	uint8_t header[0x202 + 0x80 - 0x1f1]; /* raw setup header bytes, copied into the zero page */
+	uint8_t
+	    header[0x202 + 0x80 - 0x1f1]; /* raw setup header bytes, copied into the zero page */
 	size_t header_len;
 };
 
 /* Where everything goes, decided before any byte is loaded. */
 struct boot_plan {
-	uint64_t kernel_gpa;   /* protected-mode kernel; 64-bit entry is kernel_gpa + 0x200 */
-	uint64_t kernel_end;   /* kernel_gpa + max(pm_size, init_size) */
-	uint64_t initrd_gpa;   /* 0 when there is no initrd */
+	uint64_t kernel_gpa; /* protected-mode kernel; 64-bit entry is kernel_gpa + 0x200 */
+	uint64_t kernel_end; /* kernel_gpa + max(pm_size, init_size) */
+	uint64_t initrd_gpa; /* 0 when there is no initrd */
 	uint64_t initrd_size;
 	uint64_t entry_gpa;
 	uint64_t zero_page_gpa;
@@ -58,8 +59,7 @@ int boot_plan_make(const struct bzimage_info *info, const struct guest_mem *gm,
  * live there), RAM from 1 MiB to the hole, the PCI ECAM reserved, RAM above 4 GiB. Returns
  * the number of entries.
  */
-unsigned boot_e820_build(const struct guest_mem *gm, struct boot_e820_entry *table,
-			 unsigned max);
+unsigned boot_e820_build(const struct guest_mem *gm, struct boot_e820_entry *table, unsigned max);
 
 /*
  * Build the zero page in @bp: setup header from @info with minivmm's loader fields, command

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define MAX_CELLS	16
+#define MAX_CELLS 16
 
 /* The tree under construction; the first libfdt error sticks and ends the build. */
 struct fdt_ctx {

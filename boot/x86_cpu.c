@@ -12,8 +12,8 @@
 #define X86_EFER_LMA (1ull << 10)
 
 #define PTE_PRESENT (1ull << 0)
-#define PTE_RW      (1ull << 1)
-#define PTE_PS      (1ull << 7) /* 2 MiB page in a page directory */
+#define PTE_RW	    (1ull << 1)
+#define PTE_PS	    (1ull << 7) /* 2 MiB page in a page directory */
 
 /* GDT descriptors: base 0, limit 4 GiB, flags as the SDM's segment descriptor layout. */
 #define GDT_ENTRY(flags, base, limit)                                                              \
@@ -22,7 +22,7 @@
 	 ((limit)&0x0000ffffull))
 #define GDT_CODE64 GDT_ENTRY(0xa09b, 0, 0xfffff) /* P, S, exec/read accessed, L, G */
 #define GDT_DATA   GDT_ENTRY(0xc093, 0, 0xfffff) /* P, S, read/write accessed, D/B, G */
-#define GDT_TSS    GDT_ENTRY(0x808b, 0, 0xfffff) /* P, busy 64-bit TSS (VMX wants a usable TR) */
+#define GDT_TSS	   GDT_ENTRY(0x808b, 0, 0xfffff) /* P, busy 64-bit TSS (VMX wants a usable TR) */
 
 int x86_boot_tables_write(const struct guest_mem *gm)
 {

@@ -8,8 +8,8 @@
 #include "core/guest_mem.h"
 
 /* Flat GDT selectors the boot protocol names (__BOOT_CS, __BOOT_DS) plus a TSS for TR. */
-#define BOOT_CS  0x10
-#define BOOT_DS  0x18
+#define BOOT_CS	 0x10
+#define BOOT_DS	 0x18
 #define BOOT_TSS 0x20
 
 /* Write the identity page tables (0-4 GiB, 2 MiB pages) and the GDT into guest memory. */

@@ -51,13 +51,22 @@ int actions_parse_one(struct actions *a, const char *kv, char *err, unsigned err
 			return -1;
 		}
 		switch (k) {
-		case 0: a->reboot = v; break;
-		case 1: a->shutdown = v; break;
-		case 2: a->panic = v; break;
-		case 3: a->watchdog = v; break;
+		case 0:
+			a->reboot = v;
+			break;
+		case 1:
+			a->shutdown = v;
+			break;
+		case 2:
+			a->panic = v;
+			break;
+		case 3:
+			a->watchdog = v;
+			break;
 		}
 		return 0;
 	}
-	snprintf(err, errlen, "--action wants reboot=, shutdown=, panic= or watchdog=, got '%s'", kv);
+	snprintf(err, errlen, "--action wants reboot=, shutdown=, panic= or watchdog=, got '%s'",
+		 kv);
 	return -1;
 }

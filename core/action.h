@@ -25,7 +25,9 @@ struct actions {
 };
 
 #define ACTIONS_DEFAULT                                                                            \
-	{ REBOOT_RESET, SHUTDOWN_POWEROFF, PANIC_SHUTDOWN, WATCHDOG_RESET }
+	{                                                                                          \
+		REBOOT_RESET, SHUTDOWN_POWEROFF, PANIC_SHUTDOWN, WATCHDOG_RESET                    \
+	}
 
 /* QAPI names (RebootAction, ShutdownAction, PanicAction, WatchdogAction) and their parsers;
  * a parser returns the value or -1 for an unknown name. */

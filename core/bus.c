@@ -87,7 +87,8 @@ int bus_unregister(struct bus *bus, uint64_t base, void *opaque)
 	pthread_rwlock_wrlock(&bus->lock);
 	i = bus_upper(bus, base);
 	if (i > 0 && bus->ranges[i - 1].base == base && bus->ranges[i - 1].opaque == opaque) {
-		memmove(&bus->ranges[i - 1], &bus->ranges[i], (bus->n - i) * sizeof(bus->ranges[0]));
+		memmove(&bus->ranges[i - 1], &bus->ranges[i],
+			(bus->n - i) * sizeof(bus->ranges[0]));
 		bus->n--;
 		ret = 0;
 	}
@@ -112,11 +113,16 @@ static const struct bus_range *bus_lookup(const struct bus *bus, uint64_t addr, 
 static int size_allowed(unsigned sizes, unsigned len)
 {
 	switch (len) {
-	case 1: return !!(sizes & BUS_SIZE_1);
-	case 2: return !!(sizes & BUS_SIZE_2);
-	case 4: return !!(sizes & BUS_SIZE_4);
-	case 8: return !!(sizes & BUS_SIZE_8);
-	default: return 0;
+	case 1:
+		return !!(sizes & BUS_SIZE_1);
+	case 2:
+		return !!(sizes & BUS_SIZE_2);
+	case 4:
+		return !!(sizes & BUS_SIZE_4);
+	case 8:
+		return !!(sizes & BUS_SIZE_8);
+	default:
+		return 0;
 	}
 }
 

@@ -46,8 +46,8 @@ struct bus {
 /* Result of bus_read/bus_write. */
 enum bus_result {
 	BUS_OK = 0,
-	BUS_UNMAPPED = 1,  /* no device covers the whole access */
-	BUS_BAD_SIZE = 2,  /* a device is there but refuses that access size */
+	BUS_UNMAPPED = 1, /* no device covers the whole access */
+	BUS_BAD_SIZE = 2, /* a device is there but refuses that access size */
 };
 
 /* Initialise an empty bus. Returns 0 or a negative errno. */

@@ -28,12 +28,12 @@ struct aml;
  * through the hooks, so the builders never ask what kind of device they are looking at.
  */
 struct fw_device {
-	char acpi_name[5];      /* 4-character AML name under \_SB, e.g. "COM1" */
-	const char *acpi_hid;   /* "PNP0501" (EISA id, compressed in AML) or "QEMU0001" */
+	char acpi_name[5];    /* 4-character AML name under \_SB, e.g. "COM1" */
+	const char *acpi_hid; /* "PNP0501" (EISA id, compressed in AML) or "QEMU0001" */
 	uint32_t acpi_uid;
-	const char *fdt_node;   /* node name without unit address ("serial"), NULL: not in FDT */
+	const char *fdt_node;	/* node name without unit address ("serial"), NULL: not in FDT */
 	const char *fdt_compat; /* "ns16550a", "qemu,pvpanic-mmio" */
-	int fdt_console;        /* /chosen/stdout-path names the first such node */
+	int fdt_console;	/* /chosen/stdout-path names the first such node */
 	unsigned nres;
 	struct fw_resource res[FW_MAX_RES];
 	/* More AML inside the Device (), after _CRS. NULL: none. */
@@ -45,14 +45,14 @@ struct fw_device {
 
 /* Fixed ACPI hardware: the PM1a blocks, the reset register, the SCI. */
 struct fw_acpi_hw {
-	uint16_t pm1a_evt; /* PM1a_EVT_BLK port (4 bytes: status, enable) */
-	uint16_t pm1a_cnt; /* PM1a_CNT_BLK port (2 bytes) */
-	uint16_t pm_tmr;   /* PM_TMR_BLK port (4 bytes, 32-bit counter at 3.579545 MHz) */
+	uint16_t pm1a_evt;   /* PM1a_EVT_BLK port (4 bytes: status, enable) */
+	uint16_t pm1a_cnt;   /* PM1a_CNT_BLK port (2 bytes) */
+	uint16_t pm_tmr;     /* PM_TMR_BLK port (4 bytes, 32-bit counter at 3.579545 MHz) */
 	uint16_t reset_port; /* FADT RESET_REG (1 byte, system I/O) */
 	uint8_t reset_value;
 	uint8_t sci_irq;
 	uint8_t s5_slp_typ; /* value the guest writes to SLP_TYP for S5 */
-	int has_s5;         /* \_S5 exists (off: the guest cannot power off via ACPI) */
+	int has_s5;	    /* \_S5 exists (off: the guest cannot power off via ACPI) */
 	/* Root-scope AML of this hardware (the \_S5 package), after \_SB. NULL: none. */
 	void (*aml)(struct aml *a, const struct fw_acpi_hw *hw);
 };
@@ -68,7 +68,7 @@ struct fw_pci_host {
 	uint8_t bus_start, bus_end;
 	uint16_t io_base, io_len;   /* I/O window the host forwards to devices */
 	uint32_t mem_base, mem_len; /* 32-bit memory window */
-	unsigned gsi_base;          /* first of four INTx GSIs */
+	unsigned gsi_base;	    /* first of four INTx GSIs */
 	void (*aml)(struct aml *a, const struct fw_pci_host *p);
 };
 
@@ -81,6 +81,7 @@ struct fw_desc {
 };
 
 /* Append a copy of @dev. Returns 0, or -ENOSPC when the table is full. */
-int fw_desc_add(struct fw_desc *fw, const struct fw_device *dev) __attribute__((warn_unused_result));
+int fw_desc_add(struct fw_desc *fw, const struct fw_device *dev)
+    __attribute__((warn_unused_result));
 
 #endif

@@ -23,7 +23,7 @@ struct log_ratelimit {
 	unsigned suppressed;
 };
 void log_ratelimited(struct log_ratelimit *state, enum log_level lvl, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #define pr_err(...)   log_msg(LOG_ERR, __VA_ARGS__)
 #define pr_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)

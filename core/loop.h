@@ -17,7 +17,7 @@ void loop_destroy(struct loop *loop);
 
 /* Watch @fd for @events (EPOLLIN/EPOLLOUT...). One registration per fd. Returns 0 or -errno. */
 int loop_add(struct loop *loop, int fd, uint32_t events, loop_fn fn, void *opaque)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Change the events watched on a registered fd. Returns 0 or -errno. */
 int loop_modify(struct loop *loop, int fd, uint32_t events);

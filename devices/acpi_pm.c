@@ -64,8 +64,8 @@ static uint32_t pm_timer_now(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint32_t)(((unsigned __int128)ts.tv_sec * 1000000000ull + ts.tv_nsec) * PM_TIMER_HZ /
-			  1000000000ull);
+	return (uint32_t)(((unsigned __int128)ts.tv_sec * 1000000000ull + ts.tv_nsec) *
+			  PM_TIMER_HZ / 1000000000ull);
 }
 
 /* The 12-byte block as one little-endian image, so any access size composes naturally. */

@@ -5,7 +5,7 @@
 #include "core/bus.h"
 #include "core/request.h"
 
-#define I8042_DATA_PORT    0x60
+#define I8042_DATA_PORT	   0x60
 #define I8042_COMMAND_PORT 0x64
 
 struct i8042 {

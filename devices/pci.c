@@ -54,8 +54,9 @@ struct pci_dev {
 };
 
 struct pci_host {
-	pthread_mutex_t lock;	   /* headers, BARs: see the lock order at the top */
-	pthread_mutex_t intx_lock; /* leaf: intx, intx_masked, present (writes), gsi_level, irq_set */
+	pthread_mutex_t lock; /* headers, BARs: see the lock order at the top */
+	pthread_mutex_t
+	    intx_lock; /* leaf: intx, intx_masked, present (writes), gsi_level, irq_set */
 	struct bus *pio, *mmio;
 	uint32_t io_base, io_len, io_next;
 	uint32_t mem_base, mem_len, mem_next;

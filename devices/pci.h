@@ -22,35 +22,35 @@
 #define PCI_ECAM_FUNC 4096 /* ECAM bytes per function; beyond 256 reads as zero */
 
 /* Standard header offsets used by the host and device glue. */
-#define PCI_VENDOR_ID      0x00
-#define PCI_DEVICE_ID      0x02
-#define PCI_COMMAND        0x04
-#define PCI_STATUS         0x06
-#define PCI_REVISION_ID    0x08
-#define PCI_CLASS_PROG     0x09
-#define PCI_HEADER_TYPE    0x0e
-#define PCI_BAR0           0x10
-#define PCI_SUBSYS_VENDOR  0x2c
-#define PCI_SUBSYS_ID      0x2e
-#define PCI_INTERRUPT_LINE 0x3c
-#define PCI_INTERRUPT_PIN  0x3d
+#define PCI_VENDOR_ID	    0x00
+#define PCI_DEVICE_ID	    0x02
+#define PCI_COMMAND	    0x04
+#define PCI_STATUS	    0x06
+#define PCI_REVISION_ID	    0x08
+#define PCI_CLASS_PROG	    0x09
+#define PCI_HEADER_TYPE	    0x0e
+#define PCI_BAR0	    0x10
+#define PCI_SUBSYS_VENDOR   0x2c
+#define PCI_SUBSYS_ID	    0x2e
+#define PCI_INTERRUPT_LINE  0x3c
+#define PCI_INTERRUPT_PIN   0x3d
 #define PCI_DEVICE_SPECIFIC 0x40 /* first offset handed to pci_device_info.cfg_read/write */
 
 #define PCI_CACHE_LINE_SIZE 0x0c
 #define PCI_CAPABILITY_LIST 0x34
-#define PCI_ROM_ADDRESS     0x30
+#define PCI_ROM_ADDRESS	    0x30
 
-#define PCI_COMMAND_IO            0x1
-#define PCI_COMMAND_MEMORY        0x2
-#define PCI_COMMAND_MASTER        0x4
-#define PCI_COMMAND_INTX_DISABLE  0x400
-#define PCI_STATUS_INTERRUPT      0x8  /* INTx asserted (whether or not it is disabled) */
-#define PCI_BAR_IO_SPACE          0x1  /* BAR bit 0: I/O space; MEM32 BARs read type bits 0 */
+#define PCI_COMMAND_IO		 0x1
+#define PCI_COMMAND_MEMORY	 0x2
+#define PCI_COMMAND_MASTER	 0x4
+#define PCI_COMMAND_INTX_DISABLE 0x400
+#define PCI_STATUS_INTERRUPT	 0x8 /* INTx asserted (whether or not it is disabled) */
+#define PCI_BAR_IO_SPACE	 0x1 /* BAR bit 0: I/O space; MEM32 BARs read type bits 0 */
 
 /* The host bridge at 00:00.0 (as QEMU's generic PCIe host, "gpex"). */
 #define PCI_HOST_VENDOR 0x1b36
 #define PCI_HOST_DEVICE 0x0008
-#define PCI_HOST_CLASS  0x060000
+#define PCI_HOST_CLASS	0x060000
 
 /* Legacy INTx: pin p (1..4 = INTA..INTD) of slot s goes to GSI PCI_INTX_GSI + (s + p - 1) % 4. */
 #define PCI_INTX_GSI  16
@@ -60,18 +60,18 @@ enum pci_bar_type { PCI_BAR_NONE, PCI_BAR_MEM32, PCI_BAR_IO };
 
 struct pci_bar_info {
 	enum pci_bar_type type;
-	uint32_t size;             /* power of two; >= 16 for memory, >= 4 for I/O */
+	uint32_t size;		   /* power of two; >= 16 for memory, >= 4 for I/O */
 	const struct bus_ops *ops; /* offsets are relative to the BAR's base */
 	void *opaque;
 };
 
 struct pci_device_info {
-	const char *name;     /* for messages and bus ranges; must outlive the host */
+	const char *name; /* for messages and bus ranges; must outlive the host */
 	uint16_t vendor, device;
 	uint8_t revision;
-	uint32_t class_code;  /* 24 bits: class, subclass, prog-if (0x088000 = "other system") */
+	uint32_t class_code; /* 24 bits: class, subclass, prog-if (0x088000 = "other system") */
 	uint16_t subsys_vendor, subsys;
-	uint8_t irq_pin;      /* 0 none, 1..4 INTA..INTD */
+	uint8_t irq_pin; /* 0 none, 1..4 INTA..INTD */
 	struct pci_bar_info bars[PCI_NUM_BARS];
 	/*
 	 * Device-specific config registers at offsets PCI_DEVICE_SPECIFIC..255, optional (NULL:
@@ -94,7 +94,7 @@ struct pci_host;
  */
 int pci_host_create(struct bus *pio, struct bus *mmio, uint64_t ecam_base, uint32_t io_base,
 		    uint32_t io_len, uint32_t mem_base, uint32_t mem_len, struct pci_host **out)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Unmap every BAR and the config-space ranges, free the host. Vcpus must be stopped. */
 void pci_host_destroy(struct pci_host *h);
@@ -105,8 +105,8 @@ void pci_host_destroy(struct pci_host *h);
  * The host owns the range on the bus, so it hands such accesses to @port (0xCF8..0xCFB) to
  * @ops at offset 0 (sizes per @ops, one byte wide). Call before vcpus run. Returns 0 or -errno.
  */
-int pci_host_share_port(struct pci_host *h, unsigned port, const struct bus_ops *ops,
-			void *opaque) __attribute__((warn_unused_result));
+int pci_host_share_port(struct pci_host *h, unsigned port, const struct bus_ops *ops, void *opaque)
+    __attribute__((warn_unused_result));
 
 /*
  * Where INTx goes: @set(@ctx, gsi, level) for GSIs PCI_INTX_GSI..+3, each the wired-OR of
@@ -120,7 +120,7 @@ void pci_host_set_irq(struct pci_host *h, void (*set)(void *ctx, unsigned gsi, i
  * BAR ops and opaques must outlive the host. Returns the slot or -errno.
  */
 int pci_host_add(struct pci_host *h, const struct pci_device_info *info)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /*
  * The device in @slot drives its INTx pin to @level (1 asserted). COMMAND.INTX_DISABLE masks
@@ -138,7 +138,7 @@ void pci_host_reset(struct pci_host *h);
  * ACPI PCI0) and a PNP0C02 device reserving the ECAM. Returns 0 or -ENOSPC.
  */
 int pci_host_fill_fw(const struct pci_host *h, struct fw_desc *fw)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 struct aml;
 

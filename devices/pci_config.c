@@ -45,7 +45,7 @@ static void ecam_write(void *opaque, uint64_t off, const void *data, unsigned le
 		return;
 	}
 	c->space.write(c->space.host, (unsigned)(off >> 20), (off >> 15) & 31, (off >> 12) & 7, reg,
-		  (uint32_t)bus_data_get(data, len), len);
+		       (uint32_t)bus_data_get(data, len), len);
 }
 
 static const struct bus_ops ecam_ops = {

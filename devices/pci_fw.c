@@ -3,7 +3,7 @@
 #include "acpi/aml.h"
 
 #define PCI_CONFIG_PORTS 8 /* 0xCF8-0xCFF: CONFIG_ADDRESS and CONFIG_DATA */
-#define PCI_PRT_PINS     4 /* INTA-INTD */
+#define PCI_PRT_PINS	 4 /* INTA-INTD */
 
 /*
  * PCI Firmware 3.2, 4.1; ACPI 6.4.3.5: PCI0 with the bus range, the config ports, the I/O and

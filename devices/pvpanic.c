@@ -17,7 +17,8 @@ void pvpanic_write_event(struct pvpanic *p, uint8_t val)
 {
 	uint8_t known = val & p->events;
 
-	if ((val & ~PVPANIC_EVENTS_ALL) && !__atomic_exchange_n(&p->unknown_logged, 1, __ATOMIC_RELAXED))
+	if ((val & ~PVPANIC_EVENTS_ALL) &&
+	    !__atomic_exchange_n(&p->unknown_logged, 1, __ATOMIC_RELAXED))
 		pr_warn("pvpanic: guest wrote unknown event bits 0x%02x (ignored)",
 			val & ~PVPANIC_EVENTS_ALL);
 	if (known & PVPANIC_PANICKED)

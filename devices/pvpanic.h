@@ -15,7 +15,7 @@
 #define PVPANIC_EVENTS_ALL   (PVPANIC_PANICKED | PVPANIC_CRASH_LOADED | PVPANIC_SHUTDOWN)
 
 #define PVPANIC_ISA_PORT 0x505
-#define PVPANIC_REG_LEN  1
+#define PVPANIC_REG_LEN	 1
 
 struct pvpanic {
 	uint8_t events; /* the bits this instance recognises (--pvpanic events=) */

@@ -44,7 +44,7 @@ struct serial {
 	uint8_t ier, lcr, mcr, lsr_errors, msr, scr, fcr;
 	uint16_t divisor;
 	bool thr_ipending; /* THRE interrupt armed (cleared by reading IIR while it is reported) */
-	int irq_level;     /* last level driven on the line */
+	int irq_level;	   /* last level driven on the line */
 
 	uint8_t rx[SERIAL_FIFO_LEN];
 	unsigned rx_head, rx_count;

@@ -10,10 +10,10 @@
 #include "core/request.h"
 
 #define SERIAL_COM1_PORT 0x3f8
-#define SERIAL_COM1_IRQ  4
-#define SERIAL_PORT_LEN  8
-#define SERIAL_CLOCK_HZ  1843200 /* the PC UART's 1.8432 MHz crystal: divisor 1 = 115200 baud */
-#define SERIAL_FIFO_LEN  16 /* receive FIFO of the 16550A */
+#define SERIAL_COM1_IRQ	 4
+#define SERIAL_PORT_LEN	 8
+#define SERIAL_CLOCK_HZ	 1843200 /* the PC UART's 1.8432 MHz crystal: divisor 1 = 115200 baud */
+#define SERIAL_FIFO_LEN	 16	 /* receive FIFO of the 16550A */
 
 /*
  * Guest-visible registers, shared by the device and its tests. Offsets and bits are those of
@@ -34,66 +34,66 @@
 #define SERIAL_SCR 7 /* scratch */
 
 /* IER: bits 4-7 are always 0 on a 16550A (Linux's autoconfig tells an XScale by bit 6). */
-#define SERIAL_IER_RDI  0x01 /* received data available (and character timeout) */
+#define SERIAL_IER_RDI	0x01 /* received data available (and character timeout) */
 #define SERIAL_IER_THRI 0x02 /* transmitter holding register empty */
 #define SERIAL_IER_RLSI 0x04 /* receiver line status: OE, PE, FE, BI */
-#define SERIAL_IER_MSI  0x08 /* modem status: a delta bit in MSR */
+#define SERIAL_IER_MSI	0x08 /* modem status: a delta bit in MSR */
 #define SERIAL_IER_MASK 0x0f
 
 /* IIR: bit 0 set = nothing pending; bits 1-3 the source, highest priority first below. */
 #define SERIAL_IIR_NO_INT  0x01
 #define SERIAL_IIR_ID_MASK 0x0e
-#define SERIAL_IIR_RLSI    0x06 /* 1st: line status error; cleared by reading LSR */
-#define SERIAL_IIR_RDI     0x04 /* 2nd: data at the trigger level; cleared by draining RBR */
-#define SERIAL_IIR_CTI     0x0c /* 2nd: character timeout (never: the trigger is 1 byte) */
-#define SERIAL_IIR_THRI    0x02 /* 3rd: THR empty; cleared by reading IIR or writing THR */
-#define SERIAL_IIR_MSI     0x00 /* 4th: modem status; cleared by reading MSR */
-#define SERIAL_IIR_FIFO    0xc0 /* both set while FCR enables the FIFOs (16550A, not 16550) */
+#define SERIAL_IIR_RLSI	   0x06 /* 1st: line status error; cleared by reading LSR */
+#define SERIAL_IIR_RDI	   0x04 /* 2nd: data at the trigger level; cleared by draining RBR */
+#define SERIAL_IIR_CTI	   0x0c /* 2nd: character timeout (never: the trigger is 1 byte) */
+#define SERIAL_IIR_THRI	   0x02 /* 3rd: THR empty; cleared by reading IIR or writing THR */
+#define SERIAL_IIR_MSI	   0x00 /* 4th: modem status; cleared by reading MSR */
+#define SERIAL_IIR_FIFO	   0xc0 /* both set while FCR enables the FIFOs (16550A, not 16550) */
 
 /* FCR */
 #define SERIAL_FCR_ENABLE   0x01 /* changing it empties both FIFOs */
 #define SERIAL_FCR_CLEAR_RX 0x02 /* self-clearing */
 #define SERIAL_FCR_CLEAR_TX 0x04 /* self-clearing */
-#define SERIAL_FCR_DMA      0x08
+#define SERIAL_FCR_DMA	    0x08
 #define SERIAL_FCR_TRIGGER  0xc0 /* RX trigger level 1/4/8/14 bytes */
 
 /* LCR: bits 0-6 (word length, stop bits, parity, break) only matter on a wire. */
 #define SERIAL_LCR_DLAB 0x80
 
 /* MCR: bits 5-7 are always 0 on a 16550A. */
-#define SERIAL_MCR_DTR  0x01
-#define SERIAL_MCR_RTS  0x02
+#define SERIAL_MCR_DTR	0x01
+#define SERIAL_MCR_RTS	0x02
 #define SERIAL_MCR_OUT1 0x04
 #define SERIAL_MCR_OUT2 0x08 /* on PCs, enables the IRQ line to the interrupt controller */
 #define SERIAL_MCR_LOOP 0x10
 #define SERIAL_MCR_MASK 0x1f
 
 /* LSR */
-#define SERIAL_LSR_DR     0x01 /* data ready */
-#define SERIAL_LSR_OE     0x02 /* overrun error; cleared by reading LSR */
-#define SERIAL_LSR_PE     0x04 /* parity error (never: no wire) */
-#define SERIAL_LSR_FE     0x08 /* framing error (never) */
-#define SERIAL_LSR_BI     0x10 /* break interrupt (never) */
-#define SERIAL_LSR_THRE   0x20 /* THR empty */
-#define SERIAL_LSR_TEMT   0x40 /* THR and shift register empty */
+#define SERIAL_LSR_DR	  0x01 /* data ready */
+#define SERIAL_LSR_OE	  0x02 /* overrun error; cleared by reading LSR */
+#define SERIAL_LSR_PE	  0x04 /* parity error (never: no wire) */
+#define SERIAL_LSR_FE	  0x08 /* framing error (never) */
+#define SERIAL_LSR_BI	  0x10 /* break interrupt (never) */
+#define SERIAL_LSR_THRE	  0x20 /* THR empty */
+#define SERIAL_LSR_TEMT	  0x40 /* THR and shift register empty */
 #define SERIAL_LSR_FIFOE  0x80 /* PE/FE/BI somewhere in the RX FIFO (never) */
 #define SERIAL_LSR_ERRORS 0x1e /* what the RLS interrupt reports */
 
 /* MSR: low nibble latches changes since the last MSR read, high nibble is the lines now. */
-#define SERIAL_MSR_DCTS   0x01
-#define SERIAL_MSR_DDSR   0x02
-#define SERIAL_MSR_TERI   0x04 /* trailing edge of ring indicator: RI went 1 -> 0 */
-#define SERIAL_MSR_DDCD   0x08
-#define SERIAL_MSR_CTS    0x10
-#define SERIAL_MSR_DSR    0x20
-#define SERIAL_MSR_RI     0x40
-#define SERIAL_MSR_DCD    0x80
+#define SERIAL_MSR_DCTS	  0x01
+#define SERIAL_MSR_DDSR	  0x02
+#define SERIAL_MSR_TERI	  0x04 /* trailing edge of ring indicator: RI went 1 -> 0 */
+#define SERIAL_MSR_DDCD	  0x08
+#define SERIAL_MSR_CTS	  0x10
+#define SERIAL_MSR_DSR	  0x20
+#define SERIAL_MSR_RI	  0x40
+#define SERIAL_MSR_DCD	  0x80
 #define SERIAL_MSR_DELTAS 0x0f
 
 struct serial;
 
 struct serial_config {
-	int out_fd;          /* transmitted bytes are written here; -1 discards them */
+	int out_fd;	     /* transmitted bytes are written here; -1 discards them */
 	struct irq_line irq; /* driven high while an interrupt is pending and OUT2 gates it on */
 	void (*rx_space)(void *ctx); /* the RX FIFO had been full and now has room */
 	void *ctx;

@@ -57,10 +57,11 @@ int kvm_vm_create(struct kvm_vm *vm)
 		}
 	}
 	if (access("/sys/module/kvm_pvm", F_OK) == 0)
-		pr_warn("%s is PVM (kvm_pvm), which runs only PVM-enabled guest kernels; an "
-			"unmodified Linux will stop with a KVM internal error (tests/rig/rig.sh runs "
-			"minivmm in a nested rig instead)",
-			dev);
+		pr_warn(
+		    "%s is PVM (kvm_pvm), which runs only PVM-enabled guest kernels; an "
+		    "unmodified Linux will stop with a KVM internal error (tests/rig/rig.sh runs "
+		    "minivmm in a nested rig instead)",
+		    dev);
 	vm->run_size = ioctl(vm->sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (vm->run_size < (int)sizeof(struct kvm_run)) {
 		ret = -EINVAL;
@@ -68,8 +69,8 @@ int kvm_vm_create(struct kvm_vm *vm)
 		goto err_sys;
 	}
 
-	vm->cpuid = calloc(1, sizeof(*vm->cpuid) +
-				      KVM_MAX_CPUID_ENTRIES * sizeof(struct kvm_cpuid_entry2));
+	vm->cpuid =
+	    calloc(1, sizeof(*vm->cpuid) + KVM_MAX_CPUID_ENTRIES * sizeof(struct kvm_cpuid_entry2));
 	if (!vm->cpuid) {
 		ret = -ENOMEM;
 		goto err_sys;

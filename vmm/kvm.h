@@ -10,8 +10,8 @@
 struct kvm_vm {
 	int sys_fd;
 	int vm_fd;
-	int run_size;                 /* mmap size of struct kvm_run */
-	struct kvm_cpuid2 *cpuid;     /* KVM_GET_SUPPORTED_CPUID, fixed up per vcpu later */
+	int run_size;		  /* mmap size of struct kvm_run */
+	struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID, fixed up per vcpu later */
 };
 
 /*
@@ -23,7 +23,7 @@ int kvm_vm_create(struct kvm_vm *vm) __attribute__((warn_unused_result));
 
 /* Register every region of @gm as a memory slot. Call after kvm_vm_create. */
 int kvm_vm_set_memory(struct kvm_vm *vm, const struct guest_mem *gm)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Drive GSI @gsi to @level through the in-kernel irqchip (an irq_line->set). */
 void kvm_vm_irq_line(void *vm, unsigned gsi, int level);

@@ -127,8 +127,8 @@ static void do_shutdown(struct lifecycle *lc, enum shutdown_cause cause)
 		break;
 	}
 	vm_finish(lc, cause == CAUSE_GUEST_PANIC && lc->actions.panic == PANIC_EXIT_FAILURE
-			      ? EXIT_VM_GUEST_PANIC
-			      : EXIT_VM_OK);
+			  ? EXIT_VM_GUEST_PANIC
+			  : EXIT_VM_OK);
 }
 
 static void do_reset(struct lifecycle *lc, enum shutdown_cause cause)

@@ -15,41 +15,41 @@
 #define DEFAULT_CMDLINE "console=ttyS0"
 
 static const char usage_text[] =
-	"Usage: minivmm --kernel PATH [options]\n"
-	"Boot a Linux bzImage in a KVM microVM with a 16550A serial console.\n"
-	"\n"
-	"  --kernel PATH        Linux bzImage to boot (x86 64-bit boot protocol 2.12+)\n"
-	"  --initrd PATH        initial ramdisk\n"
-	"  --cmdline STR        kernel command line (default \"" DEFAULT_CMDLINE "\")\n"
-	"  --memory MiB         guest RAM in MiB (default %d; above 3072 goes above 4 GiB)\n"
-	"  --cpus N             number of vCPUs, 1..%d (default 1)\n"
-	"  --serial MODE        console: stdio (default), file:PATH, or none\n"
-	"  --no-acpi-shutdown   leave \\_S5 out of the DSDT: the guest cannot power off via ACPI\n"
-	"                       (Linux then uses pvpanic's shutdown bit, if --pvpanic is on)\n"
-	"  --pvpanic [isa|mmio|pci][,OPTS]  pvpanic device (may be given up to 4 times); OPTS:\n"
-	"                       events=0xN (default 0x7: panicked, crash-loaded, shutdown),\n"
-	"                       isa: port=0xNNN (default 0x505),\n"
-	"                       mmio: addr=0x... (default 0xfeb00000, page-aligned, 32-bit hole),\n"
-	"                       pci: PCI device 1b36:0011 in the next free slot (no address)\n"
-	"  --dump-dtb PATH      write the flattened device tree the guest gets to PATH and exit\n"
-	"  --watchdog MODEL     hardware watchdog: ib700 (ISA ports 0x441/0x443) or i6300esb\n"
-	"                       (PCI); on expiry the watchdog action applies (--action watchdog=)\n"
-	"  --qmp unix:PATH|fd:N QMP control socket (may be given up to 4 times)\n"
-	"  --event-log PATH     append every lifecycle event to PATH as JSON lines\n"
-	"  --action KEY=VALUE   reboot=reset|shutdown, shutdown=poweroff|pause,\n"
-	"                       panic=pause|shutdown|exit-failure|none,\n"
-	"                       watchdog=reset|shutdown|poweroff|pause|debug|none|inject-nmi\n"
-	"  --no-reboot          same as --action reboot=shutdown\n"
-	"  --no-shutdown        same as --action shutdown=pause\n"
-	"  -S, --paused         stay in prelaunch until the QMP command cont\n"
-	"  --log-level LEVEL    error, warn (default), info or debug\n"
-	"  --qmp-schema-doc     print the QMP reference (Markdown) and exit\n"
-	"  -h, --help           show this help and exit\n"
-	"  -V, --version        show the version and exit\n"
-	"\n"
-	"On a terminal, Ctrl-A x quits; every other key goes to the guest.\n"
-	"Exit status: 0 guest powered off, quit or host signal; 1 internal error;\n"
-	"2 bad command line or input file; 3 guest panicked with panic=exit-failure.\n";
+    "Usage: minivmm --kernel PATH [options]\n"
+    "Boot a Linux bzImage in a KVM microVM with a 16550A serial console.\n"
+    "\n"
+    "  --kernel PATH        Linux bzImage to boot (x86 64-bit boot protocol 2.12+)\n"
+    "  --initrd PATH        initial ramdisk\n"
+    "  --cmdline STR        kernel command line (default \"" DEFAULT_CMDLINE "\")\n"
+    "  --memory MiB         guest RAM in MiB (default %d; above 3072 goes above 4 GiB)\n"
+    "  --cpus N             number of vCPUs, 1..%d (default 1)\n"
+    "  --serial MODE        console: stdio (default), file:PATH, or none\n"
+    "  --no-acpi-shutdown   leave \\_S5 out of the DSDT: the guest cannot power off via ACPI\n"
+    "                       (Linux then uses pvpanic's shutdown bit, if --pvpanic is on)\n"
+    "  --pvpanic [isa|mmio|pci][,OPTS]  pvpanic device (may be given up to 4 times); OPTS:\n"
+    "                       events=0xN (default 0x7: panicked, crash-loaded, shutdown),\n"
+    "                       isa: port=0xNNN (default 0x505),\n"
+    "                       mmio: addr=0x... (default 0xfeb00000, page-aligned, 32-bit hole),\n"
+    "                       pci: PCI device 1b36:0011 in the next free slot (no address)\n"
+    "  --dump-dtb PATH      write the flattened device tree the guest gets to PATH and exit\n"
+    "  --watchdog MODEL     hardware watchdog: ib700 (ISA ports 0x441/0x443) or i6300esb\n"
+    "                       (PCI); on expiry the watchdog action applies (--action watchdog=)\n"
+    "  --qmp unix:PATH|fd:N QMP control socket (may be given up to 4 times)\n"
+    "  --event-log PATH     append every lifecycle event to PATH as JSON lines\n"
+    "  --action KEY=VALUE   reboot=reset|shutdown, shutdown=poweroff|pause,\n"
+    "                       panic=pause|shutdown|exit-failure|none,\n"
+    "                       watchdog=reset|shutdown|poweroff|pause|debug|none|inject-nmi\n"
+    "  --no-reboot          same as --action reboot=shutdown\n"
+    "  --no-shutdown        same as --action shutdown=pause\n"
+    "  -S, --paused         stay in prelaunch until the QMP command cont\n"
+    "  --log-level LEVEL    error, warn (default), info or debug\n"
+    "  --qmp-schema-doc     print the QMP reference (Markdown) and exit\n"
+    "  -h, --help           show this help and exit\n"
+    "  -V, --version        show the version and exit\n"
+    "\n"
+    "On a terminal, Ctrl-A x quits; every other key goes to the guest.\n"
+    "Exit status: 0 guest powered off, quit or host signal; 1 internal error;\n"
+    "2 bad command line or input file; 3 guest panicked with panic=exit-failure.\n";
 
 enum {
 	OPT_KERNEL = 256,
@@ -148,9 +148,11 @@ int main(int argc, char **argv)
 			cfg.cmdline = optarg;
 			break;
 		case OPT_MEMORY:
-			/* Upper bound only guards the arithmetic; the host decides the real limit. */
+			/* Upper bound only guards the arithmetic; the host decides the real limit.
+			 */
 			if (parse_uint(optarg, 1, 1ull << 30, &v))
-				return usage_error("--memory wants a size in MiB, got '%s'", optarg);
+				return usage_error("--memory wants a size in MiB, got '%s'",
+						   optarg);
 			cfg.mem_bytes = v << 20;
 			break;
 		case OPT_CPUS:
@@ -168,8 +170,8 @@ int main(int argc, char **argv)
 				cfg.serial = SERIAL_MODE_FILE;
 				cfg.serial_path = optarg + 5;
 			} else {
-				return usage_error("--serial wants stdio, none or file:PATH, got '%s'",
-						   optarg);
+				return usage_error(
+				    "--serial wants stdio, none or file:PATH, got '%s'", optarg);
 			}
 			break;
 		case OPT_NO_ACPI_SHUTDOWN:
@@ -194,9 +196,11 @@ int main(int argc, char **argv)
 			if (!optarg && optind < argc && pvpanic_opts_is_value(argv[optind]))
 				optarg = argv[optind++];
 			if (cfg.npvpanic == PVPANIC_MAX_INSTANCES)
-				return usage_error("too many --pvpanic options (at most 4), at '%s'",
-						   optarg ? optarg : "--pvpanic");
-			if (pvpanic_opts_parse(optarg, &cfg.pvpanic[cfg.npvpanic], err, sizeof(err)) ||
+				return usage_error(
+				    "too many --pvpanic options (at most 4), at '%s'",
+				    optarg ? optarg : "--pvpanic");
+			if (pvpanic_opts_parse(optarg, &cfg.pvpanic[cfg.npvpanic], err,
+					       sizeof(err)) ||
 			    pvpanic_opts_check_set(cfg.pvpanic, cfg.npvpanic + 1, err, sizeof(err)))
 				return usage_error("%s", err);
 			cfg.npvpanic++;
@@ -207,7 +211,8 @@ int main(int argc, char **argv)
 		case OPT_WATCHDOG:
 			/* One watchdog, as QEMU's -watchdog allowed. */
 			if (cfg.watchdog != WATCHDOG_MODEL_NONE)
-				return usage_error("only one --watchdog is supported, at '%s'", optarg);
+				return usage_error("only one --watchdog is supported, at '%s'",
+						   optarg);
 			if (!strcmp(optarg, "ib700"))
 				cfg.watchdog = WATCHDOG_MODEL_IB700;
 			else if (!strcmp(optarg, "i6300esb"))
@@ -218,14 +223,16 @@ int main(int argc, char **argv)
 			break;
 		case OPT_QMP:
 			if (strncmp(optarg, "unix:", 5) && strncmp(optarg, "fd:", 3))
-				return usage_error("--qmp wants unix:PATH or fd:N, got '%s'", optarg);
+				return usage_error("--qmp wants unix:PATH or fd:N, got '%s'",
+						   optarg);
 			if (!strncmp(optarg, "unix:", 5) && !optarg[5])
 				return usage_error("--qmp unix: needs a path, got '%s'", optarg);
 			if (!strncmp(optarg, "fd:", 3) && parse_uint(optarg + 3, 0, INT_MAX, &v))
-				return usage_error("--qmp fd: needs a file descriptor number, got '%s'",
-						   optarg);
+				return usage_error(
+				    "--qmp fd: needs a file descriptor number, got '%s'", optarg);
 			if (cfg.nqmp == sizeof(cfg.qmp) / sizeof(cfg.qmp[0]))
-				return usage_error("too many --qmp options (at most 4), at '%s'", optarg);
+				return usage_error("too many --qmp options (at most 4), at '%s'",
+						   optarg);
 			cfg.qmp[cfg.nqmp++] = optarg;
 			break;
 		case OPT_EVENT_LOG:

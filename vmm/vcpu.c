@@ -16,11 +16,11 @@
 #define VCPU_KICK_SIGNAL SIGUSR1
 
 /* Local APIC register offsets and LVT delivery modes (SDM vol. 3, "Local Vector Table"). */
-#define APIC_LVT_LINT0    0x350
-#define APIC_LVT_LINT1    0x360
-#define APIC_MODE_NMI     0x4
-#define APIC_MODE_EXTINT  0x7
-#define APIC_LVT_MODE(m)  ((m) << 8)
+#define APIC_LVT_LINT0	   0x350
+#define APIC_LVT_LINT1	   0x360
+#define APIC_MODE_NMI	   0x4
+#define APIC_MODE_EXTINT   0x7
+#define APIC_LVT_MODE(m)   ((m) << 8)
 #define APIC_LVT_MODE_MASK (0x7u << 8)
 
 #define CPUID_1_ECX_HYPERVISOR (1u << 31)
@@ -164,7 +164,7 @@ int vcpus_create(struct vcpus *vs)
 		if (ret)
 			goto fail;
 		continue;
-fail:
+	fail:
 		pr_err("vcpu %u: %s: %s", i, what, strerror(-ret));
 		return ret;
 	}
@@ -343,8 +343,9 @@ static void *vcpu_thread(void *arg)
 		case KVM_EXIT_INTR:
 			break;
 		case KVM_EXIT_FAIL_ENTRY:
-			snprintf(detail, sizeof(detail), "0x%llx",
-				 (unsigned long long)v->run->fail_entry.hardware_entry_failure_reason);
+			snprintf(
+			    detail, sizeof(detail), "0x%llx",
+			    (unsigned long long)v->run->fail_entry.hardware_entry_failure_reason);
 			vcpu_post_error(v, "KVM entry failed, hardware reason ", detail);
 			goto out;
 		case KVM_EXIT_INTERNAL_ERROR: {
@@ -352,8 +353,8 @@ static void *vcpu_thread(void *arg)
 			unsigned long long rip = 0;
 			if (ioctl(v->fd, KVM_GET_REGS, &regs) == 0)
 				rip = regs.rip;
-			snprintf(detail, sizeof(detail), "%u at rip 0x%llx", v->run->internal.suberror,
-				 rip);
+			snprintf(detail, sizeof(detail), "%u at rip 0x%llx",
+				 v->run->internal.suberror, rip);
 			vcpu_post_error(v, "KVM internal error, suberror ", detail);
 			goto out;
 		}

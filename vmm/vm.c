@@ -186,7 +186,6 @@ static void vm_on_signal(void *opaque, uint32_t events)
 	lifecycle_handle(&vm->lc, VM_REQ_SHUTDOWN, CAUSE_HOST_SIGNAL);
 }
 
-
 /* --- init steps --------------------------------------------------------------------------- */
 
 static int step_memory(void *ctx)

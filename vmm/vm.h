@@ -33,22 +33,22 @@ enum watchdog_model { WATCHDOG_MODEL_NONE, WATCHDOG_MODEL_IB700, WATCHDOG_MODEL_
 
 struct vm_config {
 	const char *kernel;
-	const char *initrd;   /* NULL: none */
+	const char *initrd; /* NULL: none */
 	const char *cmdline;
 	uint64_t mem_bytes;
 	unsigned ncpus;
 	enum serial_mode serial;
 	const char *serial_path; /* SERIAL_MODE_FILE */
-	int acpi_s5;             /* describe \_S5 so the guest powers off through ACPI */
-	int start_paused;        /* stay in prelaunch until QMP cont (-S) */
+	int acpi_s5;		 /* describe \_S5 so the guest powers off through ACPI */
+	int start_paused;	 /* stay in prelaunch until QMP cont (-S) */
 	struct actions actions;
 	struct pvpanic_opts pvpanic[PVPANIC_MAX_INSTANCES]; /* --pvpanic, in command-line order */
 	unsigned npvpanic;
-	const char *dump_dtb;    /* --dump-dtb PATH: write the DTB there and exit */
+	const char *dump_dtb; /* --dump-dtb PATH: write the DTB there and exit */
 	enum watchdog_model watchdog;
-	const char *qmp[4];      /* "unix:PATH" or "fd:N" */
+	const char *qmp[4]; /* "unix:PATH" or "fd:N" */
 	unsigned nqmp;
-	const char *event_log;   /* journal path, or NULL */
+	const char *event_log; /* journal path, or NULL */
 };
 
 struct vm;
@@ -81,14 +81,14 @@ struct vm {
 	unsigned ndevices;
 	struct console console; /* COM1's host side */
 
-	struct lifecycle lc;      /* run state, actions, policy */
-	struct control control;  /* QMP and the journal */
+	struct lifecycle lc;	/* run state, actions, policy */
+	struct control control; /* QMP and the journal */
 
 	/* Main loop and the requests devices post to it. */
 	struct loop *loop;
 	struct timer_clock vclock; /* guest time: runs only while the run state is running */
-	int signal_fd; /* SIGINT, SIGTERM, SIGHUP */
-	struct request_sink sink; /* posts to reqs */
+	int signal_fd;		   /* SIGINT, SIGTERM, SIGHUP */
+	struct request_sink sink;  /* posts to reqs */
 	struct reqqueue reqs;
 
 	int done;

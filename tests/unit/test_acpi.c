@@ -141,10 +141,10 @@ START_TEST(test_pointers_and_checksums)
 	madt = at(l.madt);
 	ck_assert(sums_to_zero(madt, le32(madt + 4)));
 	ck_assert_uint_eq(le32(madt + 36), 0xFEE00000);
-	ck_assert_uint_eq(madt[44], 0);     /* LAPIC 0 */
+	ck_assert_uint_eq(madt[44], 0);	    /* LAPIC 0 */
 	ck_assert_uint_eq(madt[44 + 3], 0); /* APIC id 0 */
 	ck_assert_uint_eq(madt[52 + 3], 1); /* APIC id 1 */
-	ck_assert_uint_eq(madt[60], 1);     /* then the IOAPIC */
+	ck_assert_uint_eq(madt[60], 1);	    /* then the IOAPIC */
 	ck_assert_uint_eq(le32(madt + 64), 0xFEC00000);
 	dsdt = at(l.dsdt);
 	ck_assert(sums_to_zero(dsdt, le32(dsdt + 4)));
@@ -311,8 +311,9 @@ START_TEST(test_aml_encodings)
 	aml_integer(&a, 0xfedc0000);
 	aml_integer(&a, 0x100000000ull);
 	{
-		static const uint8_t want[] = { 0x00, 0x01, 0x0a, 0x0f, 0x0b, 0x34, 0x12, 0x0c, 0x00,
-						0x00, 0xdc, 0xfe, 0x0e, 0, 0, 0, 0, 1, 0, 0, 0 };
+		static const uint8_t want[] = { 0x00, 0x01, 0x0a, 0x0f, 0x0b, 0x34, 0x12,
+						0x0c, 0x00, 0x00, 0xdc, 0xfe, 0x0e, 0,
+						0,    0,    0,	  1,	0,    0,    0 };
 
 		ck_assert_uint_eq(a.len, sizeof(want));
 		ck_assert_mem_eq(a.buf, want, sizeof(want));

@@ -17,18 +17,18 @@
 static int make_image(uint8_t *img, size_t size, uint16_t version, uint16_t xlf)
 {
 	memset(img, 0, size);
-	img[0x1f1] = 3;                    /* setup_sects: setup is 4 sectors incl. boot sector */
+	img[0x1f1] = 3; /* setup_sects: setup is 4 sectors incl. boot sector */
 	img[0x1fe] = 0x55, img[0x1ff] = 0xaa;
-	img[0x201] = 0x68;                 /* header ends at 0x202 + 0x68 = 0x26a */
+	img[0x201] = 0x68; /* header ends at 0x202 + 0x68 = 0x26a */
 	memcpy(img + 0x202, "HdrS", 4);
 	img[0x206] = version & 0xff, img[0x207] = version >> 8;
-	img[0x211] = 0x01;                 /* LOADED_HIGH */
+	img[0x211] = 0x01;			 /* LOADED_HIGH */
 	*(uint32_t *)(img + 0x22c) = 0x7fffffff; /* initrd_addr_max */
-	*(uint32_t *)(img + 0x230) = 0x200000;   /* kernel_alignment */
+	*(uint32_t *)(img + 0x230) = 0x200000;	 /* kernel_alignment */
 	img[0x236] = xlf & 0xff, img[0x237] = xlf >> 8;
-	*(uint32_t *)(img + 0x238) = 2047;       /* cmdline_size */
-	*(uint64_t *)(img + 0x258) = 0x1000000;  /* pref_address */
-	*(uint32_t *)(img + 0x260) = 0x2000000;  /* init_size: 32 MiB */
+	*(uint32_t *)(img + 0x238) = 2047;	/* cmdline_size */
+	*(uint64_t *)(img + 0x258) = 0x1000000; /* pref_address */
+	*(uint32_t *)(img + 0x260) = 0x2000000; /* init_size: 32 MiB */
 	/* protected-mode part: recognisable bytes */
 	for (size_t i = 4 * 512; i < size; i++)
 		img[i] = (uint8_t)(i * 7);
@@ -158,7 +158,8 @@ START_TEST(test_plan_initrd_as_high_as_allowed)
 	struct boot_plan plan;
 	char err[256];
 
-	ck_assert_int_eq(boot_plan_make(&info, &gm, 10 * MIB + 123, 20, &plan, err, sizeof(err)), 0);
+	ck_assert_int_eq(boot_plan_make(&info, &gm, 10 * MIB + 123, 20, &plan, err, sizeof(err)),
+			 0);
 	ck_assert_uint_eq(plan.kernel_gpa, 0x1000000);
 	ck_assert_uint_eq(plan.entry_gpa, 0x1000200);
 	ck_assert_uint_eq(plan.kernel_end, 0x1000000 + 0x2000000);
@@ -279,10 +280,11 @@ START_TEST(test_load_into_memory)
 	ifd = write_tmp(initrd, sizeof(initrd));
 	ck_assert_int_eq(bzimage_probe(kfd, sizeof(image), &info, err, sizeof(err)), 0);
 	ck_assert_int_eq(guest_mem_init(&gm, 128 * MIB), 0);
-	ck_assert_int_eq(boot_plan_make(&info, &gm, sizeof(initrd), 12, &plan, err, sizeof(err)), 0);
-	ck_assert_int_eq(boot_load(&gm, &info, &plan, kfd, ifd, "console=ttyS0", 0xE0000, 0, err,
-				   sizeof(err)),
+	ck_assert_int_eq(boot_plan_make(&info, &gm, sizeof(initrd), 12, &plan, err, sizeof(err)),
 			 0);
+	ck_assert_int_eq(
+	    boot_load(&gm, &info, &plan, kfd, ifd, "console=ttyS0", 0xE0000, 0, err, sizeof(err)),
+	    0);
 	ck_assert_mem_eq(guest_mem_ptr(&gm, plan.kernel_gpa, info.pm_size), image + info.pm_offset,
 			 info.pm_size);
 	ck_assert_mem_eq(guest_mem_ptr(&gm, plan.initrd_gpa, sizeof(initrd)), initrd,

@@ -46,24 +46,24 @@ START_TEST(test_register_rules)
 		uint64_t base, len;
 		int expect;
 	} cases[] = {
-		{ 0x100, 0x10, -EEXIST }, /* identical */
-		{ 0x0f8, 0x09, -EEXIST }, /* overlaps the first byte */
-		{ 0x10f, 0x01, -EEXIST }, /* the last byte */
-		{ 0x104, 0x02, -EEXIST }, /* inside */
-		{ 0x0f0, 0x40, -EEXIST }, /* covers it */
-		{ 0x0f0, 0x10, 0 },       /* ends right before */
-		{ 0x110, 0x10, 0 },       /* starts right after */
-		{ 0x200, 0, -EINVAL },    /* zero length */
+		{ 0x100, 0x10, -EEXIST },   /* identical */
+		{ 0x0f8, 0x09, -EEXIST },   /* overlaps the first byte */
+		{ 0x10f, 0x01, -EEXIST },   /* the last byte */
+		{ 0x104, 0x02, -EEXIST },   /* inside */
+		{ 0x0f0, 0x40, -EEXIST },   /* covers it */
+		{ 0x0f0, 0x10, 0 },	    /* ends right before */
+		{ 0x110, 0x10, 0 },	    /* starts right after */
+		{ 0x200, 0, -EINVAL },	    /* zero length */
 		{ UINT64_MAX, 2, -EINVAL }, /* wraps */
-		{ UINT64_MAX, 1, 0 },     /* the very last byte is fine */
-		{ 0, 1, 0 },              /* and the very first */
+		{ UINT64_MAX, 1, 0 },	    /* the very last byte is fine */
+		{ 0, 1, 0 },		    /* and the very first */
 	};
 
 	ck_assert_int_eq(bus_init(&b, "test"), 0);
 	ck_assert_int_eq(bus_register(&b, 0x100, 0x10, &ops_any, &r, "a"), 0);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		ck_assert_msg(bus_register(&b, cases[i].base, cases[i].len, &ops_any, &r, "x") ==
-				      cases[i].expect,
+				  cases[i].expect,
 			      "case %zu", i);
 	ck_assert_int_eq(bus_register(&b, 0x300, 4, &ops_none, &r, "nosize"), -EINVAL);
 	ck_assert_int_eq(bus_register(&b, 0x300, 4, NULL, &r, "noops"), -EINVAL);

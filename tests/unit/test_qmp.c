@@ -76,8 +76,8 @@ static int f_wd(void *ctx, const char *a, struct qmp_error *err)
 	return f_set(ctx, NULL, NULL, NULL, a, err);
 }
 
-static const struct qmp_backend be = { NULL, f_status, f_stop, f_cont, f_reset, f_powerdown,
-				       f_quit, f_set, f_wd };
+static const struct qmp_backend be = { NULL,	    f_status, f_stop, f_cont, f_reset,
+				       f_powerdown, f_quit,   f_set,  f_wd };
 static const struct qmp_version ver = { 0, 1, 0, "minivmm 0.1.0" };
 
 /* Per-fd receive buffers, so messages are read in chunks. */
@@ -216,14 +216,17 @@ START_TEST(test_commands_and_ids)
 	expect(fd, "{\"execute\": \"cont\", \"id\": 3}",
 	       "{\"id\": 3, \"error\": {\"class\": \"GenericError\", \"desc\": \"Resetting the "
 	       "Virtual Machine is required\"}}");
-	expect(fd, "{\"execute\": \"set-action\", \"arguments\": {\"panic\": \"pause\", \"reboot\": "
-		   "\"shutdown\"}}",
+	expect(fd,
+	       "{\"execute\": \"set-action\", \"arguments\": {\"panic\": \"pause\", \"reboot\": "
+	       "\"shutdown\"}}",
 	       "{\"return\": {}}");
 	ck_assert_str_eq(fk.set[0], "shutdown");
 	ck_assert_str_eq(fk.set[1], "-");
 	ck_assert_str_eq(fk.set[2], "pause");
-	expect(fd, "{\"execute\": \"watchdog-set-action\", \"arguments\": {\"action\": \"inject-nmi\"}}",
-	       "{\"return\": {}}");
+	expect(
+	    fd,
+	    "{\"execute\": \"watchdog-set-action\", \"arguments\": {\"action\": \"inject-nmi\"}}",
+	    "{\"return\": {}}");
 	ck_assert_str_eq(fk.set[3], "inject-nmi");
 	expect(fd, "{\"execute\": \"query-version\", \"id\": \"v\"}",
 	       "{\"return\": {\"qemu\": {\"micro\": 0, \"minor\": 1, \"major\": 0}, \"package\": "
@@ -250,30 +253,72 @@ END_TEST
 START_TEST(test_error_paths)
 {
 	static const char *const cases[][2] = {
-		{ "[1, 2]", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input must be a JSON object\"}}" },
-		{ "\"str\"", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input must be a JSON object\"}}" },
-		{ "42 ", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input must be a JSON object\"}}" },
-		{ "{\"id\": 5}", "{\"id\": 5, \"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input lacks member 'execute'\"}}" },
-		{ "{\"execute\": 5}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input member 'execute' must be a string\"}}" },
-		{ "{\"execute\": \"stop\", \"arguments\": []}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input member 'arguments' must be an object\"}}" },
-		{ "{\"execute\": \"query-status\", \"arguments\": null}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input member 'arguments' must be an object\"}}" },
-		{ "{\"execute\": \"stop\", \"foo\": 1}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input member 'foo' is unexpected\"}}" },
-		{ "{\"execute\": \"nope\", \"id\": \"x\"}", "{\"id\": \"x\", \"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command nope has not been found\"}}" },
-		{ "{\"execute\": \"watchdog-set-action\"}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'action' is missing\"}}" },
-		{ "{\"execute\": \"watchdog-set-action\", \"arguments\": {\"action\": 5}}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Invalid parameter type for 'action', expected: string\"}}" },
-		{ "{\"execute\": \"watchdog-set-action\", \"arguments\": {\"action\": \"bogus\"}}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'action' does not accept value 'bogus'\"}}" },
-		{ "{\"execute\": \"watchdog-set-action\", \"arguments\": {\"action\": \"pause\", \"x\": 1}}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'x' is unexpected\"}}" },
-		{ "{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": [\"oob\", 5]}}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Invalid parameter type for 'enable[1]', expected: string\"}}" },
-		{ "{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": [\"oob\", \"x\"]}}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'null' does not accept value 'x'\"}}" },
-		{ "{\"execute\": \"set-action\", \"arguments\": {\"panic\": true}}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Invalid parameter type for 'panic', expected: string\"}}" },
-		{ "{\"execute\": \"stop\", \"arguments\": {\"x\": 1}}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'x' is unexpected\"}}" },
-		{ "{\"exec-oob\": \"query-status\"}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"The command query-status does not support OOB\"}}" },
-		{ "{bad json}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, invalid keyword 'bad'\"}}" },
-		{ "}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, expecting value\"}}" },
-		{ "#", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, stray '#'\"}}" },
-		{ "{\"execute\": \"stop\", \"id\": 1, \"id\": 2}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, duplicate key\"}}" },
-		{ "{\"execute\": \"set-action\", \"arguments\": {\"panic\": \"pause\", \"panic\": \"none\"}}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, duplicate key\"}}" },
-		{ "\xff", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, stray '\\uFFFD'\"}}" },
+		{ "[1, 2]", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input must "
+			    "be a JSON object\"}}" },
+		{ "\"str\"", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input must "
+			     "be a JSON object\"}}" },
+		{ "42 ", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input must be "
+			 "a JSON object\"}}" },
+		{ "{\"id\": 5}", "{\"id\": 5, \"error\": {\"class\": \"GenericError\", \"desc\": "
+				 "\"QMP input lacks member 'execute'\"}}" },
+		{ "{\"execute\": 5}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP "
+				      "input member 'execute' must be a string\"}}" },
+		{ "{\"execute\": \"stop\", \"arguments\": []}",
+		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input member "
+		  "'arguments' must be an object\"}}" },
+		{ "{\"execute\": \"query-status\", \"arguments\": null}",
+		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input member "
+		  "'arguments' must be an object\"}}" },
+		{ "{\"execute\": \"stop\", \"foo\": 1}",
+		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input member 'foo' is "
+		  "unexpected\"}}" },
+		{ "{\"execute\": \"nope\", \"id\": \"x\"}",
+		  "{\"id\": \"x\", \"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The "
+		  "command nope has not been found\"}}" },
+		{ "{\"execute\": \"watchdog-set-action\"}",
+		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'action' is "
+		  "missing\"}}" },
+		{ "{\"execute\": \"watchdog-set-action\", \"arguments\": {\"action\": 5}}",
+		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Invalid parameter type "
+		  "for 'action', expected: string\"}}" },
+		{ "{\"execute\": \"watchdog-set-action\", \"arguments\": {\"action\": \"bogus\"}}",
+		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'action' does "
+		  "not accept value 'bogus'\"}}" },
+		{ "{\"execute\": \"watchdog-set-action\", \"arguments\": {\"action\": \"pause\", "
+		  "\"x\": 1}}",
+		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'x' is "
+		  "unexpected\"}}" },
+		{ "{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": [\"oob\", 5]}}",
+		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Invalid parameter type "
+		  "for 'enable[1]', expected: string\"}}" },
+		{ "{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": [\"oob\", "
+		  "\"x\"]}}",
+		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'null' does not "
+		  "accept value 'x'\"}}" },
+		{ "{\"execute\": \"set-action\", \"arguments\": {\"panic\": true}}",
+		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Invalid parameter type "
+		  "for 'panic', expected: string\"}}" },
+		{ "{\"execute\": \"stop\", \"arguments\": {\"x\": 1}}",
+		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'x' is "
+		  "unexpected\"}}" },
+		{ "{\"exec-oob\": \"query-status\"}",
+		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"The command query-status "
+		  "does not support OOB\"}}" },
+		{ "{bad json}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse "
+				"error, invalid keyword 'bad'\"}}" },
+		{ "}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, "
+		       "expecting value\"}}" },
+		{ "#", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, "
+		       "stray '#'\"}}" },
+		{ "{\"execute\": \"stop\", \"id\": 1, \"id\": 2}",
+		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, "
+		  "duplicate key\"}}" },
+		{ "{\"execute\": \"set-action\", \"arguments\": {\"panic\": \"pause\", \"panic\": "
+		  "\"none\"}}",
+		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, "
+		  "duplicate key\"}}" },
+		{ "\xff", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, "
+			  "stray '\\uFFFD'\"}}" },
 	};
 	int fd = negotiated_client();
 
@@ -319,8 +364,9 @@ START_TEST(test_limits)
 	memset(buf + 2000, ']', 2000);
 	buf[4000] = 0;
 	wr(fd, buf);
-	expect(fd, NULL, "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON nesting depth "
-			 "limit exceeded\"}}");
+	expect(fd, NULL,
+	       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON nesting depth "
+	       "limit exceeded\"}}");
 	expect(fd, "{\"execute\": \"stop\", \"id\": 1}", "{\"return\": {}, \"id\": 1}");
 	/* Too big: one error, the value skipped, memory bounded, the next one served. */
 	strcpy(buf, "{\"execute\": \"stop\", \"id\": \"");
@@ -339,8 +385,9 @@ START_TEST(test_limits)
 		}
 		fcntl(fd, F_SETFL, 0);
 	}
-	expect(fd, NULL, "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON token size "
-			 "limit exceeded\"}}");
+	expect(fd, NULL,
+	       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON token size "
+	       "limit exceeded\"}}");
 	ck_assert_int_eq(fk.stops, 1);
 	expect(fd, "{\"execute\": \"stop\", \"id\": 2}", "{\"return\": {}, \"id\": 2}");
 	free(buf);
@@ -388,7 +435,8 @@ START_TEST(test_events_fanout_and_journal)
 	f = fopen(path, "r");
 	ck_assert_ptr_nonnull(f);
 	ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
-	ck_assert_ptr_nonnull(strstr(line, "\"event\":\"GUEST_PANICKED\",\"data\":{\"action\":\"pause\"}}\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(line, "\"event\":\"GUEST_PANICKED\",\"data\":{\"action\":\"pause\"}}\n"));
 	ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
 	ck_assert_ptr_nonnull(strstr(line, "\"event\":\"STOP\"}\n"));
 	ck_assert_ptr_null(fgets(line, sizeof(line), f));

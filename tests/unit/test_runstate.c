@@ -12,31 +12,91 @@
  * it adds 14: suspended from and to paused, prelaunch, save-vm and restore-vm, suspended ->
  * shutdown, and finish-migrate -> each stopped state. */
 static const char *const expected_allowed[] = {
-	"prelaunch->inmigrate", "prelaunch->suspended", "debug->running", "debug->finish-migrate",
-	"debug->prelaunch", "inmigrate->internal-error", "inmigrate->io-error", "inmigrate->paused",
-	"inmigrate->running", "inmigrate->shutdown", "inmigrate->suspended", "inmigrate->watchdog",
-	"inmigrate->guest-panicked", "inmigrate->finish-migrate", "inmigrate->prelaunch",
-	"inmigrate->postmigrate", "inmigrate->colo", "internal-error->paused",
-	"internal-error->finish-migrate", "internal-error->prelaunch", "io-error->running",
-	"io-error->finish-migrate", "io-error->prelaunch", "paused->running",
-	"paused->finish-migrate", "paused->postmigrate", "paused->prelaunch", "paused->colo",
-	"paused->suspended", "postmigrate->running", "postmigrate->finish-migrate",
-	"postmigrate->prelaunch", "prelaunch->running", "prelaunch->finish-migrate",
-	"finish-migrate->running", "finish-migrate->paused", "finish-migrate->postmigrate",
-	"finish-migrate->prelaunch", "finish-migrate->colo", "finish-migrate->internal-error",
-	"finish-migrate->io-error", "finish-migrate->shutdown", "finish-migrate->suspended",
-	"finish-migrate->watchdog", "finish-migrate->guest-panicked", "restore-vm->running",
-	"restore-vm->prelaunch", "restore-vm->suspended", "colo->running", "colo->prelaunch",
-	"colo->shutdown", "running->debug", "running->internal-error", "running->io-error",
-	"running->paused", "running->finish-migrate", "running->restore-vm", "running->save-vm",
-	"running->shutdown", "running->watchdog", "running->guest-panicked", "running->colo",
-	"save-vm->running", "save-vm->suspended", "shutdown->paused", "shutdown->finish-migrate",
-	"shutdown->prelaunch", "shutdown->colo", "debug->suspended", "running->suspended",
-	"suspended->running", "suspended->finish-migrate", "suspended->prelaunch",
-	"suspended->colo", "suspended->paused", "suspended->save-vm", "suspended->restore-vm",
-	"suspended->shutdown", "watchdog->running", "watchdog->finish-migrate",
-	"watchdog->prelaunch", "watchdog->colo", "guest-panicked->running",
-	"guest-panicked->finish-migrate", "guest-panicked->prelaunch",
+	"prelaunch->inmigrate",
+	"prelaunch->suspended",
+	"debug->running",
+	"debug->finish-migrate",
+	"debug->prelaunch",
+	"inmigrate->internal-error",
+	"inmigrate->io-error",
+	"inmigrate->paused",
+	"inmigrate->running",
+	"inmigrate->shutdown",
+	"inmigrate->suspended",
+	"inmigrate->watchdog",
+	"inmigrate->guest-panicked",
+	"inmigrate->finish-migrate",
+	"inmigrate->prelaunch",
+	"inmigrate->postmigrate",
+	"inmigrate->colo",
+	"internal-error->paused",
+	"internal-error->finish-migrate",
+	"internal-error->prelaunch",
+	"io-error->running",
+	"io-error->finish-migrate",
+	"io-error->prelaunch",
+	"paused->running",
+	"paused->finish-migrate",
+	"paused->postmigrate",
+	"paused->prelaunch",
+	"paused->colo",
+	"paused->suspended",
+	"postmigrate->running",
+	"postmigrate->finish-migrate",
+	"postmigrate->prelaunch",
+	"prelaunch->running",
+	"prelaunch->finish-migrate",
+	"finish-migrate->running",
+	"finish-migrate->paused",
+	"finish-migrate->postmigrate",
+	"finish-migrate->prelaunch",
+	"finish-migrate->colo",
+	"finish-migrate->internal-error",
+	"finish-migrate->io-error",
+	"finish-migrate->shutdown",
+	"finish-migrate->suspended",
+	"finish-migrate->watchdog",
+	"finish-migrate->guest-panicked",
+	"restore-vm->running",
+	"restore-vm->prelaunch",
+	"restore-vm->suspended",
+	"colo->running",
+	"colo->prelaunch",
+	"colo->shutdown",
+	"running->debug",
+	"running->internal-error",
+	"running->io-error",
+	"running->paused",
+	"running->finish-migrate",
+	"running->restore-vm",
+	"running->save-vm",
+	"running->shutdown",
+	"running->watchdog",
+	"running->guest-panicked",
+	"running->colo",
+	"save-vm->running",
+	"save-vm->suspended",
+	"shutdown->paused",
+	"shutdown->finish-migrate",
+	"shutdown->prelaunch",
+	"shutdown->colo",
+	"debug->suspended",
+	"running->suspended",
+	"suspended->running",
+	"suspended->finish-migrate",
+	"suspended->prelaunch",
+	"suspended->colo",
+	"suspended->paused",
+	"suspended->save-vm",
+	"suspended->restore-vm",
+	"suspended->shutdown",
+	"watchdog->running",
+	"watchdog->finish-migrate",
+	"watchdog->prelaunch",
+	"watchdog->colo",
+	"guest-panicked->running",
+	"guest-panicked->finish-migrate",
+	"guest-panicked->prelaunch",
 };
 
 static int listed(const char *pair)
@@ -56,10 +116,12 @@ START_TEST(test_every_transition)
 			char pair[64];
 			int want;
 
-			snprintf(pair, sizeof(pair), "%s->%s", runstate_name(from), runstate_name(to));
+			snprintf(pair, sizeof(pair), "%s->%s", runstate_name(from),
+				 runstate_name(to));
 			want = from == to || listed(pair);
-			ck_assert_msg(runstate_transition_ok(from, to) == want, "%s: got %d want %d",
-				      pair, runstate_transition_ok(from, to), want);
+			ck_assert_msg(runstate_transition_ok(from, to) == want,
+				      "%s: got %d want %d", pair, runstate_transition_ok(from, to),
+				      want);
 			allowed += from != to && want;
 		}
 	}
@@ -71,9 +133,10 @@ END_TEST
 START_TEST(test_names_in_schema_order)
 {
 	static const char *const want[] = {
-		"debug", "inmigrate", "internal-error", "io-error", "paused", "postmigrate",
-		"prelaunch", "finish-migrate", "restore-vm", "running", "save-vm", "shutdown",
-		"suspended", "watchdog", "guest-panicked", "colo",
+		"debug",      "inmigrate",   "internal-error", "io-error",
+		"paused",     "postmigrate", "prelaunch",      "finish-migrate",
+		"restore-vm", "running",     "save-vm",	       "shutdown",
+		"suspended",  "watchdog",    "guest-panicked", "colo",
 	};
 
 	ck_assert_int_eq(RUNSTATE__MAX, sizeof(want) / sizeof(want[0]));
@@ -132,7 +195,8 @@ START_TEST(test_action_parse)
 	actions_no_shutdown(&a);
 	ck_assert_int_eq(a.reboot, REBOOT_SHUTDOWN);
 	ck_assert_int_eq(a.shutdown, SHUTDOWN_PAUSE);
-	ck_assert_int_eq(action_lookup(watchdog_action_names, WATCHDOG__MAX, "debug"), WATCHDOG_DEBUG);
+	ck_assert_int_eq(action_lookup(watchdog_action_names, WATCHDOG__MAX, "debug"),
+			 WATCHDOG_DEBUG);
 }
 END_TEST
 

@@ -278,8 +278,10 @@ START_TEST(test_loopback_msr_mirrors_mcr)
 	struct rig r;
 	/* MCR bit -> MSR bit in loopback: RTS->CTS, DTR->DSR, OUT1->RI, OUT2->DCD. */
 	static const uint8_t map[4][2] = {
-		{ SERIAL_MCR_DTR, 0x20 }, { SERIAL_MCR_RTS, 0x10 },
-		{ SERIAL_MCR_OUT1, 0x40 }, { SERIAL_MCR_OUT2, 0x80 },
+		{ SERIAL_MCR_DTR, 0x20 },
+		{ SERIAL_MCR_RTS, 0x10 },
+		{ SERIAL_MCR_OUT1, 0x40 },
+		{ SERIAL_MCR_OUT2, 0x80 },
 	};
 
 	rig_init(&r);
@@ -307,7 +309,7 @@ START_TEST(test_msr_deltas)
 	wr(&r, SERIAL_MCR, SERIAL_MCR_LOOP | SERIAL_MCR_OUT1); /* CTS, DSR, DCD drop; RI on */
 	ck_assert_uint_eq(rd(&r, SERIAL_MSR), 0x40 | 0x01 | 0x02 | 0x08);
 	ck_assert_uint_eq(rd(&r, SERIAL_MSR), 0x40); /* deltas clear on read */
-	wr(&r, SERIAL_MCR, SERIAL_MCR_LOOP);          /* RI 1 -> 0: trailing edge */
+	wr(&r, SERIAL_MCR, SERIAL_MCR_LOOP);	     /* RI 1 -> 0: trailing edge */
 	ck_assert_uint_eq(rd(&r, SERIAL_MSR), SERIAL_MSR_TERI);
 	wr(&r, SERIAL_MCR, SERIAL_MCR_LOOP | SERIAL_MCR_OUT1); /* RI 0 -> 1: no TERI */
 	ck_assert_uint_eq(rd(&r, SERIAL_MSR), 0x40);
@@ -481,7 +483,7 @@ START_TEST(test_loopback_routes_tx_to_rx)
 	ck_assert_uint_eq(drain(&r, buf, sizeof(buf)), 0); /* nothing on the wire */
 	ck_assert_uint_eq(rd(&r, SERIAL_LSR), 0x61);
 	ck_assert_uint_eq(rd(&r, SERIAL_IIR), 0xc4); /* reported in IIR ... */
-	ck_assert_int_eq(r.irq.level, 0);            /* ... but OUT2 is forced off in loopback */
+	ck_assert_int_eq(r.irq.level, 0);	     /* ... but OUT2 is forced off in loopback */
 	ck_assert_int_eq(r.irq.calls, 0);
 
 	/* The receiver hears only the transmitter: host input is refused. */
@@ -663,7 +665,7 @@ START_TEST(test_fcr_clear_rx)
 	ck_assert_uint_eq(rd(&r, SERIAL_LSR), 0x60);
 	ck_assert_int_eq(r.irq.level, 0);
 	ck_assert_uint_eq(rd(&r, SERIAL_IIR), 0xc1); /* still in FIFO mode: clear self-clears */
-	ck_assert_int_eq(r.rx_space_calls, 1);       /* the refused host may send again */
+	ck_assert_int_eq(r.rx_space_calls, 1);	     /* the refused host may send again */
 	ck_assert_uint_eq(serial_rx_room(r.s), SERIAL_FIFO_LEN);
 
 	/* Clearing TX alone keeps RX; turning the FIFO off empties it. */
@@ -715,7 +717,7 @@ START_TEST(test_irq_priority)
 	wr(&r, SERIAL_FCR, SERIAL_FCR_ENABLE);
 	wr(&r, SERIAL_MCR, SERIAL_MCR_LOOP | SERIAL_MCR_OUT2);
 	for (int i = 0; i < 17; i++)
-		wr(&r, SERIAL_THR, 'q'); /* fills the FIFO, overruns, and arms THRE */
+		wr(&r, SERIAL_THR, 'q');     /* fills the FIFO, overruns, and arms THRE */
 	wr(&r, SERIAL_MCR, SERIAL_MCR_OUT2); /* leaving loopback changes DSR and CTS */
 	ck_assert_int_eq(r.irq.level, 0);    /* nothing enabled yet */
 	wr(&r, SERIAL_IER, 0x0f);
@@ -730,7 +732,7 @@ START_TEST(test_irq_priority)
 		rd(&r, SERIAL_RBR);
 	ck_assert_int_eq(r.irq.level, 1);
 	ck_assert_uint_eq(rd(&r, SERIAL_IIR), 0xc2); /* THR empty; acknowledged by this read */
-	ck_assert_int_eq(r.irq.level, 1);            /* modem status still pending */
+	ck_assert_int_eq(r.irq.level, 1);	     /* modem status still pending */
 	ck_assert_uint_eq(rd(&r, SERIAL_IIR), 0xc0); /* modem status */
 	ck_assert_uint_eq(rd(&r, SERIAL_MSR), 0xb0 | SERIAL_MSR_DDSR | SERIAL_MSR_DCTS);
 	ck_assert_uint_eq(rd(&r, SERIAL_IIR), 0xc1);
@@ -812,7 +814,7 @@ START_TEST(test_reset)
 	wr(&r, SERIAL_FCR, SERIAL_FCR_ENABLE);
 	wr(&r, SERIAL_MCR, SERIAL_MCR_LOOP | SERIAL_MCR_OUT1);
 	for (int i = 0; i < 17; i++)
-		wr(&r, SERIAL_THR, 'x'); /* overrun, MSR deltas */
+		wr(&r, SERIAL_THR, 'x');	   /* overrun, MSR deltas */
 	ck_assert_uint_eq(serial_rx_room(r.s), 0); /* arms rx_space */
 	wr(&r, SERIAL_MCR, 0x1f & ~SERIAL_MCR_LOOP);
 	wr(&r, SERIAL_IER, 0x0f);
