@@ -6,7 +6,7 @@
  * device's own hook, never from a switch on its kind here.
  */
 #include "acpi.h"
-#include "aml.h"
+#include "core/aml.h"
 #include "core/layout.h"
 
 #include <errno.h>

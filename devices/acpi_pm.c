@@ -4,7 +4,7 @@
  * PM timer at 3.579545 MHz, and the FADT reset register. Sleep and reset become requests.
  */
 #include "acpi_pm.h"
-#include "acpi/aml.h"
+#include "core/aml.h"
 #include "core/log.h"
 
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* pci_fw.c - the PCI host bridge's ACPI description: Device (PCI0) with _CRS and _PRT. */
 #include "pci.h"
-#include "acpi/aml.h"
+#include "core/aml.h"
 
 #define PCI_CONFIG_PORTS 8 /* 0xCF8-0xCFF: CONFIG_ADDRESS and CONFIG_DATA */
 #define PCI_PRT_PINS	 4 /* INTA-INTD */

@@ -1,6 +1,6 @@
 /* pvpanic.c - the pvpanic event register: reads give the supported events, writes report. */
 #include "pvpanic.h"
-#include "acpi/aml.h"
+#include "core/aml.h"
 #include "core/log.h"
 
 #include <stdio.h>

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "acpi/acpi.h"
-#include "acpi/aml.h"
+#include "core/aml.h"
 #include "devices/acpi_pm.h"
 #include "devices/pci.h"
 #include "devices/pvpanic.h"
