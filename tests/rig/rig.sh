@@ -34,7 +34,7 @@ kvm_usable() {
 	mkdir -p "$CACHE"
 	local probe="$CACHE/kvm-probe"
 	if [ ! -x "$probe" ] || [ "$ROOT/tests/rig/kvm-probe.c" -nt "$probe" ]; then
-		gcc -O -o "$probe.tmp" "$ROOT/tests/rig/kvm-probe.c" && mv "$probe.tmp" "$probe"
+		gcc -O -o "$probe.tmp.$$" "$ROOT/tests/rig/kvm-probe.c" && mv "$probe.tmp.$$" "$probe"
 	fi
 	"$probe" 2>/dev/null || { why="/dev/kvm does not run a long-mode guest"; return 1; }
 }
@@ -66,8 +66,9 @@ if [ ! -f "$initrd" ]; then
 	cp "$ROOT/tests/rig/init" "$work/init"
 	chmod 755 "$work/init"
 	cp "$RIG_DIR"/modules/*.ko "$RIG_DIR/modules.load" "$work/lib/modules/"
-	(cd "$work" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet) >"$initrd.tmp"
-	mv "$initrd.tmp" "$initrd"
+	# A name of its own: two rigs starting at once may both build it.
+	(cd "$work" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet) >"$initrd.tmp.$$"
+	mv "$initrd.tmp.$$" "$initrd"
 	rm -rf "$work"
 fi
 

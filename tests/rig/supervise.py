@@ -321,7 +321,13 @@ def ordered(tests):
     return sorted(tests, key=lambda t: -known.get(t, DEFAULT_DURATION_S))
 
 
+def on_signal(signum, frame):
+    raise SystemExit(128 + signum)  # unwinds through main's finally: the rigs are killed
+
+
 def main():
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("-k", dest="pattern", action="append", default=[])
     ap.add_argument("--jobs", type=int, default=int(os.environ.get("MINIVMM_TEST_JOBS", "0")))
