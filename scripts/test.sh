@@ -19,13 +19,24 @@ else
 fi
 ninja -C "$BUILD"
 
-echo "== format (clang-format --dry-run --Werror on every C file)"
+echo "== format (clang-format --dry-run --Werror on every C file) and floors (includes)"
 fmt_pass=1 fmt_fail=0
 if ! git ls-files -z '*.c' '*.h' | xargs -0 clang-format --dry-run --Werror 2>"$BUILD/format.log"; then
 	head -n 40 "$BUILD/format.log"
 	fmt_pass=0 fmt_fail=1
 fi
-echo "format: $fmt_pass passed, $fmt_fail failed"
+# The floors: core/ includes only itself; devices/, acpi/, boot/ and api/ only core/ and their
+# own folder; vmm/ alone assembles the machine from all of them.
+crossing=$(grep -HnE '#include "(vmm|devices|acpi|boot|api)/' core/*.[ch] || true
+	for d in devices acpi boot api; do grep -HnE '#include "(vmm|devices|acpi|boot|api)/' $d/*.[ch] | grep -v "\"$d/" || true; done)
+if [ -n "$crossing" ]; then
+	echo "an include crosses the floors:"
+	echo "$crossing"
+	fmt_pass=$((fmt_pass)) fmt_fail=$((fmt_fail + 1))
+else
+	fmt_pass=$((fmt_pass + 1))
+fi
+echo "format and floors: $fmt_pass passed, $fmt_fail failed"
 
 echo "== unit tests"
 unit_status=0
@@ -78,7 +89,7 @@ if [ "$integ_status" -ne 0 ] && [ "$integ_fail" -eq 0 ]; then
 fi
 
 echo "== summary ($(( $(date +%s) - START )) s)"
-echo "format: $fmt_pass passed, $fmt_fail failed"
+echo "format and floors: $fmt_pass passed, $fmt_fail failed"
 echo "unit: $unit_pass passed, $unit_fail failed"
 echo "rig self-test: $rig_pass passed, $rig_fail failed"
 echo "integration: $integ_pass passed, $integ_fail failed"
