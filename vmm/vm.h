@@ -53,6 +53,7 @@ struct vm_config {
 
 struct vm;
 struct pci_host;
+struct fw_cfg;
 
 struct vm {
 	struct vm_config cfg;
@@ -76,7 +77,8 @@ struct vm {
 	struct acpi_pm *pm;
 	struct i8042 kbc;
 	struct reset_cf9 cf9;
-	struct pci_host *pci; /* bus 0: host bridge, --pvpanic pci instances */
+	struct pci_host *pci;  /* bus 0: host bridge, --pvpanic pci instances */
+	struct fw_cfg *fw_cfg; /* etc/vmcoreinfo, where the guest says its VMCOREINFO is */
 	struct board_device devices[BOARD_MAX_DEVICES]; /* reset and teardown list (board.c) */
 	unsigned ndevices;
 	struct console console; /* COM1's host side */
