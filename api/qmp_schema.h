@@ -7,7 +7,7 @@
 
 #include "qmp.h"
 
-enum qmp_arg_type { QMP_ARG_ENUM, QMP_ARG_ENUM_LIST };
+enum qmp_arg_type { QMP_ARG_ENUM, QMP_ARG_ENUM_LIST, QMP_ARG_BOOL, QMP_ARG_STR, QMP_ARG_INT };
 
 struct qmp_arg {
 	const char *name;

@@ -20,6 +20,7 @@
 #include "board.h"
 #include "console.h"
 #include "control.h"
+#include "dump.h"
 #include "exit.h"
 #include "kvm.h"
 #include "lifecycle.h"
@@ -48,7 +49,8 @@ struct vm_config {
 	enum watchdog_model watchdog;
 	const char *qmp[4]; /* "unix:PATH" or "fd:N" */
 	unsigned nqmp;
-	const char *event_log; /* journal path, or NULL */
+	const char *event_log;	/* journal path, or NULL */
+	const char *panic_dump; /* --panic-dump DIR, or NULL */
 };
 
 struct vm;
@@ -85,6 +87,7 @@ struct vm {
 
 	struct lifecycle lc;	/* run state, actions, policy */
 	struct control control; /* QMP and the journal */
+	struct dump dump;	/* dump-guest-memory, --panic-dump */
 
 	/* Main loop and the requests devices post to it. */
 	struct loop *loop;
