@@ -37,6 +37,24 @@ int elfcore_ranges(const struct guest_mem *gm, uint64_t begin, uint64_t length,
 	return n ? n : -EINVAL;
 }
 
+int elfcore_guest_vmcoreinfo(const struct guest_mem *gm, uint64_t paddr, uint32_t size,
+			     const char **desc, size_t *len)
+{
+	const uint64_t head = sizeof(Elf64_Nhdr) + NOTE_ALIGN(sizeof("VMCOREINFO"));
+	const uint8_t *p = size >= head ? guest_mem_ptr(gm, paddr, size) : NULL;
+	Elf64_Nhdr h;
+
+	if (!p)
+		return -EINVAL;
+	memcpy(&h, p, sizeof(h));
+	if (h.n_namesz != sizeof("VMCOREINFO") || memcmp(p + sizeof(h), "VMCOREINFO", 11) ||
+	    h.n_descsz > size - head || h.n_descsz > ELFCORE_VMCOREINFO_MAX)
+		return -EINVAL;
+	*desc = (const char *)p + head;
+	*len = h.n_descsz;
+	return 0;
+}
+
 static uint64_t note_size(size_t namesz, size_t descsz)
 {
 	return sizeof(Elf64_Nhdr) + NOTE_ALIGN(namesz) + NOTE_ALIGN(descsz);

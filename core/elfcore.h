@@ -53,6 +53,15 @@ struct elfcore_desc {
 int elfcore_ranges(const struct guest_mem *gm, uint64_t begin, uint64_t length,
 		   struct elfcore_range *out);
 
+/*
+ * The guest's VMCOREINFO note at guest-physical [@paddr, @paddr + @size) (what Linux writes
+ * to fw_cfg's etc/vmcoreinfo): 0 with *@desc pointing at its text in guest RAM and *@len its
+ * length, if the range is RAM and starts with one whole ELF note named "VMCOREINFO" whose text
+ * fits both @size and ELFCORE_VMCOREINFO_MAX; else -EINVAL. Every value is the guest's.
+ */
+int elfcore_guest_vmcoreinfo(const struct guest_mem *gm, uint64_t paddr, uint32_t size,
+			     const char **desc, size_t *len);
+
 /* The size of the core file elfcore_write makes of @d (holes included). */
 uint64_t elfcore_size(const struct elfcore_desc *d);
 

@@ -5,7 +5,6 @@
 #include "devices/fw_cfg.h"
 #include "core/log.h"
 
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -17,8 +16,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-#define GUEST_NOTE_MAX (1u << 20) /* a guest's note larger than this is not believed */
 
 /* One vcpu's registers as NT_PRSTATUS has them. The vcpu must be parked (not in KVM_RUN). */
 static int cpu_regs(int fd, struct elfcore_regs *o)
@@ -68,30 +65,23 @@ static char *guest_vmcoreinfo(struct vm *vm, size_t *len)
 {
 	uint64_t paddr;
 	uint32_t size;
-	const uint8_t *p;
-	Elf64_Nhdr h;
+	const char *desc;
 	char *out;
 
 	if (!vm->fw_cfg || fw_cfg_vmcoreinfo(vm->fw_cfg, &paddr, &size)) {
 		pr_info("dump: the guest published no VMCOREINFO (is qemu_fw_cfg loaded?)");
 		return NULL;
 	}
-	p = size >= sizeof(h) + 12 && size <= GUEST_NOTE_MAX ? guest_mem_ptr(&vm->mem, paddr, size)
-							     : NULL;
-	if (p)
-		memcpy(&h, p, sizeof(h));
-	if (!p || h.n_namesz != sizeof("VMCOREINFO") || memcmp(p + sizeof(h), "VMCOREINFO", 11) ||
-	    h.n_descsz > size - sizeof(h) - 12 || h.n_descsz > ELFCORE_VMCOREINFO_MAX) {
+	if (elfcore_guest_vmcoreinfo(&vm->mem, paddr, size, &desc, len)) {
 		pr_warn("dump: the guest's VMCOREINFO at 0x%llx (%u bytes) is not a VMCOREINFO "
 			"note in RAM; left out",
 			(unsigned long long)paddr, size);
 		return NULL;
 	}
-	out = malloc(h.n_descsz + 1);
-	if (!out)
-		return NULL;
-	memcpy(out, p + sizeof(h) + 12, h.n_descsz);
-	*len = h.n_descsz;
+	/* A copy: the guest may run again (cont) while a detached dump is written. */
+	out = malloc(*len + 1);
+	if (out)
+		memcpy(out, desc, *len);
 	return out;
 }
 

@@ -315,6 +315,54 @@ START_TEST(test_readelf)
 }
 END_TEST
 
+/* Put a note named @name with @desc at @gpa, as Linux lays out its vmcoreinfo_note. */
+static void put_note(struct guest_mem *gm, uint64_t gpa, const char *name, const char *desc,
+		     uint32_t descsz)
+{
+	Elf64_Nhdr h = { (Elf64_Word)strlen(name) + 1, descsz, 0 };
+	uint8_t buf[256] = { 0 };
+
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), name, strlen(name));
+	memcpy(buf + sizeof(h) + ((h.n_namesz + 3) & ~3u), desc, strlen(desc));
+	ck_assert_int_eq(guest_mem_write(gm, gpa, buf, sizeof(buf)), 0);
+}
+
+START_TEST(test_guest_vmcoreinfo)
+{
+	struct guest_mem gm;
+	const char *d;
+	size_t len;
+
+	fake_mem(&gm);
+	put_note(&gm, 0x8000, "VMCOREINFO", "OSRELEASE=6.12\n", 15);
+	ck_assert_int_eq(elfcore_guest_vmcoreinfo(&gm, 0x8000, 4132, &d, &len), 0);
+	ck_assert_uint_eq(len, 15);
+	ck_assert_mem_eq(d, "OSRELEASE=6.12\n", 15);
+	ck_assert_ptr_eq(d, (const char *)gm.regions[0].host + 0x8000 + 24);
+	/* What a guest may get wrong or lie about: all refused, nothing read outside RAM. */
+	ck_assert_int_eq(elfcore_guest_vmcoreinfo(&gm, 0x8000, 23, &d, &len), -EINVAL);
+	ck_assert_int_eq(elfcore_guest_vmcoreinfo(&gm, 0x8000, 30, &d, &len), -EINVAL);
+	ck_assert_int_eq(elfcore_guest_vmcoreinfo(&gm, LOW_SIZE - 100, 4132, &d, &len), -EINVAL);
+	ck_assert_int_eq(elfcore_guest_vmcoreinfo(&gm, 0xC0000000, 4132, &d, &len), -EINVAL);
+	ck_assert_int_eq(elfcore_guest_vmcoreinfo(&gm, ~0ull - 10, 4132, &d, &len), -EINVAL);
+	ck_assert_int_eq(elfcore_guest_vmcoreinfo(&gm, 0x8000, 0xffffffff, &d, &len), -EINVAL);
+	put_note(&gm, 0x9000, "VMCOREINFX", "A=b\n", 4);
+	ck_assert_int_eq(elfcore_guest_vmcoreinfo(&gm, 0x9000, 4132, &d, &len), -EINVAL);
+	put_note(&gm, 0x9000, "CORE", "A=b\n", 4);
+	ck_assert_int_eq(elfcore_guest_vmcoreinfo(&gm, 0x9000, 4132, &d, &len), -EINVAL);
+	put_note(&gm, 0x9000, "VMCOREINFO", "A=b\n", 5000); /* longer than the area */
+	ck_assert_int_eq(elfcore_guest_vmcoreinfo(&gm, 0x9000, 4132, &d, &len), -EINVAL);
+	put_note(&gm, 0x9000, "VMCOREINFO", "A=b\n", ELFCORE_VMCOREINFO_MAX + 1);
+	ck_assert_int_eq(elfcore_guest_vmcoreinfo(&gm, 0x9000, LOW_SIZE - 0x9000, &d, &len),
+			 -EINVAL);
+	/* Above 4 GiB is RAM too. */
+	put_note(&gm, HIGH_GPA + 0x100, "VMCOREINFO", "A=b\n", 4);
+	ck_assert_int_eq(elfcore_guest_vmcoreinfo(&gm, HIGH_GPA + 0x100, 4132, &d, &len), 0);
+	ck_assert_uint_eq(len, 4);
+}
+END_TEST
+
 static Suite *elfcore_suite(void)
 {
 	Suite *s = suite_create("elfcore");
@@ -326,6 +374,7 @@ static Suite *elfcore_suite(void)
 	tcase_add_test(tc, test_core_pipe);
 	tcase_add_test(tc, test_write_error);
 	tcase_add_test(tc, test_readelf);
+	tcase_add_test(tc, test_guest_vmcoreinfo);
 	suite_add_tcase(s, tc);
 	return s;
 }
