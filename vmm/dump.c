@@ -141,20 +141,36 @@ static void *dump_thread(void *opaque)
 	return NULL;
 }
 
-/* The main loop: a detached dump ended. DUMP_COMPLETED, and the VM resumes if it ran. */
-static void dump_on_done(void *opaque, uint32_t events)
+/* A detached dump whose thread has ended: join it, DUMP_COMPLETED, and the VM resumes if it
+ * ran. From the main loop's wake-up, or first thing when the next dump starts, should the
+ * thread have finished just before and its wake-up not been read yet. */
+static void dump_reap(struct dump *d)
 {
-	struct dump *d = opaque;
 	struct vm_event ev;
 	uint64_t v;
 
-	(void)events;
-	if (read(d->efd, &v, sizeof(v)) < 0 || !d->thread_live)
+	if (!d->thread_live || __atomic_load_n(&d->status, __ATOMIC_ACQUIRE) == DUMP_STATUS_ACTIVE)
 		return;
+	if (read(d->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		pr_warn("dump: %s", strerror(errno));
 	pthread_join(d->thread, NULL);
 	d->thread_live = 0;
 	dump_event(d, &ev, NULL);
 	lifecycle_dump_end(&d->vm->lc, &ev);
+}
+
+static void dump_on_done(void *opaque, uint32_t events)
+{
+	struct dump *d = opaque;
+	uint64_t v;
+
+	(void)events;
+	if (!d->thread_live) { /* already reaped: the wake-up is stale */
+		if (read(d->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+			pr_warn("dump: %s", strerror(errno));
+		return;
+	}
+	dump_reap(d);
 }
 
 int dump_init(struct dump *d, struct vm *vm)
@@ -226,6 +242,7 @@ int dump_guest_memory(struct dump *d, const char *protocol, int detach, int has_
 	struct vm_event ev;
 	int fd, ret;
 
+	dump_reap(d);
 	if (!strncmp(protocol, "fd:", 3)) {
 		/* No getfd yet: no name can be known. */
 		snprintf(why, whylen, "File descriptor named '%s' not found", protocol + 3);
@@ -279,6 +296,7 @@ int dump_panic(struct dump *d, const char *dir, struct vm_event *ev)
 	char stamp[32];
 	int ret;
 
+	dump_reap(d);
 	if (__atomic_load_n(&d->status, __ATOMIC_ACQUIRE) == DUMP_STATUS_ACTIVE) {
 		pr_warn("dump: the guest panicked during a dump; that dump goes on, no panic dump");
 		return -1;
