@@ -317,13 +317,17 @@ int qmp_args_check(const struct qmp_command *cmd, json_t *args, struct qmp_error
 				continue;
 			return fail(err, "Parameter '%s' is missing", a->name, NULL);
 		}
-		if (a->type == QMP_ARG_BOOL || a->type == QMP_ARG_STR || a->type == QMP_ARG_INT) {
-			static const char *const want[] = { "boolean", "string", "integer" };
-			int ok[] = { json_is_boolean(v), json_is_string(v), json_is_integer(v) };
+		if (a->type == QMP_ARG_STR || a->type == QMP_ARG_INT || a->type == QMP_ARG_BOOL) {
+			static const char *const expected[] = { [QMP_ARG_STR] = "string",
+								[QMP_ARG_INT] = "integer",
+								[QMP_ARG_BOOL] = "boolean" };
+			int ok = a->type == QMP_ARG_STR	  ? json_is_string(v)
+				 : a->type == QMP_ARG_INT ? json_is_integer(v)
+							  : json_is_boolean(v);
 
-			if (!ok[a->type - QMP_ARG_BOOL])
+			if (!ok)
 				return fail(err, "Invalid parameter type for '%s', expected: %s",
-					    a->name, want[a->type - QMP_ARG_BOOL]);
+					    a->name, expected[a->type]);
 		} else if (a->type == QMP_ARG_ENUM) {
 			if (!json_is_string(v))
 				return fail(err, "Invalid parameter type for '%s', expected: %s",

@@ -11,12 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The backend's ctx is the struct control; most commands act on its lifecycle. */
-#define LC(ctx) (((struct control *)(ctx))->lc)
+/* The backend's context is the struct control: the lifecycle and the machine's queries. */
+static struct lifecycle *lc_of(void *ctx)
+{
+	return ((struct control *)ctx)->lc;
+}
 
 static int be_query_status(void *ctx, int *running, const char **status, struct qmp_error *err)
 {
-	struct lifecycle *lc = LC(ctx);
+	struct lifecycle *lc = lc_of(ctx);
 
 	(void)err;
 	*running = lc->state == RUNSTATE_RUNNING;
@@ -28,7 +31,7 @@ static int be_query_status(void *ctx, int *running, const char **status, struct 
 static int be_stop(void *ctx, struct qmp_error *err)
 {
 	(void)err;
-	lifecycle_stop(LC(ctx));
+	lifecycle_stop(lc_of(ctx));
 	return 0;
 }
 
@@ -36,7 +39,7 @@ static int be_cont(void *ctx, struct qmp_error *err)
 {
 	const char *why = NULL;
 
-	if (lifecycle_cont(LC(ctx), &why)) {
+	if (lifecycle_cont(lc_of(ctx), &why)) {
 		err->cls = "GenericError";
 		snprintf(err->desc, sizeof(err->desc), "%s", why);
 		return -1;
@@ -50,28 +53,28 @@ static int be_cont(void *ctx, struct qmp_error *err)
 static int be_system_reset(void *ctx, struct qmp_error *err)
 {
 	(void)err;
-	lifecycle_handle(LC(ctx), VM_REQ_RESET, CAUSE_HOST_QMP_SYSTEM_RESET);
+	lifecycle_handle(lc_of(ctx), VM_REQ_RESET, CAUSE_HOST_QMP_SYSTEM_RESET);
 	return 0;
 }
 
 static int be_system_powerdown(void *ctx, struct qmp_error *err)
 {
 	(void)err;
-	lifecycle_handle(LC(ctx), VM_REQ_POWERDOWN, CAUSE_NONE);
+	lifecycle_handle(lc_of(ctx), VM_REQ_POWERDOWN, CAUSE_NONE);
 	return 0;
 }
 
 static int be_quit(void *ctx, struct qmp_error *err)
 {
 	(void)err;
-	lifecycle_handle(LC(ctx), VM_REQ_SHUTDOWN, CAUSE_HOST_QMP_QUIT);
+	lifecycle_handle(lc_of(ctx), VM_REQ_SHUTDOWN, CAUSE_HOST_QMP_QUIT);
 	return 0;
 }
 
 static int be_set_action(void *ctx, const char *reboot, const char *shutdown, const char *panic,
 			 const char *watchdog, struct qmp_error *err)
 {
-	struct lifecycle *lc = LC(ctx);
+	struct lifecycle *lc = lc_of(ctx);
 	struct actions a = lc->actions;
 
 	(void)err;
