@@ -55,6 +55,34 @@ int elfcore_guest_vmcoreinfo(const struct guest_mem *gm, uint64_t paddr, uint32_
 	return 0;
 }
 
+int elfcore_find_vmcoreinfo(const struct guest_mem *gm, uint64_t *paddr, uint32_t *size)
+{
+	static const uint8_t head[] = { 11, 0, 0, 0 };
+
+	for (unsigned i = 0; i < gm->nregions; i++) {
+		const struct guest_region *r = &gm->regions[i];
+
+		for (uint64_t off = 0; off + ELFCORE_PAGE <= r->size; off += ELFCORE_PAGE) {
+			uint64_t left = r->size - off;
+			uint32_t n = left < 2 * ELFCORE_PAGE ? (uint32_t)left : 2 * ELFCORE_PAGE;
+			const char *desc;
+			size_t len;
+
+			/* The cheap test first: n_namesz is 11 and the name follows. */
+			if (memcmp(r->host + off, head, sizeof(head)) ||
+			    memcmp(r->host + off + sizeof(Elf64_Nhdr), "VMCOREINFO", 11))
+				continue;
+			if (!elfcore_guest_vmcoreinfo(gm, r->gpa + off, n, &desc, &len) &&
+			    len >= 10 && !memcmp(desc, "OSRELEASE=", 10)) {
+				*paddr = r->gpa + off;
+				*size = n;
+				return 0;
+			}
+		}
+	}
+	return -ENOENT;
+}
+
 static uint64_t note_size(size_t namesz, size_t descsz)
 {
 	return sizeof(Elf64_Nhdr) + NOTE_ALIGN(namesz) + NOTE_ALIGN(descsz);

@@ -62,6 +62,14 @@ int elfcore_ranges(const struct guest_mem *gm, uint64_t begin, uint64_t length,
 int elfcore_guest_vmcoreinfo(const struct guest_mem *gm, uint64_t paddr, uint32_t size,
 			     const char **desc, size_t *len);
 
+/*
+ * Look for Linux's VMCOREINFO note in guest RAM, for a guest that did not say where it is
+ * (no qemu_fw_cfg driver): the first page-aligned note named "VMCOREINFO" whose text starts
+ * with "OSRELEASE=" (Linux allocates the note page-aligned). Returns 0 with *@paddr and
+ * *@size (to the end of that RAM region, at most two pages), or -ENOENT.
+ */
+int elfcore_find_vmcoreinfo(const struct guest_mem *gm, uint64_t *paddr, uint32_t *size);
+
 /* The size of the core file elfcore_write makes of @d (holes included). */
 uint64_t elfcore_size(const struct elfcore_desc *d);
 

@@ -69,8 +69,13 @@ static char *guest_vmcoreinfo(struct vm *vm, size_t *len)
 	char *out;
 
 	if (!vm->fw_cfg || fw_cfg_vmcoreinfo(vm->fw_cfg, &paddr, &size)) {
-		pr_info("dump: the guest published no VMCOREINFO (is qemu_fw_cfg loaded?)");
-		return NULL;
+		/* No qemu_fw_cfg in the guest: Linux's note is still somewhere in its RAM. */
+		if (elfcore_find_vmcoreinfo(&vm->mem, &paddr, &size)) {
+			pr_warn("dump: the guest published no VMCOREINFO (qemu_fw_cfg not loaded?) "
+				"and none was found in its RAM; the core has none");
+			return NULL;
+		}
+		pr_info("dump: VMCOREINFO found in guest RAM at 0x%llx", (unsigned long long)paddr);
 	}
 	if (elfcore_guest_vmcoreinfo(&vm->mem, paddr, size, &desc, len)) {
 		pr_warn("dump: the guest's VMCOREINFO at 0x%llx (%u bytes) is not a VMCOREINFO "

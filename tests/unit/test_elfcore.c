@@ -363,6 +363,31 @@ START_TEST(test_guest_vmcoreinfo)
 }
 END_TEST
 
+START_TEST(test_find_vmcoreinfo)
+{
+	struct guest_mem gm;
+	uint64_t paddr;
+	uint32_t size;
+
+	fake_mem(&gm);
+	ck_assert_int_eq(elfcore_find_vmcoreinfo(&gm, &paddr, &size), -ENOENT);
+	/* Decoys: not page-aligned, not starting with OSRELEASE=, another name. */
+	put_note(&gm, 0x10010, "VMCOREINFO", "OSRELEASE=6.12\n", 15);
+	put_note(&gm, 0x11000, "VMCOREINFO", "PAGESIZE=4096\n", 14);
+	put_note(&gm, 0x12000, "VMCOREINFX", "OSRELEASE=6.12\n", 15);
+	ck_assert_int_eq(elfcore_find_vmcoreinfo(&gm, &paddr, &size), -ENOENT);
+	/* The real one, above 4 GiB; then a page-aligned one below, which comes first. */
+	put_note(&gm, HIGH_GPA + HIGH_SIZE - 0x1000, "VMCOREINFO", "OSRELEASE=6.12\n", 15);
+	ck_assert_int_eq(elfcore_find_vmcoreinfo(&gm, &paddr, &size), 0);
+	ck_assert_uint_eq(paddr, HIGH_GPA + HIGH_SIZE - 0x1000);
+	ck_assert_uint_eq(size, 0x1000); /* clipped at the end of RAM */
+	put_note(&gm, 0x13000, "VMCOREINFO", "OSRELEASE=6.1\n", 14);
+	ck_assert_int_eq(elfcore_find_vmcoreinfo(&gm, &paddr, &size), 0);
+	ck_assert_uint_eq(paddr, 0x13000);
+	ck_assert_uint_eq(size, 0x2000);
+}
+END_TEST
+
 static Suite *elfcore_suite(void)
 {
 	Suite *s = suite_create("elfcore");
@@ -375,6 +400,7 @@ static Suite *elfcore_suite(void)
 	tcase_add_test(tc, test_write_error);
 	tcase_add_test(tc, test_readelf);
 	tcase_add_test(tc, test_guest_vmcoreinfo);
+	tcase_add_test(tc, test_find_vmcoreinfo);
 	suite_add_tcase(s, tc);
 	return s;
 }
