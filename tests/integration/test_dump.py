@@ -33,8 +33,8 @@ class DumpTest(unittest.TestCase):
         self.dumps = os.path.join(self.dir, "dumps")
         os.mkdir(self.dumps)
 
-    def start(self, script, args=()):
-        initrd = initrd_with_script(script)
+    def start(self, script, args=(), extra=None):
+        initrd = initrd_with_script(script, extra)
         self.addCleanup(os.unlink, initrd)
         vm = VM(["--pvpanic", "--qmp", "unix:" + self.sock, "--event-log", self.journal]
                 + list(args), initrd=initrd, cmdline=CMDLINE)
@@ -83,6 +83,20 @@ class DumpTest(unittest.TestCase):
         log = self.dmesg(core)
         self.assertRegex(log.rstrip().splitlines()[-1] if log.strip() else "",
                          r"Kernel panic - not syncing: sysrq triggered crash")
+
+    def test_panic_dump_finds_vmcoreinfo_without_fw_cfg_driver(self):
+        # An empty qemu_fw_cfg.ko (a later cpio entry replaces the module) fails to load,
+        # so the guest never says where its VMCOREINFO is: minivmm finds it in guest RAM.
+        vm, qmp = self.start("echo FWCFG=$(ls /sys/firmware/qemu_fw_cfg 2>/dev/null | wc -l); "
+                             + PANIC_SCRIPT, ["--panic-dump", self.dumps],
+                             extra={"lib/modules/qemu_fw_cfg.ko": (0o100644, b"")})
+        vm.wait_console(r"could not load qemu_fw_cfg")
+        vm.wait_console(r"FWCFG=0\b")
+        qmp.wait_events(["SHUTDOWN"])
+        self.assertEqual(vm.wait_exit(), 0)
+        core = qmp.event_list()[1][1]["__org.minivmm_file"]
+        self.check_core(core, 1)
+        self.assertIn("Kernel panic - not syncing: sysrq triggered crash", self.dmesg(core))
 
     def test_dump_guest_memory_detached_on_a_running_guest(self):
         vm, qmp = self.start("echo DUMP-ME; sleep 600\n")
