@@ -32,6 +32,11 @@ struct qmp_backend {
 	int (*set_action)(void *ctx, const char *reboot, const char *shutdown, const char *panic,
 			  const char *watchdog, struct qmp_error *err);
 	int (*watchdog_set_action)(void *ctx, const char *action, struct qmp_error *err);
+	/* dump-guest-memory once the schema's checks passed (format elf, no paging): open
+	 * @protocol, pause, dump (on a thread with @detach); QEMU's errors. */
+	int (*dump_guest_memory)(void *ctx, const char *protocol, int detach, int has_filter,
+				 uint64_t begin, uint64_t length, struct qmp_error *err);
+	void (*query_dump)(void *ctx, struct dump_result *r);
 };
 
 /* minivmm's own version, reported in QEMU's shape ({"qemu": {major, minor, micro}, package}). */

@@ -8,6 +8,14 @@ static const char *const guest_panic_action_names[] = {
 	[GUEST_PANIC_RUN] = "run",
 };
 
+json_t *qmp_dump_result(const struct dump_result *r)
+{
+	static const char *const names[] = { "none", "active", "completed", "failed" };
+
+	return json_pack("{s:s, s:I, s:I}", "status", names[r->status], "completed",
+			 (json_int_t)r->completed, "total", (json_int_t)r->total);
+}
+
 json_t *qmp_event_data(const struct vm_event *ev)
 {
 	switch (ev->kind) {
@@ -20,6 +28,16 @@ json_t *qmp_event_data(const struct vm_event *ev)
 	case QMP_EVENT_GUEST_PANICKED:
 	case QMP_EVENT_GUEST_CRASHLOADED:
 		return json_pack("{s:s}", "action", guest_panic_action_names[ev->panic]);
+	case QMP_EVENT_DUMP_COMPLETED: {
+		json_t *d = json_pack("{s:o}", "result", qmp_dump_result(&ev->dump));
+
+		if (ev->error)
+			json_object_set_new(d, "error", json_string(ev->error));
+		/* Not QEMU's: the core --panic-dump wrote (QAPI's downstream-extension name). */
+		if (ev->file)
+			json_object_set_new(d, "__org.minivmm_file", json_string(ev->file));
+		return d;
+	}
 	default:
 		return NULL;
 	}

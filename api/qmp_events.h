@@ -8,6 +8,9 @@
 
 struct qmp_server;
 
+/* QAPI DumpQueryResult: {"status", "completed", "total"} (query-dump, DUMP_COMPLETED). */
+json_t *qmp_dump_result(const struct dump_result *r);
+
 /* The "data" member of @ev as QEMU sends it, or NULL for an event without data. */
 json_t *qmp_event_data(const struct vm_event *ev);
 

@@ -6,6 +6,7 @@
  * itself parses with.
  */
 #include "qmp_schema.h"
+#include "qmp_events.h"
 #include "core/action.h"
 
 #include <stddef.h>
@@ -104,6 +105,78 @@ static json_t *h_query_commands(const struct qmp_command *cmd, const struct qmp_
 	return list;
 }
 
+static int qerr(struct qmp_error *err, const char *fmt, const char *a)
+{
+	err->cls = "GenericError";
+	snprintf(err->desc, sizeof(err->desc), fmt, a);
+	return -1;
+}
+
+/* QEMU 10's qmp_dump_guest_memory checks, in its order; minivmm writes ELF only, of
+ * guest-physical memory (paging: true would need the guest's page tables walked). */
+static json_t *h_dump_guest_memory(const struct qmp_command *cmd, const struct qmp_backend *be,
+				   const struct qmp_version *v, json_t *args, struct qmp_error *err)
+{
+	const char *fmt = opt_str(args, "format");
+	json_t *begin = json_object_get(args, "begin"), *length = json_object_get(args, "length");
+	int paging = json_is_true(json_object_get(args, "paging")),
+	    other = fmt && strcmp(fmt, "elf");
+	struct dump_result r = { 0 };
+	int ret;
+
+	(void)cmd;
+	(void)v;
+	if (!be->dump_guest_memory) {
+		qerr(err, "Not supported", NULL);
+		return NULL;
+	}
+	be->query_dump(be->ctx, &r);
+	if (r.status == DUMP_STATUS_ACTIVE)
+		ret = qerr(err, "There is a dump in process, please wait.", NULL);
+	else if (other && (paging || begin || length))
+		ret = qerr(err, "kdump-compressed format doesn't support paging or filter", NULL);
+	else if (begin && !length)
+		ret = qerr(err, "Parameter '%s' is missing", "length");
+	else if (!begin && length)
+		ret = qerr(err, "Parameter '%s' is missing", "begin");
+	else if (other)
+		ret = qerr(err, "%s is not available now", fmt);
+	else if (paging)
+		ret = qerr(err, "paging is not supported: minivmm dumps guest-physical memory only",
+			   NULL);
+	else
+		ret = be->dump_guest_memory(be->ctx, opt_str(args, "protocol"),
+					    json_is_true(json_object_get(args, "detach")), !!begin,
+					    (uint64_t)json_integer_value(begin),
+					    (uint64_t)json_integer_value(length), err);
+	return empty_or_null(ret);
+}
+
+static json_t *h_query_dump(const struct qmp_command *cmd, const struct qmp_backend *be,
+			    const struct qmp_version *v, json_t *args, struct qmp_error *err)
+{
+	struct dump_result r = { 0 };
+
+	(void)cmd;
+	(void)v;
+	(void)args;
+	(void)err;
+	if (be->query_dump)
+		be->query_dump(be->ctx, &r);
+	return qmp_dump_result(&r);
+}
+
+static json_t *h_query_dump_cap(const struct qmp_command *cmd, const struct qmp_backend *be,
+				const struct qmp_version *v, json_t *args, struct qmp_error *err)
+{
+	(void)cmd;
+	(void)be;
+	(void)v;
+	(void)args;
+	(void)err;
+	return json_pack("{s:[s]}", "formats", "elf");
+}
+
 #define ENUM(names) names, NVALUES(names)
 
 static const struct qmp_arg args_capabilities[] = {
@@ -114,6 +187,19 @@ static const struct qmp_arg args_set_action[] = {
 	{ "shutdown", QMP_ARG_ENUM, "ShutdownAction", ENUM(shutdown_action_names), 1 },
 	{ "panic", QMP_ARG_ENUM, "PanicAction", ENUM(panic_action_names), 1 },
 	{ "watchdog", QMP_ARG_ENUM, "WatchdogAction", ENUM(watchdog_action_names), 1 },
+};
+/* QAPI DumpGuestMemoryFormat (QEMU 10); only elf is written. */
+static const char *const dump_format_values[] = {
+	"elf",		 "kdump-zlib",	     "kdump-lzo", "kdump-snappy", "kdump-raw-zlib",
+	"kdump-raw-lzo", "kdump-raw-snappy", "win-dmp"
+};
+static const struct qmp_arg args_dump[] = {
+	{ "paging", QMP_ARG_BOOL, "bool", NULL, 0, 0 },
+	{ "protocol", QMP_ARG_STR, "str", NULL, 0, 0 },
+	{ "detach", QMP_ARG_BOOL, "bool", NULL, 0, 1 },
+	{ "begin", QMP_ARG_INT, "int", NULL, 0, 1 },
+	{ "length", QMP_ARG_INT, "int", NULL, 0, 1 },
+	{ "format", QMP_ARG_ENUM, "DumpGuestMemoryFormat", ENUM(dump_format_values), 1 },
 };
 static const struct qmp_arg args_watchdog_set_action[] = {
 	{ "action", QMP_ARG_ENUM, "WatchdogAction", ENUM(watchdog_action_names), 0 },
@@ -149,6 +235,16 @@ const struct qmp_command qmp_commands[] = {
 	  "`{\"qemu\": {\"micro\", \"minor\", \"major\"}, \"package\"}`: minivmm's own version in "
 	  "QEMU's shape; `package` is `minivmm X.Y.Z`." },
 	{ "query-commands", NO_ARGS, h_query_commands, 0, "`[{\"name\": ...}, ...]`." },
+	{ "dump-guest-memory", ARGS(args_dump), h_dump_guest_memory, 0,
+	  "Write an ELF core of guest RAM (`protocol` `file:PATH`) for crash and makedumpfile: a "
+	  "PT_LOAD per RAM range (or of [`begin`, `begin` + `length`)), an NT_PRSTATUS per vCPU "
+	  "and the guest's VMCOREINFO when it published one through fw_cfg. A running guest "
+	  "pauses for it (STOP, DUMP_COMPLETED, RESUME); with `detach` it runs on a thread and "
+	  "`query-dump` follows it. Refused: `paging: true`, formats other than `elf`, `fd:`." },
+	{ "query-dump", NO_ARGS, h_query_dump, 0,
+	  "`{\"status\": none | active | completed | failed, \"completed\", \"total\"}` (bytes)." },
+	{ "query-dump-guest-memory-capability", NO_ARGS, h_query_dump_cap, 0,
+	  "`{\"formats\": [\"elf\"]}`." },
 };
 
 const unsigned qmp_ncommands = sizeof(qmp_commands) / sizeof(qmp_commands[0]);
@@ -177,6 +273,11 @@ const struct qmp_event_def qmp_events[QMP_EVENT__MAX] = {
 	[QMP_EVENT_GUEST_PVSHUTDOWN] = { "GUEST_PVSHUTDOWN", "",
 					 "pvpanic bit 2: the guest is shutting down (QEMU 9.1+); "
 					 "SHUTDOWN `guest-shutdown` follows." },
+	[QMP_EVENT_DUMP_COMPLETED] = { "DUMP_COMPLETED",
+				       "`result`: DumpQueryResult, `error`?: str, "
+				       "`__org.minivmm_file`?: str",
+				       "A dump ended; `__org.minivmm_file` names the core "
+				       "`--panic-dump` wrote." },
 };
 
 const struct qmp_command *qmp_command_find(const char *name)
@@ -216,7 +317,18 @@ int qmp_args_check(const struct qmp_command *cmd, json_t *args, struct qmp_error
 				continue;
 			return fail(err, "Parameter '%s' is missing", a->name, NULL);
 		}
-		if (a->type == QMP_ARG_ENUM) {
+		if (a->type == QMP_ARG_STR || a->type == QMP_ARG_INT || a->type == QMP_ARG_BOOL) {
+			static const char *const expected[] = { [QMP_ARG_STR] = "string",
+								[QMP_ARG_INT] = "integer",
+								[QMP_ARG_BOOL] = "boolean" };
+			int ok = a->type == QMP_ARG_STR	  ? json_is_string(v)
+				 : a->type == QMP_ARG_INT ? json_is_integer(v)
+							  : json_is_boolean(v);
+
+			if (!ok)
+				return fail(err, "Invalid parameter type for '%s', expected: %s",
+					    a->name, expected[a->type]);
+		} else if (a->type == QMP_ARG_ENUM) {
 			if (!json_is_string(v))
 				return fail(err, "Invalid parameter type for '%s', expected: %s",
 					    a->name, "string");
@@ -275,11 +387,11 @@ void qmp_schema_doc(FILE *out)
 		for (unsigned j = 0; j < c->nargs; j++) {
 			const struct qmp_arg *a = &c->args[j];
 
-			fprintf(out, "- `%s`%s: %s (", a->name, a->optional ? " (optional)" : "",
+			fprintf(out, "- `%s`%s: %s", a->name, a->optional ? " (optional)" : "",
 				a->qapi_type);
 			for (unsigned v = 0; v < a->nvalues; v++)
-				fprintf(out, "%s`%s`", v ? ", " : "", a->values[v]);
-			fprintf(out, ")\n");
+				fprintf(out, "%s`%s`", v ? ", " : " (", a->values[v]);
+			fprintf(out, "%s\n", a->nvalues ? ")" : "");
 		}
 		if (c->nargs)
 			fprintf(out, "\n");

@@ -7,12 +7,12 @@
 
 #include "qmp.h"
 
-enum qmp_arg_type { QMP_ARG_ENUM, QMP_ARG_ENUM_LIST };
+enum qmp_arg_type { QMP_ARG_ENUM, QMP_ARG_ENUM_LIST, QMP_ARG_STR, QMP_ARG_INT, QMP_ARG_BOOL };
 
 struct qmp_arg {
 	const char *name;
 	enum qmp_arg_type type;
-	const char *qapi_type;	   /* "WatchdogAction", for the docs */
+	const char *qapi_type;	   /* "WatchdogAction", "str", "int", "bool" (docs, schema) */
 	const char *const *values; /* the enum's names, from where the enum lives (core/action.h) */
 	unsigned nvalues;
 	int optional;

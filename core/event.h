@@ -2,6 +2,8 @@
 #ifndef MINIVMM_EVENT_H
 #define MINIVMM_EVENT_H
 
+#include <stdint.h>
+
 #include "action.h"
 #include "request.h"
 
@@ -17,17 +19,34 @@ enum qmp_event {
 	QMP_EVENT_GUEST_PANICKED,    /* panic */
 	QMP_EVENT_GUEST_CRASHLOADED, /* panic (always run) */
 	QMP_EVENT_GUEST_PVSHUTDOWN,
+	QMP_EVENT_DUMP_COMPLETED, /* dump, error, file */
 	QMP_EVENT__MAX
 };
 
 /* QAPI GuestPanicAction: what followed a guest's panic. */
 enum guest_panic_action { GUEST_PANIC_PAUSE, GUEST_PANIC_POWEROFF, GUEST_PANIC_RUN };
 
+/* QAPI DumpStatus and DumpQueryResult: a guest memory dump's state (query-dump). */
+enum dump_status {
+	DUMP_STATUS_NONE,
+	DUMP_STATUS_ACTIVE,
+	DUMP_STATUS_COMPLETED,
+	DUMP_STATUS_FAILED
+};
+
+struct dump_result {
+	enum dump_status status;
+	uint64_t completed, total; /* bytes */
+};
+
 struct vm_event {
 	enum qmp_event kind;
 	enum shutdown_cause cause;     /* SHUTDOWN, RESET: "guest" and "reason" */
 	enum guest_panic_action panic; /* GUEST_PANICKED, GUEST_CRASHLOADED: "action" */
 	enum watchdog_action watchdog; /* WATCHDOG: "action" */
+	struct dump_result dump;       /* DUMP_COMPLETED: "result" */
+	const char *error;	       /* DUMP_COMPLETED: "error", NULL when it succeeded */
+	const char *file;	       /* DUMP_COMPLETED of --panic-dump: the core, else NULL */
 };
 
 /* Where events go: the QMP server and the journal in the VMM, a recorder in tests. */

@@ -14,6 +14,7 @@ PKGS=(
 	check clang-format                                             # unit tests, format check
 	busybox-static cpio xz-utils kmod                              # guest initramfs, kernel modules
 	python3                                                        # integration tests, benchmark
+	binutils makedumpfile                                          # reading crash dumps (readelf)
 )
 # From backports: QEMU and the packages of its own release it requires.
 BPO_PKGS=(qemu-system-x86 qemu-system-common qemu-system-data seabios)

@@ -2,6 +2,7 @@
 #include "board.h"
 #include "vm.h"
 #include "devices/acpi_pm.h"
+#include "devices/fw_cfg.h"
 #include "devices/pci.h"
 #include "devices/pvpanic.h"
 #include "devices/pvpanic_pci.h"
@@ -231,6 +232,35 @@ static void cf9_reset_dev(void *d)
 	reset_cf9_reset(d);
 }
 
+static void fw_cfg_destroy_dev(void *d)
+{
+	fw_cfg_fini(d);
+	free(d);
+}
+
+/* fw_cfg at 0x510, as on QEMU's PC machines: the guest's qemu_fw_cfg driver publishes its
+ * VMCOREINFO note through it (etc/vmcoreinfo), which crash dumps need. */
+static int attach_fw_cfg(struct vm *vm)
+{
+	struct fw_cfg *fw = calloc(1, sizeof(*fw));
+	struct fw_device dev;
+	int ret;
+
+	if (!fw)
+		return -ENOMEM;
+	ret = fw_cfg_init(fw, &vm->mem);
+	if (ret) {
+		free(fw);
+		return ret;
+	}
+	ret = board_add(vm, "fw_cfg", fw_cfg_reset, fw_cfg_destroy_dev, fw);
+	if (ret)
+		return ret;
+	vm->fw_cfg = fw;
+	fw_cfg_fw_device(&dev);
+	return attach_fw_pio(vm, &dev, &fw_cfg_bus_ops, fw);
+}
+
 int board_attach(struct vm *vm)
 {
 	struct irq_line irq = { kvm_vm_irq_line, &vm->kvm, SERIAL_COM1_IRQ };
@@ -310,6 +340,8 @@ int board_attach(struct vm *vm)
 		ret = pci_host_share_port(vm->pci, RESET_CF9_PORT, &reset_cf9_bus_ops, &vm->cf9);
 	if (!ret)
 		ret = attach_watchdog(vm);
+	if (!ret)
+		ret = attach_fw_cfg(vm);
 	return ret;
 }
 
@@ -331,6 +363,7 @@ void board_detach(struct vm *vm)
 	vm->serial = NULL;
 	vm->pm = NULL;
 	vm->pci = NULL;
+	vm->fw_cfg = NULL;
 	console_destroy(&vm->console);
 	bus_destroy(&vm->pio);
 	bus_destroy(&vm->mmio);

@@ -3,6 +3,7 @@
 #include "api/event_log.h"
 #include "api/qmp.h"
 #include "api/qmp_events.h"
+#include "dump.h"
 #include "core/log.h"
 
 #include <errno.h>
@@ -10,9 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The backend's context is the struct control: the lifecycle and the machine's queries. */
+static struct lifecycle *lc_of(void *ctx)
+{
+	return ((struct control *)ctx)->lc;
+}
+
 static int be_query_status(void *ctx, int *running, const char **status, struct qmp_error *err)
 {
-	struct lifecycle *lc = ctx;
+	struct lifecycle *lc = lc_of(ctx);
 
 	(void)err;
 	*running = lc->state == RUNSTATE_RUNNING;
@@ -24,7 +31,7 @@ static int be_query_status(void *ctx, int *running, const char **status, struct 
 static int be_stop(void *ctx, struct qmp_error *err)
 {
 	(void)err;
-	lifecycle_stop(ctx);
+	lifecycle_stop(lc_of(ctx));
 	return 0;
 }
 
@@ -32,7 +39,7 @@ static int be_cont(void *ctx, struct qmp_error *err)
 {
 	const char *why = NULL;
 
-	if (lifecycle_cont(ctx, &why)) {
+	if (lifecycle_cont(lc_of(ctx), &why)) {
 		err->cls = "GenericError";
 		snprintf(err->desc, sizeof(err->desc), "%s", why);
 		return -1;
@@ -46,28 +53,28 @@ static int be_cont(void *ctx, struct qmp_error *err)
 static int be_system_reset(void *ctx, struct qmp_error *err)
 {
 	(void)err;
-	lifecycle_handle(ctx, VM_REQ_RESET, CAUSE_HOST_QMP_SYSTEM_RESET);
+	lifecycle_handle(lc_of(ctx), VM_REQ_RESET, CAUSE_HOST_QMP_SYSTEM_RESET);
 	return 0;
 }
 
 static int be_system_powerdown(void *ctx, struct qmp_error *err)
 {
 	(void)err;
-	lifecycle_handle(ctx, VM_REQ_POWERDOWN, CAUSE_NONE);
+	lifecycle_handle(lc_of(ctx), VM_REQ_POWERDOWN, CAUSE_NONE);
 	return 0;
 }
 
 static int be_quit(void *ctx, struct qmp_error *err)
 {
 	(void)err;
-	lifecycle_handle(ctx, VM_REQ_SHUTDOWN, CAUSE_HOST_QMP_QUIT);
+	lifecycle_handle(lc_of(ctx), VM_REQ_SHUTDOWN, CAUSE_HOST_QMP_QUIT);
 	return 0;
 }
 
 static int be_set_action(void *ctx, const char *reboot, const char *shutdown, const char *panic,
 			 const char *watchdog, struct qmp_error *err)
 {
-	struct lifecycle *lc = ctx;
+	struct lifecycle *lc = lc_of(ctx);
 	struct actions a = lc->actions;
 
 	(void)err;
@@ -89,6 +96,25 @@ static int be_watchdog_set_action(void *ctx, const char *action, struct qmp_erro
 	return be_set_action(ctx, NULL, NULL, NULL, action, err);
 }
 
+static int be_dump_guest_memory(void *ctx, const char *protocol, int detach, int has_filter,
+				uint64_t begin, uint64_t length, struct qmp_error *err)
+{
+	struct control *c = ctx;
+
+	if (!dump_guest_memory(c->dump, protocol, detach, has_filter, begin, length, err->desc,
+			       sizeof(err->desc)))
+		return 0;
+	err->cls = "GenericError";
+	return -1;
+}
+
+static void be_query_dump(void *ctx, struct dump_result *r)
+{
+	struct control *c = ctx;
+
+	dump_query(c->dump, r);
+}
+
 static int control_listen(struct control *c, const char *spec)
 {
 	if (!strncmp(spec, "unix:", 5))
@@ -106,7 +132,7 @@ void control_emit(void *ctx, const struct vm_event *ev)
 		qmp_event_send(c->qmp, ev);
 }
 
-int control_create(struct control *c, struct loop *loop, struct lifecycle *lc,
+int control_create(struct control *c, struct loop *loop, struct lifecycle *lc, struct dump *dump,
 		   const char *const *qmp, unsigned nqmp, const char *event_log)
 {
 	static const struct qmp_version ver = {
@@ -116,7 +142,7 @@ int control_create(struct control *c, struct loop *loop, struct lifecycle *lc,
 		"minivmm " MINIVMM_VERSION,
 	};
 	struct qmp_backend be = {
-		.ctx = lc,
+		.ctx = c,
 		.query_status = be_query_status,
 		.stop = be_stop,
 		.cont = be_cont,
@@ -125,10 +151,13 @@ int control_create(struct control *c, struct loop *loop, struct lifecycle *lc,
 		.quit = be_quit,
 		.set_action = be_set_action,
 		.watchdog_set_action = be_watchdog_set_action,
+		.dump_guest_memory = be_dump_guest_memory,
+		.query_dump = be_query_dump,
 	};
 	int ret;
 
 	c->lc = lc;
+	c->dump = dump;
 	if (!nqmp && !event_log)
 		return 0;
 	ret = qmp_server_create(loop, &be, &ver, &c->qmp);

@@ -8,19 +8,21 @@
 
 struct qmp_server;
 struct event_log;
+struct dump;
 
 struct control {
 	struct lifecycle *lc;
+	struct dump *dump;
 	struct qmp_server *qmp;	     /* NULL: no --qmp and no --event-log */
 	struct event_log *event_log; /* --event-log, or NULL */
 };
 
 /*
  * Open the event journal @event_log (may be NULL) and listen on the @nqmp specs in @qmp
- * ("unix:PATH" or "fd:N"), serving commands through @lc. Returns 0 or -errno (message
- * printed); control_destroy cleans up either way.
+ * ("unix:PATH" or "fd:N"), serving commands through @lc (dumps through @dump). Returns 0 or -errno
+ * (message printed); control_destroy cleans up either way.
  */
-int control_create(struct control *c, struct loop *loop, struct lifecycle *lc,
+int control_create(struct control *c, struct loop *loop, struct lifecycle *lc, struct dump *dump,
 		   const char *const *qmp, unsigned nqmp, const char *event_log)
     __attribute__((warn_unused_result));
 

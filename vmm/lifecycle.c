@@ -150,18 +150,61 @@ static void do_reset(struct lifecycle *lc, enum shutdown_cause cause)
 		lc->ops.resume(lc->ops.ctx);
 }
 
+void lifecycle_dump_begin(struct lifecycle *lc)
+{
+	lc->dump_resume = lc->state == RUNSTATE_RUNNING;
+	vm_stop(lc, RUNSTATE_SAVE_VM);
+}
+
+void lifecycle_dump_abort(struct lifecycle *lc)
+{
+	if (lc->dump_resume && lc->state == RUNSTATE_SAVE_VM)
+		vm_start(lc);
+	lc->dump_resume = 0;
+}
+
+/* QEMU's dump_process then dump_cleanup: DUMP_COMPLETED, then RESUME. A VM that left save-vm
+ * meanwhile (cont, reset, shutdown) stays as it is now. */
+void lifecycle_dump_end(struct lifecycle *lc, const struct vm_event *ev)
+{
+	if (!lc->done)
+		event_emit(&lc->events, ev);
+	lifecycle_dump_abort(lc);
+}
+
+/* --panic-dump: between GUEST_PANICKED and the action, a core of the guest as it panicked
+ * (every vcpu parked, no STOP: the guest is not seen to pause). It runs on afterwards only if
+ * the action lets it (@resume). */
+static void panic_dump(struct lifecycle *lc, int resume)
+{
+	struct vm_event ev;
+	int running = lc->state == RUNSTATE_RUNNING;
+
+	if (!lc->panic_dump || !lc->ops.panic_dump)
+		return;
+	if (running)
+		lc->ops.pause(lc->ops.ctx);
+	if (!lc->ops.panic_dump(lc->ops.ctx, &ev))
+		event_emit(&lc->events, &ev);
+	if (running && resume)
+		lc->ops.resume(lc->ops.ctx);
+}
+
 static void do_panic(struct lifecycle *lc)
 {
 	enum panic_action pa = lc->actions.panic;
 
 	if (pa == PANIC_PAUSE || (pa == PANIC_SHUTDOWN && lc->actions.shutdown == SHUTDOWN_PAUSE)) {
 		emit_panic(lc, QMP_EVENT_GUEST_PANICKED, GUEST_PANIC_PAUSE);
+		panic_dump(lc, 0); /* vm_stop's pause finds them parked */
 		vm_stop(lc, RUNSTATE_GUEST_PANICKED);
 	} else if (pa == PANIC_SHUTDOWN || pa == PANIC_EXIT_FAILURE) {
 		emit_panic(lc, QMP_EVENT_GUEST_PANICKED, GUEST_PANIC_POWEROFF);
+		panic_dump(lc, 0);
 		do_shutdown(lc, CAUSE_GUEST_PANIC);
 	} else {
 		emit_panic(lc, QMP_EVENT_GUEST_PANICKED, GUEST_PANIC_RUN);
+		panic_dump(lc, 1);
 	}
 }
 

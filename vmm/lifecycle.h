@@ -17,6 +17,9 @@ struct machine_ops {
 	void (*power_button)(void *ctx); /* press the ACPI power button */
 	void (*finish)(void *ctx, int status); /* end the VM: the process exits with @status */
 	void *ctx;
+	/* Write a core of the parked guest and describe it in @ev (DUMP_COMPLETED); 0, or -1
+	 * when none was written and there is nothing to say. NULL: never. */
+	int (*panic_dump)(void *ctx, struct vm_event *ev);
 };
 
 struct lifecycle {
@@ -24,6 +27,8 @@ struct lifecycle {
 	struct actions actions;	    /* in force; QMP set-action changes them */
 	int start_paused;	    /* -S: stay in prelaunch until cont */
 	int done;		    /* finish was called: later requests are ignored */
+	int panic_dump;		    /* --panic-dump: a core on every panic, before its action */
+	int dump_resume;	    /* a dump stopped the VM: it runs again when the dump ends */
 	struct timer_clock *vclock; /* guest time: runs only while running */
 	struct machine_ops ops;
 	struct event_sink events;
@@ -47,5 +52,14 @@ int lifecycle_boot(struct lifecycle *lc);
 /* QMP stop / cont, which act at once (their STOP / RESUME precede the command's reply). */
 void lifecycle_stop(struct lifecycle *lc);
 int lifecycle_cont(struct lifecycle *lc, const char **why);
+
+/*
+ * dump-guest-memory: a running VM stops for the copy (STOP, state save-vm), as in QEMU. Then
+ * lifecycle_dump_end with its DUMP_COMPLETED: the event, then RESUME if it was stopped here;
+ * or lifecycle_dump_abort when the dump could not start (resumes without an event).
+ */
+void lifecycle_dump_begin(struct lifecycle *lc);
+void lifecycle_dump_end(struct lifecycle *lc, const struct vm_event *ev);
+void lifecycle_dump_abort(struct lifecycle *lc);
 
 #endif

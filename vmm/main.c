@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "api/qmp_schema.h"
 #include "devices/pvpanic.h"
@@ -36,6 +38,7 @@ static const char usage_text[] =
     "                       (PCI); on expiry the watchdog action applies (--action watchdog=)\n"
     "  --qmp unix:PATH|fd:N QMP control socket (may be given up to 4 times)\n"
     "  --event-log PATH     append every lifecycle event to PATH as JSON lines\n"
+    "  --panic-dump DIR     on a guest panic, write an ELF core to DIR before the panic action\n"
     "  --action KEY=VALUE   reboot=reset|shutdown, shutdown=poweroff|pause,\n"
     "                       panic=pause|shutdown|exit-failure|none,\n"
     "                       watchdog=reset|shutdown|poweroff|pause|debug|none|inject-nmi\n"
@@ -69,6 +72,7 @@ enum {
 	OPT_QMP_SCHEMA_DOC,
 	OPT_DUMP_DTB,
 	OPT_WATCHDOG,
+	OPT_PANIC_DUMP,
 };
 
 static const struct option long_options[] = {
@@ -90,6 +94,7 @@ static const struct option long_options[] = {
 	{ "qmp-schema-doc", no_argument, NULL, OPT_QMP_SCHEMA_DOC },
 	{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
 	{ "watchdog", required_argument, NULL, OPT_WATCHDOG },
+	{ "panic-dump", required_argument, NULL, OPT_PANIC_DUMP },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -238,6 +243,15 @@ int main(int argc, char **argv)
 		case OPT_EVENT_LOG:
 			cfg.event_log = optarg;
 			break;
+		case OPT_PANIC_DUMP: {
+			struct stat st;
+
+			if (stat(optarg, &st) || !S_ISDIR(st.st_mode) || access(optarg, W_OK))
+				return usage_error("--panic-dump: '%s' is not a writable directory",
+						   optarg);
+			cfg.panic_dump = optarg;
+			break;
+		}
 		case OPT_ACTION:
 			if (actions_parse_one(&cfg.actions, optarg, err, sizeof(err)))
 				return usage_error("%s", err);

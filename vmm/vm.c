@@ -84,8 +84,15 @@ static void op_finish(void *ctx, int status)
 	vm->exit_status = status;
 }
 
+static int op_panic_dump(void *ctx, struct vm_event *ev)
+{
+	struct vm *vm = ctx;
+
+	return dump_panic(&vm->dump, vm->cfg.panic_dump, ev);
+}
+
 static const struct machine_ops vm_machine_ops = {
-	op_pause, op_resume, op_reset, op_nmi, op_power_button, op_finish, NULL,
+	op_pause, op_resume, op_reset, op_nmi, op_power_button, op_finish, NULL, op_panic_dump,
 };
 
 int vm_check(struct vm *vm, const struct vm_config *cfg)
@@ -99,6 +106,7 @@ int vm_check(struct vm *vm, const struct vm_config *cfg)
 	ops.ctx = vm;
 	lifecycle_init(&vm->lc, &cfg->actions, cfg->start_paused, &vm->vclock, &ops,
 		       &(struct event_sink){ control_emit, &vm->control });
+	vm->lc.panic_dump = cfg->panic_dump != NULL;
 	vm->kernel_fd = vm->initrd_fd = vm->reqs.fd = vm->signal_fd = -1;
 	vm->console.in_fd = vm->console.out_fd = vm->console.wake_fd = -1;
 	vm->kvm.sys_fd = vm->kvm.vm_fd = -1;
@@ -377,11 +385,26 @@ static int step_firmware_and_boot(void *ctx)
 }
 
 /* The QMP control socket(s) and the event journal. */
+static int step_dump(void *ctx)
+{
+	struct vm *vm = ctx;
+
+	return dump_init(&vm->dump, vm);
+}
+
+/* Before guest RAM is unmapped: a dump thread still reading it is waited for. */
+static void unstep_dump(void *ctx)
+{
+	struct vm *vm = ctx;
+
+	dump_fini(&vm->dump);
+}
+
 static int step_control(void *ctx)
 {
 	struct vm *vm = ctx;
 
-	return control_create(&vm->control, vm->loop, &vm->lc, vm->cfg.qmp, vm->cfg.nqmp,
+	return control_create(&vm->control, vm->loop, &vm->lc, &vm->dump, vm->cfg.qmp, vm->cfg.nqmp,
 			      vm->cfg.event_log);
 }
 
@@ -423,6 +446,7 @@ static const struct step vm_steps[] = {
 	{ "devices", step_devices, unstep_devices },
 	{ "firmware and boot image", step_firmware_and_boot, NULL },
 	{ "vcpus", step_vcpus, unstep_vcpus },
+	{ "dump", step_dump, unstep_dump },
 	{ "control socket", step_control, unstep_control },
 };
 

@@ -20,6 +20,7 @@
 #include "board.h"
 #include "console.h"
 #include "control.h"
+#include "dump.h"
 #include "exit.h"
 #include "kvm.h"
 #include "lifecycle.h"
@@ -48,11 +49,13 @@ struct vm_config {
 	enum watchdog_model watchdog;
 	const char *qmp[4]; /* "unix:PATH" or "fd:N" */
 	unsigned nqmp;
-	const char *event_log; /* journal path, or NULL */
+	const char *event_log;	/* journal path, or NULL */
+	const char *panic_dump; /* --panic-dump DIR, or NULL */
 };
 
 struct vm;
 struct pci_host;
+struct fw_cfg;
 
 struct vm {
 	struct vm_config cfg;
@@ -76,13 +79,15 @@ struct vm {
 	struct acpi_pm *pm;
 	struct i8042 kbc;
 	struct reset_cf9 cf9;
-	struct pci_host *pci; /* bus 0: host bridge, --pvpanic pci instances */
+	struct pci_host *pci;  /* bus 0: host bridge, --pvpanic pci instances */
+	struct fw_cfg *fw_cfg; /* etc/vmcoreinfo, where the guest says its VMCOREINFO is */
 	struct board_device devices[BOARD_MAX_DEVICES]; /* reset and teardown list (board.c) */
 	unsigned ndevices;
 	struct console console; /* COM1's host side */
 
 	struct lifecycle lc;	/* run state, actions, policy */
 	struct control control; /* QMP and the journal */
+	struct dump dump;	/* dump-guest-memory, --panic-dump */
 
 	/* Main loop and the requests devices post to it. */
 	struct loop *loop;

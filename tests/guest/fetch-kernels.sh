@@ -8,7 +8,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${MINIVMM_CACHE:-$ROOT/.cache}
 mkdir -p "$CACHE"
 
-GUEST_MODULES="pvpanic-mmio pvpanic-pci i6300esb button evdev"
+GUEST_MODULES="pvpanic-mmio pvpanic-pci i6300esb button evdev qemu_fw_cfg"
 RIG_MODULES="kvm-amd 9pnet_virtio 9p overlay ib700wdt"
 
 # Newest linux-image-<major.minor.patch>+deb12-<flavour> Debian offers, 6.12 or newer.
@@ -31,7 +31,10 @@ fetch() {
 	[ -n "$ver" ] || { echo "fetch-kernels: no linux-image-6.12+ $flavour package in the apt sources" >&2; exit 1; }
 	kver="$ver-$flavour"
 	dir="$CACHE/linux-$kver"
-	if [ -f "$dir/.complete" ]; then
+	# A module added to the list since the cache was built builds it again.
+	local have=1 m
+	for m in $mods; do [ -f "$dir/modules/$m.ko" ] || have=0; done
+	if [ -f "$dir/.complete" ] && [ $have = 1 ]; then
 		echo "$dir"
 		return
 	fi

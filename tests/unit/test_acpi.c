@@ -10,6 +10,7 @@
 #include "acpi/acpi.h"
 #include "core/aml.h"
 #include "devices/acpi_pm.h"
+#include "devices/fw_cfg.h"
 #include "devices/pci.h"
 #include "devices/pvpanic.h"
 #include "devices/serial_16550.h"
@@ -30,6 +31,8 @@ static void machine(struct fw_desc *fw, unsigned ncpus, int s5)
 	pvpanic_fw_device(&d, FW_RES_IO, 0x505, 0);
 	ck_assert_int_eq(fw_desc_add(fw, &d), 0);
 	pvpanic_fw_device(&d, FW_RES_MMIO, 0xfedc0000, 1);
+	ck_assert_int_eq(fw_desc_add(fw, &d), 0);
+	fw_cfg_fw_device(&d);
 	ck_assert_int_eq(fw_desc_add(fw, &d), 0);
 }
 
@@ -176,6 +179,11 @@ START_TEST(test_iasl_decompiles_every_table)
 	ck_assert_ptr_nonnull(strstr(dsl, "Device (PEV1)"));
 	ck_assert_ptr_nonnull(strstr(dsl, "OperationRegion (PEOR, SystemMemory, 0xFEDC0000, One)"));
 	ck_assert_ptr_nonnull(strstr(dsl, "Memory32Fixed (ReadWrite,"));
+	/* fw_cfg as QEMU describes it: QEMU0002 over 0x510-0x51B (with DMA). */
+	ck_assert_ptr_nonnull(strstr(dsl, "Device (FWCF)"));
+	ck_assert_ptr_nonnull(strstr(dsl, "\"QEMU0002\""));
+	ck_assert_ptr_nonnull(strstr(dsl, "0x0510,             // Range Minimum"));
+	ck_assert_ptr_nonnull(strstr(dsl, "0x0C,               // Length"));
 	ck_assert_ptr_nonnull(strstr(dsl, "Device (C003)"));
 	ck_assert_ptr_nonnull(strstr(dsl, "\"ACPI0007\""));
 	ck_assert_ptr_nonnull(strstr(dsl, "Name (\\_S5, Package (0x04)"));

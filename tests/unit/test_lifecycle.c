@@ -67,8 +67,22 @@ static void fake_finish(void *ctx, int status)
 	stub.status = status;
 }
 
+/* --panic-dump: records whether the vcpus were parked while the core was written. */
+static int dumps, dumped_parked;
+
+static int fake_panic_dump(void *ctx, struct vm_event *ev)
+{
+	(void)ctx;
+	dumps++;
+	dumped_parked = stub.paused;
+	*ev = (struct vm_event){ .kind = QMP_EVENT_DUMP_COMPLETED, .file = "/d/x.vmcore" };
+	ev->dump.status = DUMP_STATUS_COMPLETED;
+	return 0;
+}
+
 static const struct machine_ops fake_ops = {
-	fake_pause, fake_resume, fake_reset, fake_nmi, fake_power_button, fake_finish, NULL,
+	fake_pause,	   fake_resume, fake_reset, fake_nmi,
+	fake_power_button, fake_finish, NULL,	    fake_panic_dump,
 };
 
 /* --- fixture: events go to a QMP server with a journal, as in the VMM ----------------------- */
@@ -95,6 +109,7 @@ static void setup(void)
 	int fd;
 
 	memset(&stub, 0, sizeof(stub));
+	dumps = dumped_parked = 0;
 	strcpy(journal, "/tmp/minivmm-lc-XXXXXX");
 	fd = mkstemp(journal);
 	ck_assert_int_ge(fd, 0);
@@ -171,6 +186,70 @@ static void run_loop_for(double seconds)
 }
 
 /* --- one test per action ------------------------------------------------------------------ */
+
+#define DUMPED "DUMP_COMPLETED result=false __org.minivmm_file=/d/x.vmcore"
+
+START_TEST(test_panic_dump_then_shutdown)
+{
+	lc.panic_dump = 1;
+	lifecycle_handle(&lc, VM_REQ_PANIC, CAUSE_GUEST_PANIC);
+	/* The core is written with every vcpu parked, before the action's events. */
+	ck_assert_str_eq(events(), "GUEST_PANICKED action=poweroff; " DUMPED
+				   "; SHUTDOWN guest=true reason=guest-panic");
+	ck_assert_int_eq(dumps, 1);
+	ck_assert_int_eq(dumped_parked, 1);
+	ck_assert(lc.done);
+}
+END_TEST
+
+START_TEST(test_panic_dump_then_pause_or_run)
+{
+	lc.panic_dump = 1;
+	lc.actions.panic = PANIC_PAUSE;
+	lifecycle_handle(&lc, VM_REQ_PANIC, CAUSE_GUEST_PANIC);
+	ck_assert_str_eq(events(), "GUEST_PANICKED action=pause; " DUMPED "; STOP");
+	ck_assert_int_eq(lc.state, RUNSTATE_GUEST_PANICKED);
+	ck_assert_int_eq(stub.resumes, 0); /* not let run between the dump and the stop */
+	teardown();
+	setup();
+	lc.panic_dump = 1;
+	lc.actions.panic = PANIC_NONE;
+	lifecycle_handle(&lc, VM_REQ_PANIC, CAUSE_GUEST_PANIC);
+	ck_assert_str_eq(events(), "GUEST_PANICKED action=run; " DUMPED);
+	ck_assert_int_eq(dumped_parked, 1);
+	ck_assert_int_eq(stub.resumes, 1);
+	ck_assert_int_eq(lc.state, RUNSTATE_RUNNING);
+	/* Without --panic-dump: no dump, no event. */
+	lc.panic_dump = 0;
+	lifecycle_handle(&lc, VM_REQ_PANIC, CAUSE_GUEST_PANIC);
+	ck_assert_int_eq(dumps, 1);
+}
+END_TEST
+
+START_TEST(test_qmp_dump_stops_and_resumes)
+{
+	struct vm_event ev = { .kind = QMP_EVENT_DUMP_COMPLETED };
+
+	/* Running: STOP (save-vm), DUMP_COMPLETED, RESUME, as QEMU. */
+	lifecycle_dump_begin(&lc);
+	ck_assert_int_eq(lc.state, RUNSTATE_SAVE_VM);
+	lifecycle_dump_end(&lc, &ev);
+	ck_assert_str_eq(events(), "STOP; DUMP_COMPLETED result=false; RESUME");
+	ck_assert_int_eq(lc.state, RUNSTATE_RUNNING);
+	/* Paused: it stays paused. */
+	lifecycle_stop(&lc);
+	lifecycle_dump_begin(&lc);
+	lifecycle_dump_end(&lc, &ev);
+	ck_assert_int_eq(lc.state, RUNSTATE_PAUSED);
+	ck_assert_str_eq(events(), "STOP; DUMP_COMPLETED result=false; RESUME; STOP; "
+				   "DUMP_COMPLETED result=false");
+	/* A dump that could not start resumes without an event. */
+	ck_assert_int_eq(lifecycle_cont(&lc, &(const char *){ NULL }), 0);
+	lifecycle_dump_begin(&lc);
+	lifecycle_dump_abort(&lc);
+	ck_assert_int_eq(lc.state, RUNSTATE_RUNNING);
+}
+END_TEST
 
 START_TEST(test_watchdog_reset)
 {
@@ -314,6 +393,9 @@ int main(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_watchdog_reset);
+	tcase_add_test(tc, test_panic_dump_then_shutdown);
+	tcase_add_test(tc, test_panic_dump_then_pause_or_run);
+	tcase_add_test(tc, test_qmp_dump_stops_and_resumes);
 	tcase_add_test(tc, test_watchdog_reset_with_no_reboot);
 	tcase_add_test(tc, test_watchdog_shutdown);
 	tcase_add_test(tc, test_watchdog_poweroff);

@@ -76,8 +76,8 @@ static int f_wd(void *ctx, const char *a, struct qmp_error *err)
 	return f_set(ctx, NULL, NULL, NULL, a, err);
 }
 
-static const struct qmp_backend be = { NULL,	    f_status, f_stop, f_cont, f_reset,
-				       f_powerdown, f_quit,   f_set,  f_wd };
+static const struct qmp_backend be = { NULL,   f_status, f_stop, f_cont, f_reset, f_powerdown,
+				       f_quit, f_set,	 f_wd,	 NULL,	 NULL };
 static const struct qmp_version ver = { 0, 1, 0, "minivmm 0.1.0" };
 
 /* Per-fd receive buffers, so messages are read in chunks. */

@@ -1,0 +1,194 @@
+/* test_qmp_dump.c - dump-guest-memory, query-dump and the capability query: QEMU's argument errors.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/qmp_events.h"
+#include "api/qmp_schema.h"
+#include "tests/unit/unit.h"
+
+static struct {
+	int calls, detach, has_filter;
+	char protocol[64];
+	uint64_t begin, length;
+	enum dump_status status;
+} fk;
+
+static int f_dump(void *ctx, const char *protocol, int detach, int has_filter, uint64_t begin,
+		  uint64_t length, struct qmp_error *err)
+{
+	(void)ctx;
+	(void)err;
+	fk.calls++;
+	snprintf(fk.protocol, sizeof(fk.protocol), "%s", protocol);
+	fk.detach = detach;
+	fk.has_filter = has_filter;
+	fk.begin = begin;
+	fk.length = length;
+	return 0;
+}
+
+static void f_query(void *ctx, struct dump_result *r)
+{
+	(void)ctx;
+	*r = (struct dump_result){ fk.status, 4096, 8192 };
+}
+
+static const struct qmp_version ver = { 0, 1, 0, "test" };
+
+/* Run @cmd with @json arguments as the dispatcher does: check, then handle. Returns the
+ * reply's "return" as JSON text, or the error's description prefixed with "error: ". */
+static const char *run(const char *cmd, const char *json)
+{
+	static char out[512];
+	struct qmp_backend be = { 0 };
+	const struct qmp_command *c = qmp_command_find(cmd);
+	struct qmp_error err = { 0 };
+	json_t *args = json_loads(json, 0, NULL), *ret = NULL;
+
+	be.dump_guest_memory = f_dump;
+	be.query_dump = f_query;
+	ck_assert_ptr_nonnull(c);
+	ck_assert_ptr_nonnull(args);
+	if (!qmp_args_check(c, args, &err))
+		ret = c->handler(c, &be, &ver, args, &err);
+	if (ret) {
+		char *s = json_dumps(ret, JSON_COMPACT | JSON_SORT_KEYS);
+
+		snprintf(out, sizeof(out), "%s", s);
+		free(s);
+		json_decref(ret);
+	} else {
+		ck_assert_str_eq(err.cls, "GenericError");
+		snprintf(out, sizeof(out), "error: %s", err.desc);
+	}
+	json_decref(args);
+	return out;
+}
+
+START_TEST(test_argument_errors)
+{
+	static const struct {
+		const char *args, *reply;
+	} cases[] = {
+		{ "{}", "error: Parameter 'paging' is missing" },
+		{ "{\"paging\": false}", "error: Parameter 'protocol' is missing" },
+		{ "{\"paging\": 0, \"protocol\": \"file:/x\"}",
+		  "error: Invalid parameter type for 'paging', expected: boolean" },
+		{ "{\"paging\": false, \"protocol\": 1}",
+		  "error: Invalid parameter type for 'protocol', expected: string" },
+		{ "{\"paging\": false, \"protocol\": \"file:/x\", \"detach\": \"yes\"}",
+		  "error: Invalid parameter type for 'detach', expected: boolean" },
+		{ "{\"paging\": false, \"protocol\": \"file:/x\", \"begin\": \"0\", \"length\": 1}",
+		  "error: Invalid parameter type for 'begin', expected: integer" },
+		{ "{\"paging\": false, \"protocol\": \"file:/x\", \"format\": \"zip\"}",
+		  "error: Parameter 'format' does not accept value 'zip'" },
+		{ "{\"paging\": false, \"protocol\": \"file:/x\", \"extra\": 1}",
+		  "error: Parameter 'extra' is unexpected" },
+		{ "{\"paging\": false, \"protocol\": \"file:/x\", \"begin\": 0}",
+		  "error: Parameter 'length' is missing" },
+		{ "{\"paging\": false, \"protocol\": \"file:/x\", \"length\": 4096}",
+		  "error: Parameter 'begin' is missing" },
+		{ "{\"paging\": true, \"protocol\": \"file:/x\", \"format\": \"kdump-zlib\"}",
+		  "error: kdump-compressed format doesn't support paging or filter" },
+		{ "{\"paging\": false, \"protocol\": \"file:/x\", \"format\": \"kdump-zlib\"}",
+		  "error: kdump-zlib is not available now" },
+		{ "{\"paging\": false, \"protocol\": \"file:/x\", \"format\": \"win-dmp\"}",
+		  "error: win-dmp is not available now" },
+		{ "{\"paging\": true, \"protocol\": \"file:/x\"}",
+		  "error: paging is not supported: minivmm dumps guest-physical memory only" },
+	};
+
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&fk, 0, sizeof(fk));
+		ck_assert_msg(!strcmp(run("dump-guest-memory", cases[i].args), cases[i].reply),
+			      "%s: got '%s'", cases[i].args,
+			      run("dump-guest-memory", cases[i].args));
+		ck_assert_int_eq(fk.calls, 0);
+	}
+}
+END_TEST
+
+START_TEST(test_dump_passed_on)
+{
+	memset(&fk, 0, sizeof(fk));
+	ck_assert_str_eq(run("dump-guest-memory", "{\"paging\": false, \"protocol\": \"file:/x\"}"),
+			 "{}");
+	ck_assert_int_eq(fk.calls, 1);
+	ck_assert_str_eq(fk.protocol, "file:/x");
+	ck_assert_int_eq(fk.detach, 0);
+	ck_assert_int_eq(fk.has_filter, 0);
+	ck_assert_str_eq(run("dump-guest-memory",
+			     "{\"paging\": false, \"protocol\": \"file:/y\", \"detach\": true, "
+			     "\"begin\": 4096, \"length\": 8192, \"format\": \"elf\"}"),
+			 "{}");
+	ck_assert_int_eq(fk.detach, 1);
+	ck_assert_int_eq(fk.has_filter, 1);
+	ck_assert_uint_eq(fk.begin, 4096);
+	ck_assert_uint_eq(fk.length, 8192);
+	/* One dump at a time, QEMU's words. */
+	fk.status = DUMP_STATUS_ACTIVE;
+	ck_assert_str_eq(run("dump-guest-memory", "{\"paging\": false, \"protocol\": \"file:/x\"}"),
+			 "error: There is a dump in process, please wait.");
+	ck_assert_int_eq(fk.calls, 2);
+}
+END_TEST
+
+START_TEST(test_queries)
+{
+	fk.status = DUMP_STATUS_ACTIVE;
+	ck_assert_str_eq(run("query-dump", "{}"),
+			 "{\"completed\":4096,\"status\":\"active\",\"total\":8192}");
+	fk.status = DUMP_STATUS_NONE;
+	ck_assert_str_eq(run("query-dump", "{}"),
+			 "{\"completed\":4096,\"status\":\"none\",\"total\":8192}");
+	ck_assert_str_eq(run("query-dump-guest-memory-capability", "{}"),
+			 "{\"formats\":[\"elf\"]}");
+}
+END_TEST
+
+START_TEST(test_dump_completed_event)
+{
+	struct vm_event ev = { .kind = QMP_EVENT_DUMP_COMPLETED };
+	json_t *d;
+	char *s;
+
+	ev.dump = (struct dump_result){ DUMP_STATUS_FAILED, 10, 20 };
+	ev.error = "dump: failed to save memory: No space left on device";
+	d = qmp_event_data(&ev);
+	s = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
+	ck_assert_str_eq(s, "{\"error\":\"dump: failed to save memory: No space left on device\","
+			    "\"result\":{\"completed\":10,\"status\":\"failed\",\"total\":20}}");
+	free(s);
+	json_decref(d);
+	ev.error = NULL;
+	ev.file = "/d/x.vmcore";
+	ev.dump.status = DUMP_STATUS_COMPLETED;
+	d = qmp_event_data(&ev);
+	s = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
+	ck_assert_str_eq(s, "{\"__org.minivmm_file\":\"/d/x.vmcore\",\"result\":{\"completed\":10,"
+			    "\"status\":\"completed\",\"total\":20}}");
+	free(s);
+	json_decref(d);
+	ck_assert_str_eq(qmp_events[QMP_EVENT_DUMP_COMPLETED].name, "DUMP_COMPLETED");
+}
+END_TEST
+
+static Suite *qmp_dump_suite(void)
+{
+	Suite *s = suite_create("qmp_dump");
+	TCase *tc = tcase_create("qmp_dump");
+
+	tcase_add_test(tc, test_argument_errors);
+	tcase_add_test(tc, test_dump_passed_on);
+	tcase_add_test(tc, test_queries);
+	tcase_add_test(tc, test_dump_completed_event);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return unit_run(qmp_dump_suite());
+}

@@ -1,0 +1,58 @@
+/* dump.h - crash dumps of the guest: dump-guest-memory (sync or on a thread) and --panic-dump. */
+#ifndef MINIVMM_DUMP_H
+#define MINIVMM_DUMP_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/elfcore.h"
+#include "core/event.h"
+
+struct vm;
+
+/* The one dump at a time (QEMU's dump state): what is written and how far it got. */
+struct dump {
+	struct vm *vm;
+	int status;	    /* enum dump_status (atomic: query-dump reads it during a dump) */
+	uint64_t completed; /* bytes written (atomic) */
+	uint64_t total;
+	int efd; /* the dump thread says it is done; the main loop finishes the dump */
+	pthread_t thread;
+	int thread_live;
+	int fd;
+	int err; /* the writer's -errno */
+	struct elfcore_range ranges[ELFCORE_MAX_RANGES];
+	struct elfcore_desc desc;
+	struct elfcore_regs *cpus;
+	char *vmcoreinfo;
+	char error[4200]; /* DUMP_COMPLETED "error" (may name the file) */
+	char file[4096];  /* --panic-dump's core */
+};
+
+/* Set up @d for @vm (its main loop must exist). Returns 0 or -errno. */
+int dump_init(struct dump *d, struct vm *vm) __attribute__((warn_unused_result));
+
+/* Wait for a dump thread still writing, then free everything. Before guest RAM goes. */
+void dump_fini(struct dump *d);
+
+/* query-dump. */
+void dump_query(struct dump *d, struct dump_result *r);
+
+/*
+ * dump-guest-memory after the schema's checks: open @protocol ("file:PATH"; "fd:NAME" names
+ * no fd, since minivmm has no getfd), check the @begin/@length window, stop a running VM
+ * (lifecycle), write the core here or with @detach on a thread, DUMP_COMPLETED, resume. On a
+ * refusal returns -1 with QEMU's message in @why and nothing changed. Main thread only.
+ */
+int dump_guest_memory(struct dump *d, const char *protocol, int detach, int has_filter,
+		      uint64_t begin, uint64_t length, char *why, size_t whylen);
+
+/*
+ * --panic-dump: write DIR/<name>-<timestamp>.vmcore of the guest (vcpus parked) now and
+ * describe it in @ev as a DUMP_COMPLETED with the file. Returns 0, or -1 when a dump is
+ * already active (that one goes on; nothing to send). Main thread only.
+ */
+int dump_panic(struct dump *d, const char *dir, struct vm_event *ev);
+
+#endif
