@@ -34,7 +34,13 @@ struct qmp_backend {
 	int (*watchdog_set_action)(void *ctx, const char *action, struct qmp_error *err);
 };
 
-/* minivmm's own version, reported in QEMU's shape ({"qemu": {major, minor, micro}, package}). */
+/* The QEMU release whose QMP minivmm follows: the greeting and query-version report it (as
+ * QEMU-speaking clients gate features on it), with minivmm's own version in "package". */
+#define QMP_QEMU_MAJOR 10
+#define QMP_QEMU_MINOR 0
+#define QMP_QEMU_MICRO 2
+
+/* The version reported in QEMU's shape ({"qemu": {major, minor, micro}, package}). */
 struct qmp_version {
 	int major, minor, micro;
 	const char *package;

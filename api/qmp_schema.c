@@ -146,8 +146,9 @@ const struct qmp_command qmp_commands[] = {
 	{ "watchdog-set-action", ARGS(args_watchdog_set_action), h_watchdog_set_action, 0,
 	  "Change the watchdog expiry action." },
 	{ "query-version", NO_ARGS, h_query_version, 0,
-	  "`{\"qemu\": {\"micro\", \"minor\", \"major\"}, \"package\"}`: minivmm's own version in "
-	  "QEMU's shape; `package` is `minivmm X.Y.Z`." },
+	  "`{\"qemu\": {\"micro\": 2, \"minor\": 0, \"major\": 10}, \"package\": \"minivmm "
+	  "X.Y.Z\"}`: the QEMU release whose QMP minivmm follows (10.0.2), and minivmm's own "
+	  "version in `package`." },
 	{ "query-commands", NO_ARGS, h_query_commands, 0, "`[{\"name\": ...}, ...]`." },
 };
 

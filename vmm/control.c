@@ -110,9 +110,9 @@ int control_create(struct control *c, struct loop *loop, struct lifecycle *lc,
 		   const char *const *qmp, unsigned nqmp, const char *event_log)
 {
 	static const struct qmp_version ver = {
-		MINIVMM_VERSION_MAJOR,
-		MINIVMM_VERSION_MINOR,
-		MINIVMM_VERSION_MICRO,
+		QMP_QEMU_MAJOR,
+		QMP_QEMU_MINOR,
+		QMP_QEMU_MICRO,
 		"minivmm " MINIVMM_VERSION,
 	};
 	struct qmp_backend be = {

@@ -82,11 +82,10 @@ CASES = [
 
 def normalise(data):
     """Reply bytes as text with what legitimately differs masked: event timestamps and the
-    version (minivmm reports its own). Each CRLF shows as a literal \\r\\n ending a line."""
+    version's package (minivmm's own; the QEMU release numbers must match). Each CRLF shows as
+    a literal \\r\\n ending a line."""
     data = re.sub(rb'"seconds": \d+, "microseconds": \d+', b'"seconds": S, "microseconds": U', data)
     data = re.sub(rb'"package": "[^"]*"', b'"package": P', data)
-    data = re.sub(rb'"micro": \d+, "minor": \d+, "major": \d+',
-                  b'"micro": X, "minor": Y, "major": Z', data)
     return data.decode("utf-8", "replace").replace("\r\n", "\\r\\n\n")
 
 

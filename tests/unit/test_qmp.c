@@ -78,7 +78,8 @@ static int f_wd(void *ctx, const char *a, struct qmp_error *err)
 
 static const struct qmp_backend be = { NULL,	    f_status, f_stop, f_cont, f_reset,
 				       f_powerdown, f_quit,   f_set,  f_wd };
-static const struct qmp_version ver = { 0, 1, 0, "minivmm 0.1.0" };
+static const struct qmp_version ver = { QMP_QEMU_MAJOR, QMP_QEMU_MINOR, QMP_QEMU_MICRO,
+					"minivmm 0.1.0" };
 
 /* Per-fd receive buffers, so messages are read in chunks. */
 static char rbuf[64][1 << 16];
@@ -175,7 +176,7 @@ START_TEST(test_greeting_and_negotiation)
 	int fd = connect_client();
 
 	expect(fd, NULL,
-	       "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 1, \"major\": 0}, "
+	       "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 2, \"minor\": 0, \"major\": 10}, "
 	       "\"package\": \"minivmm 0.1.0\"}, \"capabilities\": [\"oob\"]}}");
 	expect(fd, "{\"execute\": \"query-status\"}",
 	       "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Expecting capabilities "
@@ -229,7 +230,7 @@ START_TEST(test_commands_and_ids)
 	    "{\"return\": {}}");
 	ck_assert_str_eq(fk.set[3], "inject-nmi");
 	expect(fd, "{\"execute\": \"query-version\", \"id\": \"v\"}",
-	       "{\"return\": {\"qemu\": {\"micro\": 0, \"minor\": 1, \"major\": 0}, \"package\": "
+	       "{\"return\": {\"qemu\": {\"micro\": 2, \"minor\": 0, \"major\": 10}, \"package\": "
 	       "\"minivmm 0.1.0\"}, \"id\": \"v\"}");
 	{
 		char *got;
