@@ -161,7 +161,7 @@ static void send_greeting(void *ctx, struct qmp_conn *c)
 	const struct qmp_version *v = &((struct qmp_server *)ctx)->ver;
 
 	qmp_conn_send(c, json_pack("{s:{s:{s:{s:i, s:i, s:i}, s:s}, s:[s]}}", "QMP", "version",
-				   "qemu", "micro", v->micro, "minor", v->minor, "major", v->major,
+				   "qemu", "major", v->major, "minor", v->minor, "micro", v->micro,
 				   "package", v->package, "capabilities", "oob"));
 }
 

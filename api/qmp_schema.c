@@ -85,8 +85,8 @@ static json_t *h_query_version(const struct qmp_command *cmd, const struct qmp_b
 	(void)be;
 	(void)args;
 	(void)err;
-	return json_pack("{s:{s:i, s:i, s:i}, s:s}", "qemu", "micro", ver->micro, "minor",
-			 ver->minor, "major", ver->major, "package", ver->package);
+	return json_pack("{s:{s:i, s:i, s:i}, s:s}", "qemu", "major", ver->major, "minor",
+			 ver->minor, "micro", ver->micro, "package", ver->package);
 }
 
 static json_t *h_query_commands(const struct qmp_command *cmd, const struct qmp_backend *be,

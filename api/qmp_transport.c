@@ -1,6 +1,7 @@
 /* qmp_transport.c - QMP's listeners, clients, input splitting and output queues. */
 #include "qmp_transport.h"
 #include "json_stream.h"
+#include "qdict_order.h"
 #include "core/log.h"
 
 #include <errno.h>
@@ -91,6 +92,7 @@ static int conn_flush(struct qmp_conn *c)
 
 void qmp_conn_send(struct qmp_conn *c, json_t *msg)
 {
+	json_t *ordered;
 	char *text;
 	size_t len;
 	struct outbuf *b;
@@ -99,8 +101,10 @@ void qmp_conn_send(struct qmp_conn *c, json_t *msg)
 		json_decref(msg);
 		return;
 	}
-	text = json_dumps(msg, QMP_DUMP_FLAGS);
+	ordered = qdict_order(msg); /* QEMU's member order, whatever order @msg was built in */
 	json_decref(msg);
+	text = json_dumps(ordered, QMP_DUMP_FLAGS);
+	json_decref(ordered);
 	if (!text)
 		return;
 	len = strlen(text);

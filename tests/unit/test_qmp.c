@@ -205,6 +205,12 @@ START_TEST(test_commands_and_ids)
 	expect(fd, "{\"execute\": \"query-status\", \"id\": {\"a\": [1, 2]}}",
 	       "{\"return\": {\"status\": \"running\", \"running\": true}, "
 	       "\"id\": {\"a\": [1, 2]}}");
+	/* QEMU prints an object in its QDict's hash order, whatever order it came in. */
+	expect(fd,
+	       "{\"execute\": \"query-status\", \"id\": {\"b\": 1, \"a\": 2, \"zz\": 3, "
+	       "\"thread-id\": 4, \"props\": [{\"y\": 1, \"x\": 2}]}}",
+	       "{\"return\": {\"status\": \"running\", \"running\": true}, \"id\": {\"thread-id\": "
+	       "4, \"props\": [{\"x\": 2, \"y\": 1}], \"a\": 2, \"zz\": 3, \"b\": 1}}");
 	expect(fd, "{\"execute\": \"stop\", \"id\": \"s\"}", "{\"return\": {}, \"id\": \"s\"}");
 	expect(fd, "{\"execute\": \"cont\", \"id\": null}", "{\"return\": {}, \"id\": null}");
 	expect(fd, "{\"execute\": \"system_reset\"}", "{\"return\": {}}");
