@@ -165,6 +165,22 @@ static void send_greeting(void *ctx, struct qmp_conn *c)
 				   "package", v->package, "capabilities", "oob"));
 }
 
+/* query-chardev's monitors: one per listener, named as QEMU names -qmp's chardevs. */
+static unsigned server_monitors(void *mctx, struct qmp_chardev_info *out, unsigned max)
+{
+	struct qmp_server *s = mctx;
+	unsigned n = 0;
+
+	for (; n < max; n++) {
+		snprintf(out[n].label, sizeof(out[n].label), "compat_monitor%u", n);
+		if (qmp_transport_listener_name(s->transport, n, out[n].filename,
+						sizeof(out[n].filename)))
+			break;
+		out[n].frontend_open = 1;
+	}
+	return n;
+}
+
 int qmp_server_listen_unix(struct qmp_server *s, const char *path)
 {
 	return qmp_transport_listen_unix(s->transport, path);
@@ -232,6 +248,8 @@ int qmp_server_create(struct loop *loop, const struct qmp_backend *be,
 		return -ENOMEM;
 	s->loop = loop;
 	s->be = *be;
+	s->be.query_monitors = server_monitors;
+	s->be.mctx = s;
 	s->ver = *ver;
 	ret = qmp_transport_create(loop, &ops, &s->transport);
 	if (ret) {

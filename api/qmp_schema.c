@@ -6,6 +6,7 @@
  * itself parses with.
  */
 #include "qmp_schema.h"
+#include "qmp_query.h"
 #include "core/action.h"
 
 #include <stddef.h>
@@ -118,6 +119,13 @@ static const struct qmp_arg args_set_action[] = {
 static const struct qmp_arg args_watchdog_set_action[] = {
 	{ "action", QMP_ARG_ENUM, "WatchdogAction", ENUM(watchdog_action_names), 0 },
 };
+static const struct qmp_arg args_query_machines[] = {
+	{ "compat-props", QMP_ARG_BOOL, "bool", NULL, 0, 1 },
+};
+static const struct qmp_arg args_human_monitor_command[] = {
+	{ "command-line", QMP_ARG_STR, "str", NULL, 0, 0 },
+	{ "cpu-index", QMP_ARG_INT, "int", NULL, 0, 1 },
+};
 
 #define ARGS(a) a, NVALUES(a)
 #define NO_ARGS NULL, 0
@@ -127,29 +135,73 @@ static const struct qmp_arg args_watchdog_set_action[] = {
 const struct qmp_command qmp_commands[] = {
 	{ "qmp_capabilities", ARGS(args_capabilities), NULL, 0,
 	  "Leave capabilities negotiation; until then only this command is accepted and no "
-	  "events are sent. `enable` may name `oob` (accepted; no command runs out of band)." },
+	  "events are sent. `enable` may name `oob` (accepted; no command runs out of band).",
+	  NULL },
 	{ "query-status", NO_ARGS, h_query_status, 0,
-	  "Run state: `{\"status\": RunState, \"running\": bool}`." },
-	{ "stop", BACKEND_OP(stop),
-	  "Pause the vCPUs (STOP, then the reply). No-op unless running." },
+	  "Run state: `{\"status\": RunState, \"running\": bool}`.", &qmp_type_status_info },
+	{ "stop", BACKEND_OP(stop), "Pause the vCPUs (STOP, then the reply). No-op unless running.",
+	  NULL },
 	{ "cont", BACKEND_OP(cont),
 	  "Resume (RESUME, then the reply). Refused in `shutdown` and `internal-error`: reset "
-	  "first." },
+	  "first.",
+	  NULL },
 	{ "system_reset", BACKEND_OP(system_reset),
 	  "Hard reset (RESET `host-qmp-system-reset`), or a SHUTDOWN with that reason when the "
-	  "reboot action is `shutdown`. A VM that was not running comes back in `prelaunch`." },
+	  "reboot action is `shutdown`. A VM that was not running comes back in `prelaunch`.",
+	  NULL },
 	{ "system_powerdown", BACKEND_OP(system_powerdown),
-	  "Press the ACPI power button (POWERDOWN); the guest decides what to do." },
-	{ "quit", BACKEND_OP(quit), "SHUTDOWN `host-qmp-quit`, reply, then minivmm exits with 0." },
+	  "Press the ACPI power button (POWERDOWN); the guest decides what to do.", NULL },
+	{ "quit", BACKEND_OP(quit), "SHUTDOWN `host-qmp-quit`, reply, then minivmm exits with 0.",
+	  NULL },
 	{ "set-action", ARGS(args_set_action), h_set_action, 0,
-	  "Change what happens on reboot, shutdown, panic and watchdog expiry." },
+	  "Change what happens on reboot, shutdown, panic and watchdog expiry.", NULL },
 	{ "watchdog-set-action", ARGS(args_watchdog_set_action), h_watchdog_set_action, 0,
-	  "Change the watchdog expiry action." },
+	  "Change the watchdog expiry action.", NULL },
 	{ "query-version", NO_ARGS, h_query_version, 0,
 	  "`{\"qemu\": {\"micro\": 2, \"minor\": 0, \"major\": 10}, \"package\": \"minivmm "
 	  "X.Y.Z\"}`: the QEMU release whose QMP minivmm follows (10.0.2), and minivmm's own "
-	  "version in `package`." },
-	{ "query-commands", NO_ARGS, h_query_commands, 0, "`[{\"name\": ...}, ...]`." },
+	  "version in `package`.",
+	  &qmp_type_version_info },
+	{ "query-commands", NO_ARGS, h_query_commands, 0, "`[{\"name\": ...}, ...]`.",
+	  &qmp_type_command_info_list },
+	/* Queries, inject-nmi, HMP and introspection: qmp_query.c, qmp_hmp.c, qmp_introspect.c. */
+	{ "query-kvm", NO_ARGS, qmp_query_kvm, 0,
+	  "`{\"enabled\": true, \"present\": true}`: minivmm runs only on KVM.",
+	  &qmp_type_kvm_info },
+	{ "query-name", NO_ARGS, qmp_query_name, 0,
+	  "`{\"name\": ...}` as given by `--name`, or `{}`.", &qmp_type_name_info },
+	{ "query-uuid", NO_ARGS, qmp_query_uuid, 0,
+	  "`{\"UUID\": ...}` as given by `--uuid`; all zero by default, as QEMU.",
+	  &qmp_type_uuid_info },
+	{ "query-target", NO_ARGS, qmp_query_target, 0, "`{\"arch\": \"x86_64\"}`.",
+	  &qmp_type_target_info },
+	{ "query-machines", ARGS(args_query_machines), qmp_query_machines, 0,
+	  "The one machine minivmm is, as a QEMU MachineInfo: `minivmm`, the default, `cpu-max` "
+	  "254, no CPU hot-plug, ACPI; `compat-props` (empty) when asked for.",
+	  &qmp_type_machine_info_list },
+	{ "query-cpus-fast", NO_ARGS, qmp_query_cpus_fast, 0,
+	  "Each vCPU as x86's CpuInfoFast: `cpu-index`, `qom-path`, `thread-id` (the host thread "
+	  "running it), `props` (one socket of N cores), `target`.",
+	  &qmp_type_cpu_info_fast_list },
+	{ "inject-nmi", NO_ARGS, qmp_inject_nmi, 0,
+	  "An NMI to every vCPU (as QEMU on x86), running or paused.", NULL },
+	{ "query-chardev", NO_ARGS, qmp_query_chardev, 0,
+	  "The QMP monitors (`compat_monitorN`: `unix:PATH,server=on`, with `disconnected:` "
+	  "before it while no client is on it) and the serial port (`serial0`: `stdio`, `file`).",
+	  &qmp_type_chardev_info_list },
+	{ "query-pci", NO_ARGS, qmp_query_pci, 0,
+	  "Bus 0 as QEMU's PciInfo: every function with its IDs, class, INTx and BARs (address "
+	  "-1 while not decoded).",
+	  &qmp_type_pci_info_list },
+	{ "human-monitor-command", ARGS(args_human_monitor_command), qmp_human_monitor_command, 0,
+	  "HMP: `info status|version|kvm|name|uuid|cpus|pci|chardev`, `stop`, `cont`, "
+	  "`system_reset`, `system_powerdown`, `nmi`, `quit`, `help`, with QEMU's text; any other "
+	  "command gets QEMU's `unknown command: '...'`.",
+	  &qmp_type_str },
+	{ "query-qmp-schema", NO_ARGS, qmp_query_qmp_schema, 0,
+	  "Every command and event here and the types they use, in QEMU's SchemaInfo form (type "
+	  "names as numbers). SchemaInfo itself is described by its common members only.",
+	  &qmp_type_schema_info_list },
 };
 
 const unsigned qmp_ncommands = sizeof(qmp_commands) / sizeof(qmp_commands[0]);
@@ -157,10 +209,12 @@ const unsigned qmp_ncommands = sizeof(qmp_commands) / sizeof(qmp_commands[0]);
 const struct qmp_event_def qmp_events[QMP_EVENT__MAX] = {
 	[QMP_EVENT_SHUTDOWN] = { "SHUTDOWN", "`guest`: bool, `reason`: ShutdownCause",
 				 "The VM shut down; minivmm exits next unless the shutdown "
-				 "action is `pause` (then STOP follows)." },
+				 "action is `pause` (then STOP follows).",
+				 .data_type = &qmp_type_shutdown_data },
 	[QMP_EVENT_POWERDOWN] = { "POWERDOWN", "", "The ACPI power button was pressed." },
 	[QMP_EVENT_RESET] = { "RESET", "`guest`: bool, `reason`: ShutdownCause",
-			      "The VM was reset and boots again." },
+			      "The VM was reset and boots again.",
+			      .data_type = &qmp_type_shutdown_data },
 	[QMP_EVENT_STOP] = { "STOP", "", "The vCPUs stopped." },
 	[QMP_EVENT_RESUME] = { "RESUME", "", "The vCPUs run (also once at start unless -S)." },
 	/* Guest-triggerable, so QEMU's monitor throttles it to one a second. */
@@ -169,12 +223,14 @@ const struct qmp_event_def qmp_events[QMP_EVENT__MAX] = {
 				 "at most one a second, the first at once; of those that come "
 				 "within the second only the last is sent, when the second ends "
 				 "(with its own timestamp), after its action.",
-				 1000 },
+				 1000, &qmp_type_watchdog_data },
 	[QMP_EVENT_GUEST_PANICKED] = { "GUEST_PANICKED", "`action`: pause | poweroff | run",
-				       "pvpanic bit 0: the guest panicked." },
+				       "pvpanic bit 0: the guest panicked.",
+				       .data_type = &qmp_type_guest_panic_data },
 	[QMP_EVENT_GUEST_CRASHLOADED] = { "GUEST_CRASHLOADED", "`action`: run",
 					  "pvpanic bit 1: the guest panicked and its crash kernel "
-					  "takes over." },
+					  "takes over.",
+					  .data_type = &qmp_type_guest_panic_data },
 	[QMP_EVENT_GUEST_PVSHUTDOWN] = { "GUEST_PVSHUTDOWN", "",
 					 "pvpanic bit 2: the guest is shutting down (QEMU 9.1+); "
 					 "SHUTDOWN `guest-shutdown` follows." },
@@ -217,7 +273,18 @@ int qmp_args_check(const struct qmp_command *cmd, json_t *args, struct qmp_error
 				continue;
 			return fail(err, "Parameter '%s' is missing", a->name, NULL);
 		}
-		if (a->type == QMP_ARG_ENUM) {
+		if (a->type == QMP_ARG_STR || a->type == QMP_ARG_INT || a->type == QMP_ARG_BOOL) {
+			static const char *const expected[] = { [QMP_ARG_STR] = "string",
+								[QMP_ARG_INT] = "integer",
+								[QMP_ARG_BOOL] = "boolean" };
+			int ok = a->type == QMP_ARG_STR	  ? json_is_string(v)
+				 : a->type == QMP_ARG_INT ? json_is_integer(v)
+							  : json_is_boolean(v);
+
+			if (!ok)
+				return fail(err, "Invalid parameter type for '%s', expected: %s",
+					    a->name, expected[a->type]);
+		} else if (a->type == QMP_ARG_ENUM) {
 			if (!json_is_string(v))
 				return fail(err, "Invalid parameter type for '%s', expected: %s",
 					    a->name, "string");
@@ -272,15 +339,16 @@ void qmp_schema_doc(FILE *out)
 	for (unsigned i = 0; i < qmp_ncommands; i++) {
 		const struct qmp_command *c = &qmp_commands[i];
 
-		fprintf(out, "### `%s`\n\n%s\n\n", c->name, c->doc);
+		fprintf(out, "### `%s`\n\n%s Returns %s.\n\n", c->name, c->doc,
+			c->ret ? c->ret->name : "`{}`");
 		for (unsigned j = 0; j < c->nargs; j++) {
 			const struct qmp_arg *a = &c->args[j];
 
-			fprintf(out, "- `%s`%s: %s (", a->name, a->optional ? " (optional)" : "",
+			fprintf(out, "- `%s`%s: %s", a->name, a->optional ? " (optional)" : "",
 				a->qapi_type);
 			for (unsigned v = 0; v < a->nvalues; v++)
-				fprintf(out, "%s`%s`", v ? ", " : "", a->values[v]);
-			fprintf(out, ")\n");
+				fprintf(out, "%s`%s`", v ? ", " : " (", a->values[v]);
+			fprintf(out, "%s\n", a->nvalues ? ")" : "");
 		}
 		if (c->nargs)
 			fprintf(out, "\n");

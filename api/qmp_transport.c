@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -34,6 +35,7 @@ struct qmp_conn {
 	int fd;
 	int negotiated;
 	int dead;
+	int from; /* 1 + the index of the listener it came through; 0 for one handed over */
 	struct json_stream in;
 	struct outbuf *out_head, *out_tail;
 	size_t outq;
@@ -263,6 +265,8 @@ static void on_accept(void *opaque, uint32_t events)
 	if (qmp_transport_add_client_fd(l->t, fd)) {
 		pr_warn("qmp: cannot serve a new client");
 		close(fd);
+	} else {
+		l->t->clients->from = 1 + (int)(l - l->t->listeners);
 	}
 	reap(l->t);
 }
@@ -336,6 +340,22 @@ int qmp_transport_listen_fd(struct qmp_transport *t, int fd)
 	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) < 0)
 		return -errno;
 	return acc ? add_listener(t, fd, NULL) : qmp_transport_add_client_fd(t, fd);
+}
+
+int qmp_transport_listener_name(struct qmp_transport *t, unsigned i, char *buf, size_t len)
+{
+	const char *state = "disconnected:";
+
+	if (i >= t->nlisten)
+		return -1;
+	for (struct qmp_conn *c = t->clients; c; c = c->next)
+		if (c->from == (int)i + 1 && !c->dead)
+			state = "";
+	if (t->listeners[i].path)
+		snprintf(buf, len, "%sunix:%s,server=on", state, t->listeners[i].path);
+	else
+		snprintf(buf, len, "%sfd:%d", state, t->listeners[i].fd);
+	return 0;
 }
 
 /* --- lifetime ------------------------------------------------------------------------------- */

@@ -10,9 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The backend's context is the struct control: the lifecycle and the machine's queries. */
+static struct lifecycle *lc_of(void *ctx)
+{
+	return ((struct control *)ctx)->lc;
+}
+
 static int be_query_status(void *ctx, int *running, const char **status, struct qmp_error *err)
 {
-	struct lifecycle *lc = ctx;
+	struct lifecycle *lc = lc_of(ctx);
 
 	(void)err;
 	*running = lc->state == RUNSTATE_RUNNING;
@@ -24,7 +30,7 @@ static int be_query_status(void *ctx, int *running, const char **status, struct 
 static int be_stop(void *ctx, struct qmp_error *err)
 {
 	(void)err;
-	lifecycle_stop(ctx);
+	lifecycle_stop(lc_of(ctx));
 	return 0;
 }
 
@@ -32,7 +38,7 @@ static int be_cont(void *ctx, struct qmp_error *err)
 {
 	const char *why = NULL;
 
-	if (lifecycle_cont(ctx, &why)) {
+	if (lifecycle_cont(lc_of(ctx), &why)) {
 		err->cls = "GenericError";
 		snprintf(err->desc, sizeof(err->desc), "%s", why);
 		return -1;
@@ -46,28 +52,28 @@ static int be_cont(void *ctx, struct qmp_error *err)
 static int be_system_reset(void *ctx, struct qmp_error *err)
 {
 	(void)err;
-	lifecycle_handle(ctx, VM_REQ_RESET, CAUSE_HOST_QMP_SYSTEM_RESET);
+	lifecycle_handle(lc_of(ctx), VM_REQ_RESET, CAUSE_HOST_QMP_SYSTEM_RESET);
 	return 0;
 }
 
 static int be_system_powerdown(void *ctx, struct qmp_error *err)
 {
 	(void)err;
-	lifecycle_handle(ctx, VM_REQ_POWERDOWN, CAUSE_NONE);
+	lifecycle_handle(lc_of(ctx), VM_REQ_POWERDOWN, CAUSE_NONE);
 	return 0;
 }
 
 static int be_quit(void *ctx, struct qmp_error *err)
 {
 	(void)err;
-	lifecycle_handle(ctx, VM_REQ_SHUTDOWN, CAUSE_HOST_QMP_QUIT);
+	lifecycle_handle(lc_of(ctx), VM_REQ_SHUTDOWN, CAUSE_HOST_QMP_QUIT);
 	return 0;
 }
 
 static int be_set_action(void *ctx, const char *reboot, const char *shutdown, const char *panic,
 			 const char *watchdog, struct qmp_error *err)
 {
-	struct lifecycle *lc = ctx;
+	struct lifecycle *lc = lc_of(ctx);
 	struct actions a = lc->actions;
 
 	(void)err;
@@ -89,6 +95,34 @@ static int be_watchdog_set_action(void *ctx, const char *action, struct qmp_erro
 	return be_set_action(ctx, NULL, NULL, NULL, action, err);
 }
 
+static int be_inject_nmi(void *ctx, struct qmp_error *err)
+{
+	(void)err;
+	lifecycle_nmi(lc_of(ctx));
+	return 0;
+}
+
+static unsigned be_query_cpus(void *ctx, struct qmp_cpu_info *out, unsigned max)
+{
+	const struct control_machine *m = &((struct control *)ctx)->machine;
+
+	return m->query_cpus ? m->query_cpus(m->ctx, out, max) : 0;
+}
+
+static unsigned be_query_pci(void *ctx, struct qmp_pci_function *out, unsigned max)
+{
+	const struct control_machine *m = &((struct control *)ctx)->machine;
+
+	return m->query_pci ? m->query_pci(m->ctx, out, max) : 0;
+}
+
+static unsigned be_query_chardevs(void *ctx, struct qmp_chardev_info *out, unsigned max)
+{
+	const struct control_machine *m = &((struct control *)ctx)->machine;
+
+	return m->query_chardevs ? m->query_chardevs(m->ctx, out, max) : 0;
+}
+
 static int control_listen(struct control *c, const char *spec)
 {
 	if (!strncmp(spec, "unix:", 5))
@@ -107,7 +141,8 @@ void control_emit(void *ctx, const struct vm_event *ev)
 }
 
 int control_create(struct control *c, struct loop *loop, struct lifecycle *lc,
-		   const char *const *qmp, unsigned nqmp, const char *event_log)
+		   const struct control_machine *m, const char *const *qmp, unsigned nqmp,
+		   const char *event_log)
 {
 	static const struct qmp_version ver = {
 		QMP_QEMU_MAJOR,
@@ -116,7 +151,7 @@ int control_create(struct control *c, struct loop *loop, struct lifecycle *lc,
 		"minivmm " MINIVMM_VERSION,
 	};
 	struct qmp_backend be = {
-		.ctx = lc,
+		.ctx = c,
 		.query_status = be_query_status,
 		.stop = be_stop,
 		.cont = be_cont,
@@ -125,10 +160,18 @@ int control_create(struct control *c, struct loop *loop, struct lifecycle *lc,
 		.quit = be_quit,
 		.set_action = be_set_action,
 		.watchdog_set_action = be_watchdog_set_action,
+		.inject_nmi = be_inject_nmi,
+		.query_cpus = be_query_cpus,
+		.query_pci = be_query_pci,
+		.query_chardevs = be_query_chardevs,
+		.name = m->name,
+		.uuid = m->uuid,
+		.max_cpus = m->max_cpus,
 	};
 	int ret;
 
 	c->lc = lc;
+	c->machine = *m;
 	if (!nqmp && !event_log)
 		return 0;
 	ret = qmp_server_create(loop, &be, &ver, &c->qmp);

@@ -48,4 +48,8 @@ int lifecycle_boot(struct lifecycle *lc);
 void lifecycle_stop(struct lifecycle *lc);
 int lifecycle_cont(struct lifecycle *lc, const char **why);
 
+/* QMP inject-nmi: an NMI to every vcpu, the VM running or not (a running one is parked
+ * around it, as the watchdog's inject-nmi action does). */
+void lifecycle_nmi(struct lifecycle *lc);
+
 #endif

@@ -380,8 +380,10 @@ static int step_firmware_and_boot(void *ctx)
 static int step_control(void *ctx)
 {
 	struct vm *vm = ctx;
+	struct control_machine m;
 
-	return control_create(&vm->control, vm->loop, &vm->lc, vm->cfg.qmp, vm->cfg.nqmp,
+	vm_query_ops(vm, &m);
+	return control_create(&vm->control, vm->loop, &vm->lc, &m, vm->cfg.qmp, vm->cfg.nqmp,
 			      vm->cfg.event_log);
 }
 
