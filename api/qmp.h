@@ -15,6 +15,8 @@ struct event_log;
 struct qmp_error {
 	const char *cls;
 	char desc[256];
+	char *big; /* the message instead of @desc when it is longer (names are quoted whole, as
+		    * QEMU does); heap, freed by whoever sends the error */
 };
 
 /* query-cpus-fast: one vCPU and the host thread running it. */

@@ -24,24 +24,22 @@ static void out_printf(struct hmp_out *o, const char *fmt, ...)
 
 static void out_printf(struct hmp_out *o, const char *fmt, ...)
 {
-	char tmp[512];
+	char *tmp;
 	va_list ap;
 	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	n = vasprintf(&tmp, fmt, ap); /* a name is printed whole, however long */
 	va_end(ap);
 	if (n < 0)
 		return;
-	if ((size_t)n >= sizeof(tmp))
-		n = sizeof(tmp) - 1;
 	for (int i = 0; i < n; i++) {
 		if (o->len + 3 > o->cap) {
 			size_t cap = o->cap ? o->cap * 2 : 256;
 			char *b = realloc(o->buf, cap);
 
 			if (!b)
-				return;
+				break;
 			o->buf = b;
 			o->cap = cap;
 		}
@@ -49,6 +47,7 @@ static void out_printf(struct hmp_out *o, const char *fmt, ...)
 			o->buf[o->len++] = '\r';
 		o->buf[o->len++] = tmp[i];
 	}
+	free(tmp);
 }
 
 struct hmp_ctx {
@@ -65,12 +64,13 @@ struct hmp_ctx {
 static json_t *call_cmd(struct hmp_ctx *h, const struct qmp_command *cmd, qmp_handler fn)
 {
 	json_t *args = json_object(), *ret;
-	struct qmp_error e = { "GenericError", "" };
+	struct qmp_error e = { .cls = "GenericError" };
 
 	ret = fn(cmd, h->be, h->ver, args, &e);
 	json_decref(args);
 	if (!ret)
-		out_printf(&h->out, "Error: %s\n", e.desc);
+		out_printf(&h->out, "Error: %s\n", e.big ? e.big : e.desc);
+	free(e.big);
 	return ret;
 }
 
@@ -348,10 +348,20 @@ static void hmp_info_list(struct hmp_ctx *h)
 		print_help_line(h, "info ", &hmp_info_cmds[i]);
 }
 
+/* QEMU reads help's words into a 1024-byte buffer: a longer one is cut to 1023 bytes. */
+#define HMP_HELP_WORD_MAX 1023
+
+static size_t help_word_len(const char *p)
+{
+	size_t n = word_len(p);
+
+	return n > HMP_HELP_WORD_MAX ? HMP_HELP_WORD_MAX : n;
+}
+
 static void hmp_help(struct hmp_ctx *h)
 {
 	const char *p = skip_blanks(help_args);
-	size_t n = word_len(p);
+	size_t n = help_word_len(p);
 	const struct hmp_cmd *c;
 
 	if (!n) {
@@ -368,8 +378,8 @@ static void hmp_help(struct hmp_ctx *h)
 		print_help_line(h, "", c);
 		return;
 	}
-	p = skip_blanks(p + n);
-	n = word_len(p);
+	p = skip_blanks(p + word_len(p));
+	n = help_word_len(p);
 	if (!n) {
 		hmp_info_list(h);
 		return;

@@ -7,6 +7,8 @@
  */
 #include "qmp_schema.h"
 #include "qmp_query.h"
+#include "json_compat.h"
+#include "qdict_order.h"
 #include "core/action.h"
 
 #include <stddef.h>
@@ -244,6 +246,12 @@ const struct qmp_command *qmp_command_find(const char *name)
 	return NULL;
 }
 
+/* A string to QEMU: not an integer that only travels as one (json_compat.c). */
+static int is_str(const json_t *v)
+{
+	return json_is_string(v) && !json_compat_is_u64(v);
+}
+
 static int in_values(const struct qmp_arg *a, const char *s)
 {
 	for (unsigned i = 0; i < a->nvalues; i++)
@@ -255,14 +263,17 @@ static int in_values(const struct qmp_arg *a, const char *s)
 static int fail(struct qmp_error *err, const char *fmt, const char *a, const char *b)
 {
 	err->cls = "GenericError";
-	snprintf(err->desc, sizeof(err->desc), fmt, a, b);
+	/* A name of any length is quoted whole, as QEMU does. */
+	if ((size_t)snprintf(err->desc, sizeof(err->desc), fmt, a, b) >= sizeof(err->desc) &&
+	    asprintf(&err->big, fmt, a, b) < 0)
+		err->big = NULL;
 	return -1;
 }
 
 int qmp_args_check(const struct qmp_command *cmd, json_t *args, struct qmp_error *err)
 {
 	const char *key;
-	json_t *val;
+	json_t *val, *ordered;
 
 	for (unsigned i = 0; i < cmd->nargs; i++) {
 		const struct qmp_arg *a = &cmd->args[i];
@@ -277,7 +288,7 @@ int qmp_args_check(const struct qmp_command *cmd, json_t *args, struct qmp_error
 			static const char *const expected[] = { [QMP_ARG_STR] = "string",
 								[QMP_ARG_INT] = "integer",
 								[QMP_ARG_BOOL] = "boolean" };
-			int ok = a->type == QMP_ARG_STR	  ? json_is_string(v)
+			int ok = a->type == QMP_ARG_STR	  ? is_str(v)
 				 : a->type == QMP_ARG_INT ? json_is_integer(v)
 							  : json_is_boolean(v);
 
@@ -285,7 +296,7 @@ int qmp_args_check(const struct qmp_command *cmd, json_t *args, struct qmp_error
 				return fail(err, "Invalid parameter type for '%s', expected: %s",
 					    a->name, expected[a->type]);
 		} else if (a->type == QMP_ARG_ENUM) {
-			if (!json_is_string(v))
+			if (!is_str(v))
 				return fail(err, "Invalid parameter type for '%s', expected: %s",
 					    a->name, "string");
 			if (!in_values(a, json_string_value(v)))
@@ -303,7 +314,7 @@ int qmp_args_check(const struct qmp_command *cmd, json_t *args, struct qmp_error
 				char name[64];
 
 				snprintf(name, sizeof(name), "%s[%zu]", a->name, idx);
-				if (!json_is_string(e))
+				if (!is_str(e))
 					return fail(err,
 						    "Invalid parameter type for '%s', expected: %s",
 						    name, "string");
@@ -315,7 +326,9 @@ int qmp_args_check(const struct qmp_command *cmd, json_t *args, struct qmp_error
 			}
 		}
 	}
-	json_object_foreach(args, key, val)
+	/* The first unexpected member in QEMU's QDict order is the one named. */
+	ordered = qdict_order(args);
+	json_object_foreach(ordered, key, val)
 	{
 		unsigned i;
 
@@ -323,9 +336,13 @@ int qmp_args_check(const struct qmp_command *cmd, json_t *args, struct qmp_error
 		for (i = 0; i < cmd->nargs; i++)
 			if (!strcmp(cmd->args[i].name, key))
 				break;
-		if (i == cmd->nargs)
-			return fail(err, "Parameter '%s' is unexpected", key, NULL);
+		if (i == cmd->nargs) {
+			fail(err, "Parameter '%s' is unexpected", key, NULL);
+			json_decref(ordered);
+			return -1;
+		}
 	}
+	json_decref(ordered);
 	return 0;
 }
 

@@ -1,5 +1,6 @@
 /* qmp_transport.c - QMP's listeners, clients, input splitting and output queues. */
 #include "qmp_transport.h"
+#include "json_compat.h"
 #include "json_stream.h"
 #include "qdict_order.h"
 #include "core/log.h"
@@ -34,6 +35,7 @@ struct qmp_conn {
 	struct qmp_conn *next;
 	int fd;
 	int negotiated;
+	int oob; /* negotiated with the oob capability enabled */
 	int dead;
 	int from; /* 1 + the index of the listener it came through; 0 for one handed over */
 	struct json_stream in;
@@ -94,7 +96,7 @@ static int conn_flush(struct qmp_conn *c)
 
 void qmp_conn_send(struct qmp_conn *c, json_t *msg)
 {
-	json_t *ordered;
+	json_t *ordered, *reals;
 	char *text;
 	size_t len;
 	struct outbuf *b;
@@ -103,10 +105,15 @@ void qmp_conn_send(struct qmp_conn *c, json_t *msg)
 		json_decref(msg);
 		return;
 	}
-	ordered = qdict_order(msg); /* QEMU's member order, whatever order @msg was built in */
+	/* QEMU's member order, whatever order @msg was built in; its numbers (json_compat.c). */
+	reals = json_compat_reals(msg);
 	json_decref(msg);
+	ordered = qdict_order(reals);
+	json_decref(reals);
 	text = json_dumps(ordered, QMP_DUMP_FLAGS);
 	json_decref(ordered);
+	if (text)
+		json_compat_fix_dump(text);
 	if (!text)
 		return;
 	len = strlen(text);
@@ -140,6 +147,16 @@ void qmp_conn_send(struct qmp_conn *c, json_t *msg)
 int qmp_conn_negotiated(const struct qmp_conn *c)
 {
 	return c->negotiated;
+}
+
+int qmp_conn_oob(const struct qmp_conn *c)
+{
+	return c->oob;
+}
+
+void qmp_conn_set_oob(struct qmp_conn *c)
+{
+	c->oob = 1;
 }
 
 void qmp_conn_set_negotiated(struct qmp_conn *c)

@@ -46,6 +46,9 @@ void qmp_conn_send(struct qmp_conn *c, json_t *msg);
 /* Whether @c left capabilities negotiation; only such clients get broadcasts. */
 int qmp_conn_negotiated(const struct qmp_conn *c);
 void qmp_conn_set_negotiated(struct qmp_conn *c);
+/* Whether @c enabled the oob capability when it negotiated (only then is exec-oob a member). */
+int qmp_conn_oob(const struct qmp_conn *c);
+void qmp_conn_set_oob(struct qmp_conn *c);
 
 /* Send @msg (borrowed) to every live client that has negotiated. */
 void qmp_transport_broadcast(struct qmp_transport *t, json_t *msg);

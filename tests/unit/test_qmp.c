@@ -387,9 +387,10 @@ START_TEST(test_error_paths)
 		{ "{\"execute\": \"stop\", \"arguments\": {\"x\": 1}}",
 		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'x' is "
 		  "unexpected\"}}" },
+		/* exec-oob is a member only for a client that enabled oob (test_json_as_qemu). */
 		{ "{\"exec-oob\": \"query-status\"}",
-		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"The command query-status "
-		  "does not support OOB\"}}" },
+		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input member "
+		  "'exec-oob' is unexpected\"}}" },
 		{ "{bad json}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse "
 				"error, invalid keyword 'bad'\"}}" },
 		{ "}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, "
@@ -894,6 +895,89 @@ START_TEST(test_introspection)
 }
 END_TEST
 
+/* QEMU's JSON dialect and its number printing, and errors in its member order (all checked
+ * against qemu-system-x86_64 10.0.2). */
+START_TEST(test_json_as_qemu)
+{
+	static const char *const cases[][2] = {
+		{ "{'execute': 'query-status', 'id': 'it\\'s \"q\" {['}",
+		  "{\"return\": {\"status\": \"running\", \"running\": true}, \"id\": \"it's "
+		  "\\\"q\\\" "
+		  "{[\"}" },
+		{ "{\"execute\": \"query-status\", \"id\": \"it\\'s\"}",
+		  "{\"return\": {\"status\": \"running\", \"running\": true}, \"id\": \"it's\"}" },
+		{ "{\"execute\": \"query-status\", \"id\": 1e3}",
+		  "{\"return\": {\"status\": \"running\", \"running\": true}, \"id\": 1000}" },
+		{ "{\"execute\": \"query-status\", \"id\": [0.1, -0.0, 1e17, 2.5e-7]}",
+		  "{\"return\": {\"status\": \"running\", \"running\": true}, \"id\": "
+		  "[0.10000000000000001, -0, 1e+17, 2.4999999999999999e-07]}" },
+		{ "{\"execute\": \"query-status\", \"id\": 18446744073709551615}",
+		  "{\"return\": {\"status\": \"running\", \"running\": true}, \"id\": "
+		  "18446744073709551615}" },
+		{ "{\"execute\": \"query-status\", \"id\": -9223372036854775809}",
+		  "{\"return\": {\"status\": \"running\", \"running\": true}, \"id\": "
+		  "-9.2233720368547758e+18}" },
+		{ "{\"execute\": \"query-status\", \"id\": 123456789012345678901234567890}",
+		  "{\"return\": {\"status\": \"running\", \"running\": true}, \"id\": "
+		  "1.2345678901234568e+29}" },
+		{ "{\"execute\": 18446744073709551615}",
+		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input member "
+		  "'execute' "
+		  "must be a string\"}}" },
+		{ "{\"execute\": \"watchdog-set-action\", \"arguments\": {\"action\": "
+		  "18446744073709551615}}",
+		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Invalid parameter type "
+		  "for "
+		  "'action', expected: string\"}}" },
+		{ "{\"execute\": \"query-status\", \"id\": \"\\ud83d\\ude00\"}",
+		  "{\"return\": {\"status\": \"running\", \"running\": true}, \"id\": "
+		  "\"\\uD83D\\uDE00\"}" },
+		{ "{\"execute\": \"query-status\", \"id\": \"\\ud800\"}",
+		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, "
+		  "\\\\ud800 is not a valid Unicode character\"}}" },
+		{ "{\"execute\": \"query-status\", \"id\": \"x\\u1\"}",
+		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, "
+		  "\\\\u1\\\" is not a valid Unicode character\"}}" },
+		{ "{\"foo\": 1, \"execute\": 5}", "{\"error\": {\"class\": \"GenericError\", "
+						  "\"desc\": \"QMP input member 'execute' "
+						  "must be a string\"}}" },
+		{ "{\"foo\": 1, \"zz\": 1, \"execute\": \"query-status\"}",
+		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input member 'zz' is "
+		  "unexpected\"}}" },
+		{ "{\"execute\": \"query-status\", \"arguments\": {\"foo\": 1, \"zz\": 2}}",
+		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'zz' is "
+		  "unexpected\"}}" },
+	};
+	static char name[3000], req[3100], want[3200];
+	int fd = connect_client();
+
+	ck_assert_ptr_nonnull(rd(fd)); /* greeting */
+	expect(fd, "{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": [\"oob\"]}}",
+	       "{\"return\": {}}");
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		expect(fd, cases[i][0], cases[i][1]);
+	expect(fd, "{\"exec-oob\": \"query-status\"}",
+	       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"The command query-status "
+	       "does not support OOB\"}}");
+	/* Names are quoted whole, however long. */
+	memset(name, 'a', sizeof(name) - 1);
+	snprintf(req, sizeof(req), "{\"execute\": \"%s\"}", name);
+	snprintf(want, sizeof(want),
+		 "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command %s has not "
+		 "been found\"}}",
+		 name);
+	expect(fd, req, want);
+	snprintf(req, sizeof(req), "{\"execute\": \"query-status\", \"arguments\": {\"%s\": 1}}",
+		 name);
+	snprintf(want, sizeof(want),
+		 "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter '%s' is "
+		 "unexpected\"}}",
+		 name);
+	expect(fd, req, want);
+	close(fd);
+}
+END_TEST
+
 START_TEST(test_fd_listener_kinds)
 {
 	int sv[2];
@@ -927,6 +1011,7 @@ int main(void)
 	tcase_add_test(tc, test_hmp);
 	tcase_add_test(tc, test_chardev_monitors);
 	tcase_add_test(tc, test_introspection);
+	tcase_add_test(tc, test_json_as_qemu);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
