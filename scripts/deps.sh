@@ -14,6 +14,8 @@ PKGS=(
 	check clang-format                                             # unit tests, format check
 	busybox-static cpio xz-utils kmod                              # guest initramfs, kernel modules
 	python3                                                        # integration tests, benchmark
+	golang-go golang-github-kata-containers-govmm-dev               # real QMP clients:
+	golang-github-digitalocean-go-qemu-dev                         #   tests/clients/
 )
 # From backports: QEMU and the packages of its own release it requires.
 BPO_PKGS=(qemu-system-x86 qemu-system-common qemu-system-data seabios)
