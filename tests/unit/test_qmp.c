@@ -821,6 +821,14 @@ START_TEST(test_chardev_monitors)
 }
 END_TEST
 
+static void assert_dumps(json_t *v, size_t flags, const char *want)
+{
+	char *text = json_dumps(v, flags);
+
+	ck_assert_str_eq(text, want);
+	free(text);
+}
+
 /* query-qmp-schema: every command and event, every type named is defined once, and the
  * shapes QEMU gives (arg-type "0" for none, optional members with "default": null). */
 START_TEST(test_introspection)
@@ -872,8 +880,8 @@ START_TEST(test_introspection)
 	/* Shapes as QEMU's: no arguments is "0", the empty object; builtins by name. */
 	e = json_object_get(names, "query-status");
 	ck_assert_str_eq(json_string_value(json_object_get(e, "arg-type")), "0");
-	ck_assert_str_eq(json_dumps(json_object_get(names, "0"), JSON_SORT_KEYS),
-			 "{\"members\": [], \"meta-type\": \"object\", \"name\": \"0\"}");
+	assert_dumps(json_object_get(names, "0"), JSON_SORT_KEYS,
+		     "{\"members\": [], \"meta-type\": \"object\", \"name\": \"0\"}");
 	e = json_object_get(names, json_string_value(json_object_get(e, "ret-type")));
 	ck_assert_str_eq(json_string_value(json_object_get(e, "meta-type")), "object");
 	e = json_object_get(e, "members");
@@ -886,9 +894,9 @@ START_TEST(test_introspection)
 	e = json_object_get(names, "human-monitor-command");
 	ck_assert_str_eq(json_string_value(json_object_get(e, "ret-type")), "str");
 	e = json_object_get(names, json_string_value(json_object_get(e, "arg-type")));
-	ck_assert_str_eq(json_dumps(json_object_get(e, "members"), JSON_SORT_KEYS | JSON_COMPACT),
-			 "[{\"name\":\"command-line\",\"type\":\"str\"},{\"default\":null,"
-			 "\"name\":\"cpu-index\",\"type\":\"int\"}]");
+	assert_dumps(json_object_get(e, "members"), JSON_SORT_KEYS | JSON_COMPACT,
+		     "[{\"name\":\"command-line\",\"type\":\"str\"},{\"default\":null,"
+		     "\"name\":\"cpu-index\",\"type\":\"int\"}]");
 	json_decref(names);
 	json_decref(rep);
 	close(fd);
