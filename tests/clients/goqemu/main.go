@@ -52,11 +52,20 @@ func main() {
 	if err != nil {
 		fail("NewDomain: %v", err)
 	}
-	events, done, err := dom.Events()
+	stream, done, err := dom.Events()
 	if err != nil {
 		fail("Events: %v", err)
 	}
 	defer close(done)
+	// go-qemu hands each event over unbuffered, and its reader waits for that before it reads
+	// the next reply: keep taking them, or two events in a row (GUEST_PANICKED, STOP) block
+	// the reply to the next command.
+	events := make(chan qmp.Event, 64)
+	go func() {
+		for ev := range stream {
+			events <- ev
+		}
+	}()
 	rm := raw.NewMonitor(mon)
 
 	st, err := dom.Status()
