@@ -346,6 +346,19 @@ int qmp_args_check(const struct qmp_command *cmd, json_t *args, struct qmp_error
 	return 0;
 }
 
+/* The types the replies and events use, from the same declarations query-qmp-schema walks. */
+static void qmp_schema_doc_types(FILE *out)
+{
+	struct qmp_type_doc d = { .nseen = 0 };
+
+	fprintf(out, "## Types\n\nAs QEMU 10.0.2's schema declares them, reduced to what minivmm "
+		     "returns.\n\n");
+	for (unsigned i = 0; i < qmp_ncommands; i++)
+		qmp_type_doc(out, &d, qmp_commands[i].ret);
+	for (unsigned i = 0; i < QMP_EVENT__MAX; i++)
+		qmp_type_doc(out, &d, qmp_events[i].data_type);
+}
+
 void qmp_schema_doc(FILE *out)
 {
 	fprintf(out, "# minivmm QMP reference\n\n"
@@ -375,4 +388,5 @@ void qmp_schema_doc(FILE *out)
 	for (unsigned i = 0; i < QMP_EVENT__MAX; i++)
 		fprintf(out, "### `%s`\n\n%s%s%s\n\n", qmp_events[i].name, qmp_events[i].doc,
 			*qmp_events[i].data ? " Data: " : "", qmp_events[i].data);
+	qmp_schema_doc_types(out);
 }

@@ -193,3 +193,34 @@ static const struct qmp_type guest_panic_action = { "GuestPanicAction",
 static const struct qmp_member guest_panic_data[] = { { "action", &guest_panic_action, 0 } };
 const struct qmp_type qmp_type_guest_panic_data = { "GUEST_PANICKED data",
 						    OBJECT(guest_panic_data) };
+
+void qmp_type_doc(FILE *out, struct qmp_type_doc *d, const struct qmp_type *t)
+{
+	if (!t || t->kind == QMP_TYPE_BUILTIN)
+		return;
+	if (t->kind == QMP_TYPE_ARRAY) {
+		qmp_type_doc(out, d, t->element);
+		return;
+	}
+	if (t->kind == QMP_TYPE_OBJECT && !t->nmembers)
+		return;
+	for (unsigned i = 0; i < d->nseen; i++)
+		if (d->seen[i] == t)
+			return;
+	if (d->nseen == sizeof(d->seen) / sizeof(d->seen[0]))
+		return;
+	d->seen[d->nseen++] = t;
+	fprintf(out, "### %s\n\n", t->name);
+	if (t->kind == QMP_TYPE_ENUM) {
+		for (unsigned i = 0; i < t->nvalues; i++)
+			fprintf(out, "%s`%s`", i ? ", " : "", t->values[i]);
+		fprintf(out, "\n\n");
+		return;
+	}
+	for (unsigned i = 0; i < t->nmembers; i++)
+		fprintf(out, "- `%s`%s: %s\n", t->members[i].name,
+			t->members[i].optional ? " (optional)" : "", t->members[i].type->name);
+	fprintf(out, "\n");
+	for (unsigned i = 0; i < t->nmembers; i++)
+		qmp_type_doc(out, d, t->members[i].type);
+}

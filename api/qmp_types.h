@@ -2,6 +2,8 @@
 #ifndef MINIVMM_QMP_TYPES_H
 #define MINIVMM_QMP_TYPES_H
 
+#include <stdio.h>
+
 enum qmp_type_kind { QMP_TYPE_BUILTIN, QMP_TYPE_OBJECT, QMP_TYPE_ENUM, QMP_TYPE_ARRAY };
 
 struct qmp_type;
@@ -28,6 +30,14 @@ struct qmp_type {
 	unsigned nvalues;
 	const struct qmp_type *element;
 };
+
+/* Write a "Types" section (Markdown) describing @t and every object and enum it reaches, each
+ * once; call with @t NULL to start over. */
+struct qmp_type_doc {
+	const struct qmp_type *seen[64];
+	unsigned nseen;
+};
+void qmp_type_doc(FILE *out, struct qmp_type_doc *d, const struct qmp_type *t);
 
 extern const struct qmp_type qmp_type_int, qmp_type_str, qmp_type_bool;
 extern const struct qmp_type qmp_type_empty; /* {} */
