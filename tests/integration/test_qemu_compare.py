@@ -8,6 +8,7 @@ except the few where minivmm deliberately differs (KNOWN_WIRE_DIFFERENCES, each 
 """
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -93,6 +94,58 @@ class QemuCompareTest(unittest.TestCase):
 
     def assertSame(self, results):
         self.assertEqual(results["minivmm"], results["qemu"])
+
+    def test_queries_on_kvm(self):
+        """The machine-describing commands on the same KVM, kernel and vCPU count, with a name
+        and a UUID: byte for byte, but thread ids and QOM paths (each VMM's own)."""
+        initrd = initrd_with_script("echo QUERIES-READY; sleep 100000\n")
+        self.addCleanup(os.unlink, initrd)
+        uuid = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
+        cases = [("query-kvm", None), ("query-name", None), ("query-uuid", None),
+                 ("query-target", None), ("query-cpus-fast", None), ("inject-nmi", None)]
+        cases += [("human-monitor-command", {"command-line": c}) for c in
+                  ("info kvm", "info name", "info uuid", "info status", "info cpus", "nmi",
+                   "info version x", "bogus")]
+        replies = {}
+        for name in ("qemu", "minivmm"):
+            d = tempfile.mkdtemp(prefix="cmp-")
+            self.addCleanup(shutil.rmtree, d, True)
+            sock = os.path.join(d, "qmp.sock")
+            console = os.path.join(d, "console")
+            if name == "qemu":
+                argv = [QEMU, "-M", "pc", "-enable-kvm", "-cpu", "host", "-m", "256", "-smp",
+                        "2", "-name", "cmp-vm", "-uuid", uuid, "-nodefaults",
+                        "-no-user-config", "-display", "none", "-serial", "file:" + console,
+                        "-kernel", guest_kernel(), "-initrd", initrd, "-append",
+                        "console=ttyS0", "-qmp", "unix:%s,server=on,wait=off" % sock]
+            else:
+                argv = [minivmm_bin(), "--kernel", guest_kernel(), "--initrd", initrd,
+                        "--cmdline", "console=ttyS0", "--cpus", "2", "--name", "cmp-vm",
+                        "--uuid", uuid, "--serial", "file:" + console, "--qmp", "unix:" + sock]
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+            self.addCleanup(proc.kill)
+            qmp = QMPClient(sock)
+            self.addCleanup(qmp.close)
+            deadline = time.monotonic() + 300
+            while "QUERIES-READY" not in open(console, errors="replace").read():
+                self.assertLess(time.monotonic(), deadline, "%s: the guest never came up" % name)
+                time.sleep(0.2)
+            got = []
+            for cmd, args in cases:
+                qmp.execute(cmd, args)
+                line = qmp.raw[-1].decode()
+                line = re.sub(r'"thread-id": \d+', '"thread-id": T', line)
+                line = re.sub(r"thread_id=\d+", "thread_id=T", line)
+                line = re.sub(r'"qom-path": "[^"]*"', '"qom-path": P', line)
+                got.append(line)
+            qmp.execute("quit")
+            drain_to_eof(qmp)
+            self.assertEqual(proc.wait(60), 0)
+            replies[name] = got
+        for (cmd, args), want, mine in zip(cases, replies["qemu"], replies["minivmm"]):
+            with self.subTest(cmd=cmd, args=args):
+                self.assertEqual(mine, want)
 
     def test_panic_shutdown(self):
         r = self.run_both("sleep 1; echo c > /proc/sysrq-trigger\n", ["panic=shutdown"],
