@@ -1,5 +1,6 @@
 /* json_stream.c - the JSON stream splitter: brace/bracket/string tracking, caps, recovery. */
 #include "json_stream.h"
+#include "json_compat.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -47,7 +48,8 @@ static void value_complete(struct json_stream *js)
 {
 	json_error_t jerr;
 	json_t *v;
-	char what[280];
+	char what[280], *text;
+	size_t tlen;
 
 	if (js->bad_word) {
 		snprintf(what, sizeof(what), "invalid keyword '%s'", js->bad);
@@ -55,9 +57,17 @@ static void value_complete(struct json_stream *js)
 		value_reset(js);
 		return;
 	}
-	/* QEMU's parser refuses a key repeated in any object, with its own words. */
-	v = json_loadb(js->val, js->vlen, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES,
+	/* QEMU's dialect (quotes, big integers) as standard JSON, then jansson. QEMU's parser
+	 * refuses a key repeated in any object, with its own words. */
+	what[0] = 0;
+	if (json_compat_rewrite(js->val, js->vlen, &text, &tlen, what, sizeof(what))) {
+		value_reset(js);
+		parse_error(js, what[0] ? what : "out of memory");
+		return;
+	}
+	v = json_loadb(text, tlen, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES,
 		       &jerr);
+	free(text);
 	value_reset(js);
 	if (!v) {
 		if (json_error_code(&jerr) == json_error_duplicate_key)
@@ -125,7 +135,7 @@ static void discard_byte(struct json_stream *js, unsigned char ch)
 			js->esc = 0;
 		} else if (ch == '\\') {
 			js->esc = 1;
-		} else if (ch == '"') {
+		} else if (ch == js->quote) {
 			js->in_str = 0;
 			if (js->scalar && js->depth == 0) { /* a top-level string ended */
 				js->discarding = 0;
@@ -141,8 +151,9 @@ static void discard_byte(struct json_stream *js, unsigned char ch)
 		}
 		return;
 	}
-	if (ch == '"') {
+	if (ch == '"' || ch == '\'') {
 		js->in_str = 1;
+		js->quote = (char)ch;
 	} else if (ch == '{' || ch == '[') {
 		js->depth++;
 	} else if ((ch == '}' || ch == ']') && js->depth && --js->depth == 0) {
@@ -166,9 +177,10 @@ static int start_value(struct json_stream *js, unsigned char ch)
 		js->depth = 1;
 		return value_append(js, (char)ch);
 	}
-	if (ch == '"') {
+	if (ch == '"' || ch == '\'') {
 		js->scalar = 1;
 		js->in_str = 1;
+		js->quote = (char)ch;
 		return value_append(js, (char)ch);
 	}
 	if (is_word_char(ch)) {
@@ -201,7 +213,7 @@ static int feed_byte(struct json_stream *js, unsigned char ch)
 			js->esc = 0;
 		} else if (ch == '\\') {
 			js->esc = 1;
-		} else if (ch == '"') {
+		} else if (ch == js->quote) {
 			js->in_str = 0;
 			if (js->scalar && js->depth == 0)
 				value_complete(js);
@@ -229,8 +241,9 @@ static int feed_byte(struct json_stream *js, unsigned char ch)
 		return ret == -ENOMEM ? ret : 0;
 	if (js->scalar)
 		return 0;
-	if (ch == '"') {
+	if (ch == '"' || ch == '\'') {
 		js->in_str = 1;
+		js->quote = (char)ch;
 	} else if (ch == '{' || ch == '[') {
 		if (++js->depth > JSON_STREAM_MAX_NESTING) {
 			emit_error(js, "JSON nesting depth limit exceeded");

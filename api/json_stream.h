@@ -35,6 +35,7 @@ struct json_stream {
 	size_t vlen, vcap;
 	unsigned depth;
 	int in_str, esc, scalar, discarding;
+	char quote;    /* the quote the string being read opened with: " or ' (QEMU's extension) */
 	char word[16]; /* a bare word outside strings: must be true, false or null */
 	size_t wlen;
 	int bad_word;

@@ -6,6 +6,8 @@
  */
 #include "qmp.h"
 #include "event_log.h"
+#include "json_compat.h"
+#include "qdict_order.h"
 #include "qmp_schema.h"
 #include "qmp_transport.h"
 #include "core/log.h"
@@ -47,6 +49,23 @@ static void send_error(struct qmp_conn *c, json_t *id, const char *cls, const ch
 	qmp_conn_send(c, msg);
 }
 
+/* An error whose message quotes a client's name: whole, however long, as QEMU does. */
+static void send_errorf(struct qmp_conn *c, json_t *id, const char *cls, const char *fmt,
+			const char *name) __attribute__((format(printf, 4, 0)));
+
+static void send_errorf(struct qmp_conn *c, json_t *id, const char *cls, const char *fmt,
+			const char *name)
+{
+	char *desc;
+
+	if (asprintf(&desc, fmt, name) < 0) {
+		send_error(c, id, cls, "out of memory");
+		return;
+	}
+	send_error(c, id, cls, desc);
+	free(desc);
+}
+
 static void send_return(struct qmp_conn *c, json_t *id, json_t *ret)
 {
 	json_t *msg = json_object();
@@ -61,50 +80,63 @@ static void send_return(struct qmp_conn *c, json_t *id, json_t *ret)
 
 #define NOT_NEGOTIATED "Expecting capabilities negotiation with 'qmp_capabilities'"
 
+/* The request's members, checked in QEMU's QDict order (which decides which error comes
+ * first): @name and @oob set, or -1 after sending the error. */
+static int check_members(struct qmp_conn *c, json_t *req, json_t *id, const char **name,
+			 const char **oob)
+{
+	json_t *ordered = qdict_order(req), *val;
+	const char *key;
+
+	json_object_foreach(ordered, key, val)
+	{
+		if (!strcmp(key, "execute") || (!strcmp(key, "exec-oob") && qmp_conn_oob(c))) {
+			if (!json_is_string(val) || json_compat_is_u64(val)) {
+				send_errorf(c, id, "GenericError",
+					    "QMP input member '%s' must be a string", key);
+				goto bad;
+			}
+			if (key[4] == '-')
+				*oob = json_string_value(val);
+			else
+				*name = json_string_value(val);
+		} else if (!strcmp(key, "arguments")) {
+			if (!json_is_object(val)) {
+				send_error(c, id, "GenericError",
+					   "QMP input member 'arguments' must be an object");
+				goto bad;
+			}
+		} else if (strcmp(key, "id")) {
+			send_errorf(c, id, "GenericError", "QMP input member '%s' is unexpected",
+				    key);
+			goto bad;
+		}
+	}
+	json_decref(ordered);
+	return 0;
+bad:
+	json_decref(ordered);
+	return -1;
+}
+
 static void dispatch(void *ctx, struct qmp_conn *c, json_t *req)
 {
 	struct qmp_server *s = ctx;
 	const struct qmp_command *cmd;
-	struct qmp_error err = { "GenericError", "" };
-	json_t *id, *val, *args, *ret;
-	const char *key, *name = NULL, *oob = NULL;
-	char desc[300];
+	struct qmp_error err = { .cls = "GenericError" };
+	json_t *id, *args, *ret;
+	const char *name = NULL, *oob = NULL;
 
 	if (!json_is_object(req)) {
 		send_error(c, NULL, "GenericError", "QMP input must be a JSON object");
 		return;
 	}
 	id = json_object_get(req, "id");
-	json_object_foreach(req, key, val)
-	{
-		if (!strcmp(key, "execute") || !strcmp(key, "exec-oob")) {
-			if (!json_is_string(val)) {
-				snprintf(desc, sizeof(desc),
-					 "QMP input member '%s' must be a string", key);
-				send_error(c, id, "GenericError", desc);
-				return;
-			}
-			if (key[4] == '-')
-				oob = json_string_value(val);
-			else
-				name = json_string_value(val);
-		} else if (!strcmp(key, "arguments")) {
-			if (!json_is_object(val)) {
-				send_error(c, id, "GenericError",
-					   "QMP input member 'arguments' must be an object");
-				return;
-			}
-		} else if (strcmp(key, "id")) {
-			snprintf(desc, sizeof(desc), "QMP input member '%.200s' is unexpected",
-				 key);
-			send_error(c, id, "GenericError", desc);
-			return;
-		}
-	}
+	if (check_members(c, req, id, &name, &oob))
+		return;
 	if (oob) {
 		/* Out-of-band execution is offered (as QEMU does) but no command allows it. */
-		snprintf(desc, sizeof(desc), "The command %.200s does not support OOB", oob);
-		send_error(c, id, "GenericError", desc);
+		send_errorf(c, id, "GenericError", "The command %s does not support OOB", oob);
 		return;
 	}
 	if (!name) {
@@ -113,9 +145,11 @@ static void dispatch(void *ctx, struct qmp_conn *c, json_t *req)
 	}
 	cmd = qmp_command_find(name);
 	if (!cmd || (!qmp_conn_negotiated(c) && strcmp(name, "qmp_capabilities"))) {
-		snprintf(desc, sizeof(desc), "The command %.200s has not been found", name);
-		send_error(c, id, "CommandNotFound",
-			   qmp_conn_negotiated(c) ? desc : NOT_NEGOTIATED);
+		if (qmp_conn_negotiated(c))
+			send_errorf(c, id, "CommandNotFound", "The command %s has not been found",
+				    name);
+		else
+			send_error(c, id, "CommandNotFound", NOT_NEGOTIATED);
 		return;
 	}
 	args = json_object_get(req, "arguments");
@@ -124,7 +158,8 @@ static void dispatch(void *ctx, struct qmp_conn *c, json_t *req)
 	else
 		args = json_object();
 	if (qmp_args_check(cmd, args, &err)) {
-		send_error(c, id, err.cls, err.desc);
+		send_error(c, id, err.cls, err.big ? err.big : err.desc);
+		free(err.big);
 		json_decref(args);
 		return;
 	}
@@ -134,6 +169,8 @@ static void dispatch(void *ctx, struct qmp_conn *c, json_t *req)
 				   "Capabilities negotiation is already complete, command ignored");
 		} else {
 			qmp_conn_set_negotiated(c);
+			if (json_array_size(json_object_get(args, "enable")))
+				qmp_conn_set_oob(c); /* the one capability there is */
 			send_return(c, id, json_object());
 		}
 		json_decref(args);
@@ -145,7 +182,8 @@ static void dispatch(void *ctx, struct qmp_conn *c, json_t *req)
 	if (ret)
 		send_return(c, id, ret);
 	else
-		send_error(c, id, err.cls ? err.cls : "GenericError", err.desc);
+		send_error(c, id, err.cls ? err.cls : "GenericError", err.big ? err.big : err.desc);
+	free(err.big);
 	json_decref(args);
 	json_decref(req);
 }
@@ -161,8 +199,24 @@ static void send_greeting(void *ctx, struct qmp_conn *c)
 	const struct qmp_version *v = &((struct qmp_server *)ctx)->ver;
 
 	qmp_conn_send(c, json_pack("{s:{s:{s:{s:i, s:i, s:i}, s:s}, s:[s]}}", "QMP", "version",
-				   "qemu", "micro", v->micro, "minor", v->minor, "major", v->major,
+				   "qemu", "major", v->major, "minor", v->minor, "micro", v->micro,
 				   "package", v->package, "capabilities", "oob"));
+}
+
+/* query-chardev's monitors: one per listener, named as QEMU names -qmp's chardevs. */
+static unsigned server_monitors(void *mctx, struct qmp_chardev_info *out, unsigned max)
+{
+	struct qmp_server *s = mctx;
+	unsigned n = 0;
+
+	for (; n < max; n++) {
+		snprintf(out[n].label, sizeof(out[n].label), "compat_monitor%u", n);
+		if (qmp_transport_listener_name(s->transport, n, out[n].filename,
+						sizeof(out[n].filename)))
+			break;
+		out[n].frontend_open = 1;
+	}
+	return n;
 }
 
 int qmp_server_listen_unix(struct qmp_server *s, const char *path)
@@ -232,6 +286,8 @@ int qmp_server_create(struct loop *loop, const struct qmp_backend *be,
 		return -ENOMEM;
 	s->loop = loop;
 	s->be = *be;
+	s->be.query_monitors = server_monitors;
+	s->be.mctx = s;
 	s->ver = *ver;
 	ret = qmp_transport_create(loop, &ops, &s->transport);
 	if (ret) {

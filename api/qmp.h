@@ -3,6 +3,7 @@
 #define MINIVMM_QMP_H
 
 #include <jansson.h>
+#include <stdint.h>
 
 #include "core/event.h"
 #include "core/loop.h"
@@ -14,7 +15,44 @@ struct event_log;
 struct qmp_error {
 	const char *cls;
 	char desc[256];
+	char *big; /* the message instead of @desc when it is longer (names are quoted whole, as
+		    * QEMU does); heap, freed by whoever sends the error */
 };
+
+/* query-cpus-fast: one vCPU and the host thread running it. */
+struct qmp_cpu_info {
+	unsigned index;
+	int thread_id; /* gettid() of its thread */
+};
+
+/* query-pci: one BAR of a function. */
+struct qmp_pci_region {
+	unsigned bar;
+	int io;	    /* I/O space, else 32-bit non-prefetchable memory */
+	int mapped; /* decoded at @addr now (else QEMU reports address -1) */
+	uint64_t addr, size;
+};
+
+/* query-pci: one function on bus 0, as its config header shows it. */
+struct qmp_pci_function {
+	unsigned slot, function;
+	uint16_t vendor, device, subsys_vendor, subsys;
+	uint16_t class_code; /* base class and subclass: 0x0600 for a host bridge */
+	uint8_t irq_pin, irq_line;
+	struct qmp_pci_region regions[6];
+	unsigned nregions;
+};
+
+/* query-chardev: one character device. */
+struct qmp_chardev_info {
+	char label[32];
+	char filename[128];
+	int frontend_open;
+};
+
+#define QMP_MAX_CPUS	 256
+#define QMP_MAX_PCI	 32
+#define QMP_MAX_CHARDEVS 8
 
 /*
  * What the commands do: the VMM implements these (vmm/control.c), tests fake them. Each
@@ -37,9 +75,30 @@ struct qmp_backend {
 	int (*dump_guest_memory)(void *ctx, const char *protocol, int detach, int has_filter,
 				 uint64_t begin, uint64_t length, struct qmp_error *err);
 	void (*query_dump)(void *ctx, struct dump_result *r);
+	/* inject-nmi: an NMI to every vCPU. */
+	int (*inject_nmi)(void *ctx, struct qmp_error *err);
+	/* The lists behind query-cpus-fast, query-pci and query-chardev (the serial ports; the
+	 * server adds its own monitors): fill up to @max, return how many there are. */
+	unsigned (*query_cpus)(void *ctx, struct qmp_cpu_info *out, unsigned max);
+	unsigned (*query_pci)(void *ctx, struct qmp_pci_function *out, unsigned max);
+	unsigned (*query_chardevs)(void *ctx, struct qmp_chardev_info *out, unsigned max);
+	/* Identity and limits: --name (NULL: none), --uuid ("xxxxxxxx-xxxx-...", lower case;
+	 * NULL: all zero, as QEMU), the most vCPUs the machine takes. */
+	const char *name;
+	const char *uuid;
+	unsigned max_cpus;
+	/* Filled by the server, not the VMM: its own monitors for query-chardev. */
+	unsigned (*query_monitors)(void *mctx, struct qmp_chardev_info *out, unsigned max);
+	void *mctx;
 };
 
-/* minivmm's own version, reported in QEMU's shape ({"qemu": {major, minor, micro}, package}). */
+/* The QEMU release whose QMP minivmm follows: the greeting and query-version report it (as
+ * QEMU-speaking clients gate features on it), with minivmm's own version in "package". */
+#define QMP_QEMU_MAJOR 10
+#define QMP_QEMU_MINOR 0
+#define QMP_QEMU_MICRO 2
+
+/* The version reported in QEMU's shape ({"qemu": {major, minor, micro}, package}). */
 struct qmp_version {
 	int major, minor, micro;
 	const char *package;

@@ -7,6 +7,9 @@
  */
 #include "qmp_schema.h"
 #include "qmp_events.h"
+#include "qmp_query.h"
+#include "json_compat.h"
+#include "qdict_order.h"
 #include "core/action.h"
 
 #include <stddef.h>
@@ -86,8 +89,8 @@ static json_t *h_query_version(const struct qmp_command *cmd, const struct qmp_b
 	(void)be;
 	(void)args;
 	(void)err;
-	return json_pack("{s:{s:i, s:i, s:i}, s:s}", "qemu", "micro", ver->micro, "minor",
-			 ver->minor, "major", ver->major, "package", ver->package);
+	return json_pack("{s:{s:i, s:i, s:i}, s:s}", "qemu", "major", ver->major, "minor",
+			 ver->minor, "micro", ver->micro, "package", ver->package);
 }
 
 static json_t *h_query_commands(const struct qmp_command *cmd, const struct qmp_backend *be,
@@ -204,6 +207,13 @@ static const struct qmp_arg args_dump[] = {
 static const struct qmp_arg args_watchdog_set_action[] = {
 	{ "action", QMP_ARG_ENUM, "WatchdogAction", ENUM(watchdog_action_names), 0 },
 };
+static const struct qmp_arg args_query_machines[] = {
+	{ "compat-props", QMP_ARG_BOOL, "bool", NULL, 0, 1 },
+};
+static const struct qmp_arg args_human_monitor_command[] = {
+	{ "command-line", QMP_ARG_STR, "str", NULL, 0, 0 },
+	{ "cpu-index", QMP_ARG_INT, "int", NULL, 0, 1 },
+};
 
 #define ARGS(a) a, NVALUES(a)
 #define NO_ARGS NULL, 0
@@ -213,38 +223,85 @@ static const struct qmp_arg args_watchdog_set_action[] = {
 const struct qmp_command qmp_commands[] = {
 	{ "qmp_capabilities", ARGS(args_capabilities), NULL, 0,
 	  "Leave capabilities negotiation; until then only this command is accepted and no "
-	  "events are sent. `enable` may name `oob` (accepted; no command runs out of band)." },
+	  "events are sent. `enable` may name `oob` (accepted; no command runs out of band).",
+	  NULL },
 	{ "query-status", NO_ARGS, h_query_status, 0,
-	  "Run state: `{\"status\": RunState, \"running\": bool}`." },
-	{ "stop", BACKEND_OP(stop),
-	  "Pause the vCPUs (STOP, then the reply). No-op unless running." },
+	  "Run state: `{\"status\": RunState, \"running\": bool}`.", &qmp_type_status_info },
+	{ "stop", BACKEND_OP(stop), "Pause the vCPUs (STOP, then the reply). No-op unless running.",
+	  NULL },
 	{ "cont", BACKEND_OP(cont),
 	  "Resume (RESUME, then the reply). Refused in `shutdown` and `internal-error`: reset "
-	  "first." },
+	  "first.",
+	  NULL },
 	{ "system_reset", BACKEND_OP(system_reset),
 	  "Hard reset (RESET `host-qmp-system-reset`), or a SHUTDOWN with that reason when the "
-	  "reboot action is `shutdown`. A VM that was not running comes back in `prelaunch`." },
+	  "reboot action is `shutdown`. A VM that was not running comes back in `prelaunch`.",
+	  NULL },
 	{ "system_powerdown", BACKEND_OP(system_powerdown),
-	  "Press the ACPI power button (POWERDOWN); the guest decides what to do." },
-	{ "quit", BACKEND_OP(quit), "SHUTDOWN `host-qmp-quit`, reply, then minivmm exits with 0." },
+	  "Press the ACPI power button (POWERDOWN); the guest decides what to do.", NULL },
+	{ "quit", BACKEND_OP(quit), "SHUTDOWN `host-qmp-quit`, reply, then minivmm exits with 0.",
+	  NULL },
 	{ "set-action", ARGS(args_set_action), h_set_action, 0,
-	  "Change what happens on reboot, shutdown, panic and watchdog expiry." },
+	  "Change what happens on reboot, shutdown, panic and watchdog expiry.", NULL },
 	{ "watchdog-set-action", ARGS(args_watchdog_set_action), h_watchdog_set_action, 0,
-	  "Change the watchdog expiry action." },
+	  "Change the watchdog expiry action.", NULL },
 	{ "query-version", NO_ARGS, h_query_version, 0,
-	  "`{\"qemu\": {\"micro\", \"minor\", \"major\"}, \"package\"}`: minivmm's own version in "
-	  "QEMU's shape; `package` is `minivmm X.Y.Z`." },
-	{ "query-commands", NO_ARGS, h_query_commands, 0, "`[{\"name\": ...}, ...]`." },
+	  "`{\"qemu\": {\"micro\": 2, \"minor\": 0, \"major\": 10}, \"package\": \"minivmm "
+	  "X.Y.Z\"}`: the QEMU release whose QMP minivmm follows (10.0.2), and minivmm's own "
+	  "version in `package`.",
+	  &qmp_type_version_info },
+	{ "query-commands", NO_ARGS, h_query_commands, 0, "`[{\"name\": ...}, ...]`.",
+	  &qmp_type_command_info_list },
+	/* Queries, inject-nmi, HMP and introspection: qmp_query.c, qmp_hmp.c, qmp_introspect.c. */
+	{ "query-kvm", NO_ARGS, qmp_query_kvm, 0,
+	  "`{\"enabled\": true, \"present\": true}`: minivmm runs only on KVM.",
+	  &qmp_type_kvm_info },
+	{ "query-name", NO_ARGS, qmp_query_name, 0,
+	  "`{\"name\": ...}` as given by `--name`, or `{}`.", &qmp_type_name_info },
+	{ "query-uuid", NO_ARGS, qmp_query_uuid, 0,
+	  "`{\"UUID\": ...}` as given by `--uuid`; all zero by default, as QEMU.",
+	  &qmp_type_uuid_info },
+	{ "query-target", NO_ARGS, qmp_query_target, 0, "`{\"arch\": \"x86_64\"}`.",
+	  &qmp_type_target_info },
+	{ "query-machines", ARGS(args_query_machines), qmp_query_machines, 0,
+	  "The one machine minivmm is, as a QEMU MachineInfo: `minivmm`, the default, `cpu-max` "
+	  "254, no CPU hot-plug, ACPI; `compat-props` (empty) when asked for.",
+	  &qmp_type_machine_info_list },
+	{ "query-cpus-fast", NO_ARGS, qmp_query_cpus_fast, 0,
+	  "Each vCPU as x86's CpuInfoFast: `cpu-index`, `qom-path`, `thread-id` (the host thread "
+	  "running it), `props` (one socket of N cores), `target`.",
+	  &qmp_type_cpu_info_fast_list },
+	{ "inject-nmi", NO_ARGS, qmp_inject_nmi, 0,
+	  "An NMI to every vCPU (as QEMU on x86), running or paused.", NULL },
+	{ "query-chardev", NO_ARGS, qmp_query_chardev, 0,
+	  "The QMP monitors (`compat_monitorN`: `unix:PATH,server=on`, with `disconnected:` "
+	  "before it while no client is on it) and the serial port (`serial0`: `stdio`, `file`).",
+	  &qmp_type_chardev_info_list },
+	{ "query-pci", NO_ARGS, qmp_query_pci, 0,
+	  "Bus 0 as QEMU's PciInfo: every function with its IDs, class, INTx and BARs (address "
+	  "-1 while not decoded).",
+	  &qmp_type_pci_info_list },
+	{ "human-monitor-command", ARGS(args_human_monitor_command), qmp_human_monitor_command, 0,
+	  "HMP: `info status|version|kvm|name|uuid|cpus|pci|chardev`, `stop`, `cont`, "
+	  "`system_reset`, `system_powerdown`, `nmi`, `quit`, `help`, with QEMU's text; any other "
+	  "command gets QEMU's `unknown command: '...'`.",
+	  &qmp_type_str },
+	{ "query-qmp-schema", NO_ARGS, qmp_query_qmp_schema, 0,
+	  "Every command and event here and the types they use, in QEMU's SchemaInfo form (type "
+	  "names as numbers). SchemaInfo itself is described by its common members only.",
+	  &qmp_type_schema_info_list },
 	{ "dump-guest-memory", ARGS(args_dump), h_dump_guest_memory, 0,
 	  "Write an ELF core of guest RAM (`protocol` `file:PATH`) for crash and makedumpfile: a "
 	  "PT_LOAD per RAM range (or of [`begin`, `begin` + `length`)), an NT_PRSTATUS per vCPU "
 	  "and the guest's VMCOREINFO when it published one through fw_cfg. A running guest "
 	  "pauses for it (STOP, DUMP_COMPLETED, RESUME); with `detach` it runs on a thread and "
-	  "`query-dump` follows it. Refused: `paging: true`, formats other than `elf`, `fd:`." },
+	  "`query-dump` follows it. Refused: `paging: true`, formats other than `elf`, `fd:`.",
+	  NULL },
 	{ "query-dump", NO_ARGS, h_query_dump, 0,
-	  "`{\"status\": none | active | completed | failed, \"completed\", \"total\"}` (bytes)." },
+	  "`{\"status\": none | active | completed | failed, \"completed\", \"total\"}` (bytes).",
+	  NULL },
 	{ "query-dump-guest-memory-capability", NO_ARGS, h_query_dump_cap, 0,
-	  "`{\"formats\": [\"elf\"]}`." },
+	  "`{\"formats\": [\"elf\"]}`.", NULL },
 };
 
 const unsigned qmp_ncommands = sizeof(qmp_commands) / sizeof(qmp_commands[0]);
@@ -252,10 +309,12 @@ const unsigned qmp_ncommands = sizeof(qmp_commands) / sizeof(qmp_commands[0]);
 const struct qmp_event_def qmp_events[QMP_EVENT__MAX] = {
 	[QMP_EVENT_SHUTDOWN] = { "SHUTDOWN", "`guest`: bool, `reason`: ShutdownCause",
 				 "The VM shut down; minivmm exits next unless the shutdown "
-				 "action is `pause` (then STOP follows)." },
+				 "action is `pause` (then STOP follows).",
+				 .data_type = &qmp_type_shutdown_data },
 	[QMP_EVENT_POWERDOWN] = { "POWERDOWN", "", "The ACPI power button was pressed." },
 	[QMP_EVENT_RESET] = { "RESET", "`guest`: bool, `reason`: ShutdownCause",
-			      "The VM was reset and boots again." },
+			      "The VM was reset and boots again.",
+			      .data_type = &qmp_type_shutdown_data },
 	[QMP_EVENT_STOP] = { "STOP", "", "The vCPUs stopped." },
 	[QMP_EVENT_RESUME] = { "RESUME", "", "The vCPUs run (also once at start unless -S)." },
 	/* Guest-triggerable, so QEMU's monitor throttles it to one a second. */
@@ -264,12 +323,14 @@ const struct qmp_event_def qmp_events[QMP_EVENT__MAX] = {
 				 "at most one a second, the first at once; of those that come "
 				 "within the second only the last is sent, when the second ends "
 				 "(with its own timestamp), after its action.",
-				 1000 },
+				 1000, &qmp_type_watchdog_data },
 	[QMP_EVENT_GUEST_PANICKED] = { "GUEST_PANICKED", "`action`: pause | poweroff | run",
-				       "pvpanic bit 0: the guest panicked." },
+				       "pvpanic bit 0: the guest panicked.",
+				       .data_type = &qmp_type_guest_panic_data },
 	[QMP_EVENT_GUEST_CRASHLOADED] = { "GUEST_CRASHLOADED", "`action`: run",
 					  "pvpanic bit 1: the guest panicked and its crash kernel "
-					  "takes over." },
+					  "takes over.",
+					  .data_type = &qmp_type_guest_panic_data },
 	[QMP_EVENT_GUEST_PVSHUTDOWN] = { "GUEST_PVSHUTDOWN", "",
 					 "pvpanic bit 2: the guest is shutting down (QEMU 9.1+); "
 					 "SHUTDOWN `guest-shutdown` follows." },
@@ -288,6 +349,12 @@ const struct qmp_command *qmp_command_find(const char *name)
 	return NULL;
 }
 
+/* A string to QEMU: not an integer that only travels as one (json_compat.c). */
+static int is_str(const json_t *v)
+{
+	return json_is_string(v) && !json_compat_is_u64(v);
+}
+
 static int in_values(const struct qmp_arg *a, const char *s)
 {
 	for (unsigned i = 0; i < a->nvalues; i++)
@@ -299,14 +366,17 @@ static int in_values(const struct qmp_arg *a, const char *s)
 static int fail(struct qmp_error *err, const char *fmt, const char *a, const char *b)
 {
 	err->cls = "GenericError";
-	snprintf(err->desc, sizeof(err->desc), fmt, a, b);
+	/* A name of any length is quoted whole, as QEMU does. */
+	if ((size_t)snprintf(err->desc, sizeof(err->desc), fmt, a, b) >= sizeof(err->desc) &&
+	    asprintf(&err->big, fmt, a, b) < 0)
+		err->big = NULL;
 	return -1;
 }
 
 int qmp_args_check(const struct qmp_command *cmd, json_t *args, struct qmp_error *err)
 {
 	const char *key;
-	json_t *val;
+	json_t *val, *ordered;
 
 	for (unsigned i = 0; i < cmd->nargs; i++) {
 		const struct qmp_arg *a = &cmd->args[i];
@@ -321,7 +391,7 @@ int qmp_args_check(const struct qmp_command *cmd, json_t *args, struct qmp_error
 			static const char *const expected[] = { [QMP_ARG_STR] = "string",
 								[QMP_ARG_INT] = "integer",
 								[QMP_ARG_BOOL] = "boolean" };
-			int ok = a->type == QMP_ARG_STR	  ? json_is_string(v)
+			int ok = a->type == QMP_ARG_STR	  ? is_str(v)
 				 : a->type == QMP_ARG_INT ? json_is_integer(v)
 							  : json_is_boolean(v);
 
@@ -329,7 +399,7 @@ int qmp_args_check(const struct qmp_command *cmd, json_t *args, struct qmp_error
 				return fail(err, "Invalid parameter type for '%s', expected: %s",
 					    a->name, expected[a->type]);
 		} else if (a->type == QMP_ARG_ENUM) {
-			if (!json_is_string(v))
+			if (!is_str(v))
 				return fail(err, "Invalid parameter type for '%s', expected: %s",
 					    a->name, "string");
 			if (!in_values(a, json_string_value(v)))
@@ -347,7 +417,7 @@ int qmp_args_check(const struct qmp_command *cmd, json_t *args, struct qmp_error
 				char name[64];
 
 				snprintf(name, sizeof(name), "%s[%zu]", a->name, idx);
-				if (!json_is_string(e))
+				if (!is_str(e))
 					return fail(err,
 						    "Invalid parameter type for '%s', expected: %s",
 						    name, "string");
@@ -359,7 +429,9 @@ int qmp_args_check(const struct qmp_command *cmd, json_t *args, struct qmp_error
 			}
 		}
 	}
-	json_object_foreach(args, key, val)
+	/* The first unexpected member in QEMU's QDict order is the one named. */
+	ordered = qdict_order(args);
+	json_object_foreach(ordered, key, val)
 	{
 		unsigned i;
 
@@ -367,10 +439,27 @@ int qmp_args_check(const struct qmp_command *cmd, json_t *args, struct qmp_error
 		for (i = 0; i < cmd->nargs; i++)
 			if (!strcmp(cmd->args[i].name, key))
 				break;
-		if (i == cmd->nargs)
-			return fail(err, "Parameter '%s' is unexpected", key, NULL);
+		if (i == cmd->nargs) {
+			fail(err, "Parameter '%s' is unexpected", key, NULL);
+			json_decref(ordered);
+			return -1;
+		}
 	}
+	json_decref(ordered);
 	return 0;
+}
+
+/* The types the replies and events use, from the same declarations query-qmp-schema walks. */
+static void qmp_schema_doc_types(FILE *out)
+{
+	struct qmp_type_doc d = { .nseen = 0 };
+
+	fprintf(out, "## Types\n\nAs QEMU 10.0.2's schema declares them, reduced to what minivmm "
+		     "returns.\n\n");
+	for (unsigned i = 0; i < qmp_ncommands; i++)
+		qmp_type_doc(out, &d, qmp_commands[i].ret);
+	for (unsigned i = 0; i < QMP_EVENT__MAX; i++)
+		qmp_type_doc(out, &d, qmp_events[i].data_type);
 }
 
 void qmp_schema_doc(FILE *out)
@@ -383,7 +472,8 @@ void qmp_schema_doc(FILE *out)
 	for (unsigned i = 0; i < qmp_ncommands; i++) {
 		const struct qmp_command *c = &qmp_commands[i];
 
-		fprintf(out, "### `%s`\n\n%s\n\n", c->name, c->doc);
+		fprintf(out, "### `%s`\n\n%s Returns %s.\n\n", c->name, c->doc,
+			c->ret ? c->ret->name : "`{}`");
 		for (unsigned j = 0; j < c->nargs; j++) {
 			const struct qmp_arg *a = &c->args[j];
 
@@ -401,4 +491,5 @@ void qmp_schema_doc(FILE *out)
 	for (unsigned i = 0; i < QMP_EVENT__MAX; i++)
 		fprintf(out, "### `%s`\n\n%s%s%s\n\n", qmp_events[i].name, qmp_events[i].doc,
 			*qmp_events[i].data ? " Data: " : "", qmp_events[i].data);
+	qmp_schema_doc_types(out);
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "qmp.h"
+#include "qmp_types.h"
 
 enum qmp_arg_type { QMP_ARG_ENUM, QMP_ARG_ENUM_LIST, QMP_ARG_STR, QMP_ARG_INT, QMP_ARG_BOOL };
 
@@ -33,6 +34,7 @@ struct qmp_command {
 	 * qmp_backend its int (*)(void *ctx, struct qmp_error *) is (offsetof). */
 	size_t be_op;
 	const char *doc;
+	const struct qmp_type *ret; /* the reply's type (query-qmp-schema); NULL: {} */
 };
 
 struct qmp_event_def {
@@ -41,6 +43,7 @@ struct qmp_event_def {
 	const char *doc;
 	/* Throttle: at most one per @rate_ms; later ones wait, only the newest is kept. 0: none */
 	unsigned rate_ms;
+	const struct qmp_type *data_type; /* query-qmp-schema; NULL: no data */
 };
 
 extern const struct qmp_command qmp_commands[];
@@ -56,6 +59,10 @@ const struct qmp_command *qmp_command_find(const char *name);
  * Returns 0, or -1 with QEMU's message in @err.
  */
 int qmp_args_check(const struct qmp_command *cmd, json_t *args, struct qmp_error *err);
+
+/* query-qmp-schema: every command and event and the types they use, in QEMU's SchemaInfo form
+ * (qmp_introspect.c). */
+json_t *qmp_schema_introspect(void);
 
 /* Write the reference documentation (Markdown) generated from the tables. */
 void qmp_schema_doc(FILE *out);

@@ -1,11 +1,14 @@
 /* qmp_transport.c - QMP's listeners, clients, input splitting and output queues. */
 #include "qmp_transport.h"
+#include "json_compat.h"
 #include "json_stream.h"
+#include "qdict_order.h"
 #include "core/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -32,7 +35,9 @@ struct qmp_conn {
 	struct qmp_conn *next;
 	int fd;
 	int negotiated;
+	int oob; /* negotiated with the oob capability enabled */
 	int dead;
+	int from; /* 1 + the index of the listener it came through; 0 for one handed over */
 	struct json_stream in;
 	struct outbuf *out_head, *out_tail;
 	size_t outq;
@@ -91,6 +96,7 @@ static int conn_flush(struct qmp_conn *c)
 
 void qmp_conn_send(struct qmp_conn *c, json_t *msg)
 {
+	json_t *ordered, *reals;
 	char *text;
 	size_t len;
 	struct outbuf *b;
@@ -99,8 +105,15 @@ void qmp_conn_send(struct qmp_conn *c, json_t *msg)
 		json_decref(msg);
 		return;
 	}
-	text = json_dumps(msg, QMP_DUMP_FLAGS);
+	/* QEMU's member order, whatever order @msg was built in; its numbers (json_compat.c). */
+	reals = json_compat_reals(msg);
 	json_decref(msg);
+	ordered = qdict_order(reals);
+	json_decref(reals);
+	text = json_dumps(ordered, QMP_DUMP_FLAGS);
+	json_decref(ordered);
+	if (text)
+		json_compat_fix_dump(text);
 	if (!text)
 		return;
 	len = strlen(text);
@@ -134,6 +147,16 @@ void qmp_conn_send(struct qmp_conn *c, json_t *msg)
 int qmp_conn_negotiated(const struct qmp_conn *c)
 {
 	return c->negotiated;
+}
+
+int qmp_conn_oob(const struct qmp_conn *c)
+{
+	return c->oob;
+}
+
+void qmp_conn_set_oob(struct qmp_conn *c)
+{
+	c->oob = 1;
 }
 
 void qmp_conn_set_negotiated(struct qmp_conn *c)
@@ -259,6 +282,8 @@ static void on_accept(void *opaque, uint32_t events)
 	if (qmp_transport_add_client_fd(l->t, fd)) {
 		pr_warn("qmp: cannot serve a new client");
 		close(fd);
+	} else {
+		l->t->clients->from = 1 + (int)(l - l->t->listeners);
 	}
 	reap(l->t);
 }
@@ -332,6 +357,22 @@ int qmp_transport_listen_fd(struct qmp_transport *t, int fd)
 	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) < 0)
 		return -errno;
 	return acc ? add_listener(t, fd, NULL) : qmp_transport_add_client_fd(t, fd);
+}
+
+int qmp_transport_listener_name(struct qmp_transport *t, unsigned i, char *buf, size_t len)
+{
+	const char *state = "disconnected:";
+
+	if (i >= t->nlisten)
+		return -1;
+	for (struct qmp_conn *c = t->clients; c; c = c->next)
+		if (c->from == (int)i + 1 && !c->dead)
+			state = "";
+	if (t->listeners[i].path)
+		snprintf(buf, len, "%sunix:%s,server=on", state, t->listeners[i].path);
+	else
+		snprintf(buf, len, "%sfd:%d", state, t->listeners[i].fd);
+	return 0;
 }
 
 /* --- lifetime ------------------------------------------------------------------------------- */

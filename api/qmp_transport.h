@@ -8,6 +8,7 @@
 #define MINIVMM_QMP_TRANSPORT_H
 
 #include <jansson.h>
+#include <stddef.h>
 
 #include "core/loop.h"
 
@@ -45,9 +46,20 @@ void qmp_conn_send(struct qmp_conn *c, json_t *msg);
 /* Whether @c left capabilities negotiation; only such clients get broadcasts. */
 int qmp_conn_negotiated(const struct qmp_conn *c);
 void qmp_conn_set_negotiated(struct qmp_conn *c);
+/* Whether @c enabled the oob capability when it negotiated (only then is exec-oob a member). */
+int qmp_conn_oob(const struct qmp_conn *c);
+void qmp_conn_set_oob(struct qmp_conn *c);
 
 /* Send @msg (borrowed) to every live client that has negotiated. */
 void qmp_transport_broadcast(struct qmp_transport *t, json_t *msg);
+
+/*
+ * How query-chardev names listener @i (0-based, in the order added): QEMU's filename for a
+ * server socket chardev, "unix:PATH,server=on", prefixed "disconnected:" while no client is
+ * connected through it; "fd:N" for a listening socket handed over. Returns 0, or -1 when
+ * there is no listener @i.
+ */
+int qmp_transport_listener_name(struct qmp_transport *t, unsigned i, char *buf, size_t len);
 
 /* Number of connected clients. */
 unsigned qmp_transport_nclients(struct qmp_transport *t);

@@ -493,6 +493,28 @@ void pci_host_reset(struct pci_host *h)
 	pthread_mutex_unlock(&h->lock);
 }
 
+int pci_host_query(struct pci_host *h, unsigned slot, struct pci_function_state *out)
+{
+	const struct pci_dev *d;
+
+	if (slot >= PCI_MAX_SLOTS)
+		return -ENOENT;
+	pthread_mutex_lock(&h->lock);
+	d = &h->devs[slot];
+	if (!d->present) {
+		pthread_mutex_unlock(&h->lock);
+		return -ENOENT;
+	}
+	out->info = d->info;
+	out->irq_line = d->irq_line;
+	for (unsigned i = 0; i < PCI_NUM_BARS; i++) {
+		out->bars[i].addr = d->bars[i].addr;
+		out->bars[i].mapped = d->bars[i].mapped;
+	}
+	pthread_mutex_unlock(&h->lock);
+	return 0;
+}
+
 int pci_host_fill_fw(const struct pci_host *h, struct fw_desc *fw)
 {
 	struct fw_device res = {

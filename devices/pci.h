@@ -140,6 +140,21 @@ void pci_host_reset(struct pci_host *h);
 int pci_host_fill_fw(const struct pci_host *h, struct fw_desc *fw)
     __attribute__((warn_unused_result));
 
+/* What a function's header says now, for a monitor (QMP query-pci). */
+struct pci_function_state {
+	struct pci_device_info info; /* identity, class, pin, BAR types and sizes */
+	uint8_t irq_line;
+	struct {
+		uint32_t addr; /* the BAR register's address bits */
+		int mapped;    /* decoded there now (decode bit on, address sane, no clash) */
+	} bars[PCI_NUM_BARS];
+};
+
+/* The function in @slot of bus 0 (0 is the host bridge). Returns 0, or -ENOENT for an empty
+ * slot. Any thread; takes the host lock. */
+int pci_host_query(struct pci_host *h, unsigned slot, struct pci_function_state *out)
+    __attribute__((warn_unused_result));
+
 struct aml;
 
 /* The fw_pci_host hook: Device (PCI0) with _HID/_CID, _SEG, _BBN, _CRS (bus range, config

@@ -15,6 +15,8 @@ PKGS=(
 	busybox-static cpio xz-utils kmod                              # guest initramfs, kernel modules
 	python3                                                        # integration tests, benchmark
 	binutils makedumpfile                                          # reading crash dumps (readelf)
+	golang-go golang-github-kata-containers-govmm-dev               # real QMP clients:
+	golang-github-digitalocean-go-qemu-dev                         #   tests/clients/
 )
 # From backports: QEMU and the packages of its own release it requires.
 BPO_PKGS=(qemu-system-x86 qemu-system-common qemu-system-data seabios)

@@ -115,6 +115,34 @@ static void be_query_dump(void *ctx, struct dump_result *r)
 	dump_query(c->dump, r);
 }
 
+static int be_inject_nmi(void *ctx, struct qmp_error *err)
+{
+	(void)err;
+	lifecycle_nmi(lc_of(ctx));
+	return 0;
+}
+
+static unsigned be_query_cpus(void *ctx, struct qmp_cpu_info *out, unsigned max)
+{
+	const struct control_machine *m = &((struct control *)ctx)->machine;
+
+	return m->query_cpus ? m->query_cpus(m->ctx, out, max) : 0;
+}
+
+static unsigned be_query_pci(void *ctx, struct qmp_pci_function *out, unsigned max)
+{
+	const struct control_machine *m = &((struct control *)ctx)->machine;
+
+	return m->query_pci ? m->query_pci(m->ctx, out, max) : 0;
+}
+
+static unsigned be_query_chardevs(void *ctx, struct qmp_chardev_info *out, unsigned max)
+{
+	const struct control_machine *m = &((struct control *)ctx)->machine;
+
+	return m->query_chardevs ? m->query_chardevs(m->ctx, out, max) : 0;
+}
+
 static int control_listen(struct control *c, const char *spec)
 {
 	if (!strncmp(spec, "unix:", 5))
@@ -133,12 +161,13 @@ void control_emit(void *ctx, const struct vm_event *ev)
 }
 
 int control_create(struct control *c, struct loop *loop, struct lifecycle *lc, struct dump *dump,
-		   const char *const *qmp, unsigned nqmp, const char *event_log)
+		   const struct control_machine *m, const char *const *qmp, unsigned nqmp,
+		   const char *event_log)
 {
 	static const struct qmp_version ver = {
-		MINIVMM_VERSION_MAJOR,
-		MINIVMM_VERSION_MINOR,
-		MINIVMM_VERSION_MICRO,
+		QMP_QEMU_MAJOR,
+		QMP_QEMU_MINOR,
+		QMP_QEMU_MICRO,
 		"minivmm " MINIVMM_VERSION,
 	};
 	struct qmp_backend be = {
@@ -153,11 +182,19 @@ int control_create(struct control *c, struct loop *loop, struct lifecycle *lc, s
 		.watchdog_set_action = be_watchdog_set_action,
 		.dump_guest_memory = be_dump_guest_memory,
 		.query_dump = be_query_dump,
+		.inject_nmi = be_inject_nmi,
+		.query_cpus = be_query_cpus,
+		.query_pci = be_query_pci,
+		.query_chardevs = be_query_chardevs,
+		.name = m->name,
+		.uuid = m->uuid,
+		.max_cpus = m->max_cpus,
 	};
 	int ret;
 
 	c->lc = lc;
 	c->dump = dump;
+	c->machine = *m;
 	if (!nqmp && !event_log)
 		return 0;
 	ret = qmp_server_create(loop, &be, &ver, &c->qmp);

@@ -222,6 +222,11 @@ static void inject_nmi(struct lifecycle *lc)
 		lc->ops.resume(lc->ops.ctx);
 }
 
+void lifecycle_nmi(struct lifecycle *lc)
+{
+	inject_nmi(lc);
+}
+
 /* QEMU's watchdog_perform_action (7.2, 10.0.2): the WATCHDOG event, then the action, always. */
 static void do_watchdog(struct lifecycle *lc)
 {

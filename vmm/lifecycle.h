@@ -61,5 +61,8 @@ int lifecycle_cont(struct lifecycle *lc, const char **why);
 void lifecycle_dump_begin(struct lifecycle *lc);
 void lifecycle_dump_end(struct lifecycle *lc, const struct vm_event *ev);
 void lifecycle_dump_abort(struct lifecycle *lc);
+/* QMP inject-nmi: an NMI to every vcpu, the VM running or not (a running one is parked
+ * around it, as the watchdog's inject-nmi action does). */
+void lifecycle_nmi(struct lifecycle *lc);
 
 #endif

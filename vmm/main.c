@@ -1,4 +1,5 @@
 /* main.c - minivmm's command line: parse, check every input, build the VM, run it. */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -39,6 +40,9 @@ static const char usage_text[] =
     "  --qmp unix:PATH|fd:N QMP control socket (may be given up to 4 times)\n"
     "  --event-log PATH     append every lifecycle event to PATH as JSON lines\n"
     "  --panic-dump DIR     on a guest panic, write an ELF core to DIR before the panic action\n"
+    "  --name NAME          the VM's name (QMP query-name)\n"
+    "  --uuid UUID          the VM's UUID, xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx (query-uuid;\n"
+    "                       default all zero)\n"
     "  --action KEY=VALUE   reboot=reset|shutdown, shutdown=poweroff|pause,\n"
     "                       panic=pause|shutdown|exit-failure|none,\n"
     "                       watchdog=reset|shutdown|poweroff|pause|debug|none|inject-nmi\n"
@@ -73,6 +77,8 @@ enum {
 	OPT_DUMP_DTB,
 	OPT_WATCHDOG,
 	OPT_PANIC_DUMP,
+	OPT_NAME,
+	OPT_UUID,
 };
 
 static const struct option long_options[] = {
@@ -95,6 +101,8 @@ static const struct option long_options[] = {
 	{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
 	{ "watchdog", required_argument, NULL, OPT_WATCHDOG },
 	{ "panic-dump", required_argument, NULL, OPT_PANIC_DUMP },
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "uuid", required_argument, NULL, OPT_UUID },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -122,6 +130,25 @@ static int parse_uint(const char *s, unsigned long long min, unsigned long long 
 	if (errno || *end || v < min || v > max)
 		return -1;
 	*out = v;
+	return 0;
+}
+
+/* A UUID in its text form (8-4-4-4-12 hex digits, either case), as QEMU's -uuid takes it;
+ * written to @out (37 bytes) in lower case, as QEMU prints it. Returns 0 or -1. */
+static int parse_uuid(const char *s, char *out)
+{
+	if (strlen(s) != 36)
+		return -1;
+	for (int i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return -1;
+		} else if (!isxdigit((unsigned char)s[i])) {
+			return -1;
+		}
+		out[i] = (char)tolower((unsigned char)s[i]);
+	}
+	out[36] = '\0';
 	return 0;
 }
 
@@ -252,6 +279,16 @@ int main(int argc, char **argv)
 			cfg.panic_dump = optarg;
 			break;
 		}
+		case OPT_NAME:
+			cfg.name = optarg;
+			break;
+		case OPT_UUID:
+			if (parse_uuid(optarg, cfg.uuid))
+				return usage_error(
+				    "--uuid wants xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx "
+				    "(hex digits), got '%s'",
+				    optarg);
+			break;
 		case OPT_ACTION:
 			if (actions_parse_one(&cfg.actions, optarg, err, sizeof(err)))
 				return usage_error("%s", err);

@@ -300,6 +300,10 @@ static void *vcpu_thread(void *arg)
 	char detail[96];
 
 	this_vcpu = v;
+	pthread_mutex_lock(&vs->lock);
+	v->tid = (int)gettid();
+	pthread_cond_broadcast(&vs->cond);
+	pthread_mutex_unlock(&vs->lock);
 	sigemptyset(&set);
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
@@ -404,7 +408,22 @@ int vcpus_start(struct vcpus *vs, int paused)
 		v->thread_started = 1;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	/* Each thread records its id first thing; a monitor may ask for them at once. */
+	pthread_mutex_lock(&vs->lock);
+	for (unsigned i = 0; i < vs->n; i++)
+		while (vs->v[i].thread_started && !vs->v[i].tid)
+			pthread_cond_wait(&vs->cond, &vs->lock);
+	pthread_mutex_unlock(&vs->lock);
 	return ret;
+}
+
+unsigned vcpus_thread_ids(struct vcpus *vs, int *tids, unsigned max)
+{
+	pthread_mutex_lock(&vs->lock);
+	for (unsigned i = 0; i < vs->n && i < max; i++)
+		tids[i] = vs->v && vs->v[i].thread_started ? vs->v[i].tid : 0;
+	pthread_mutex_unlock(&vs->lock);
+	return vs->n;
 }
 
 static void vcpus_kick(struct vcpus *vs)
@@ -463,6 +482,7 @@ void vcpus_stop(struct vcpus *vs)
 		if (v->thread_started)
 			pthread_join(v->thread, NULL);
 		v->thread_started = 0;
+		v->tid = 0;
 	}
 }
 

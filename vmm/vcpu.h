@@ -33,6 +33,7 @@ struct vcpu {
 	 * instruction, as under QEMU, and the event leaves without waiting for a time slice. */
 	uint64_t wait_req;
 	int io_pending; /* the last exit was I/O: KVM completes it on the next KVM_RUN */
+	int tid;	/* its thread's id (gettid), set before vcpus_start returns; set lock */
 };
 
 struct vcpus {
@@ -55,7 +56,8 @@ int vcpus_init(struct vcpus *vs, const struct vcpu_env *env, unsigned n)
 
 /* Create the vcpu fds and their boot state (the KVM VM must exist). Returns 0 or -errno. */
 int vcpus_create(struct vcpus *vs) __attribute__((warn_unused_result));
-/* Start one thread per vcpu; with @paused they park before their first KVM_RUN. */
+/* Start one thread per vcpu; with @paused they park before their first KVM_RUN. Returns once
+ * every started thread has recorded its thread id (vcpus_thread_ids). */
 int vcpus_start(struct vcpus *vs, int paused) __attribute__((warn_unused_result));
 /* Kick every vcpu out of KVM_RUN and wait until all are parked. Main thread only. */
 void vcpus_pause(struct vcpus *vs);
@@ -63,6 +65,9 @@ void vcpus_pause(struct vcpus *vs);
 void vcpus_resume(struct vcpus *vs);
 /* Queue an NMI on every vcpu (KVM_NMI). Call with the vcpus parked. */
 void vcpus_nmi(struct vcpus *vs);
+/* The host thread id of each vcpu, for a monitor: fills up to @max, returns how many vcpus
+ * there are (0 for an id while no thread runs it). Main thread. */
+unsigned vcpus_thread_ids(struct vcpus *vs, int *tids, unsigned max);
 /* End and join every vcpu thread. */
 void vcpus_stop(struct vcpus *vs);
 /* Close the vcpu fds (after vcpus_stop). vcpus_create may follow (a reset). */

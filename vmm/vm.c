@@ -403,9 +403,11 @@ static void unstep_dump(void *ctx)
 static int step_control(void *ctx)
 {
 	struct vm *vm = ctx;
+	struct control_machine m;
 
-	return control_create(&vm->control, vm->loop, &vm->lc, &vm->dump, vm->cfg.qmp, vm->cfg.nqmp,
-			      vm->cfg.event_log);
+	vm_query_ops(vm, &m);
+	return control_create(&vm->control, vm->loop, &vm->lc, &vm->dump, &m, vm->cfg.qmp,
+			      vm->cfg.nqmp, vm->cfg.event_log);
 }
 
 static void unstep_control(void *ctx)

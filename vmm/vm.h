@@ -51,6 +51,8 @@ struct vm_config {
 	unsigned nqmp;
 	const char *event_log;	/* journal path, or NULL */
 	const char *panic_dump; /* --panic-dump DIR, or NULL */
+	const char *name;	/* --name, or NULL */
+	char uuid[37];		/* --uuid, lower case; "" when not given */
 };
 
 struct vm;
@@ -110,6 +112,9 @@ int vm_check(struct vm *vm, const struct vm_config *cfg);
 /* Build the machine in order (memory, KVM, devices, firmware, boot, vcpus), unwinding on
  * failure. Call after vm_check. Returns 0 or -1 (message printed). */
 int vm_create(struct vm *vm);
+
+/* What QMP's query commands read of @vm (vm_query.c). */
+void vm_query_ops(struct vm *vm, struct control_machine *m);
 
 /* Start the vcpus and run the main loop until the VM ends. Returns the exit status. */
 int vm_run(struct vm *vm);

@@ -60,6 +60,36 @@ CASES = [
     b'{"execute": "query-status", "arguments": null}',
     b'{"execute": "stop", "id": null}',
     b'{"exec-oob": "query-status"}',
+    # Commands that answer the same whatever the machine (a QEMU with -M none and no -name).
+    b'{"execute": "query-target"}',
+    b'{"execute": "query-name"}',
+    b'{"execute": "query-uuid", "id": "u"}',
+    b'{"execute": "query-kvm", "arguments": {"x": 1}}',
+    b'{"execute": "query-machines", "arguments": {"compat-props": 1}}',
+    b'{"execute": "human-monitor-command"}',
+    b'{"execute": "human-monitor-command", "arguments": {"command-line": 5}}',
+    b'{"execute": "human-monitor-command", "arguments": {"command-line": "info status", '
+    b'"cpu-index": "x"}}',
+    b'{"execute": "human-monitor-command", "arguments": {"command-line": "info status", '
+    b'"cpu-index": 1.5}}',
+    # HMP: the texts and the parser's messages.
+    b'{"execute": "human-monitor-command", "arguments": {"command-line": "info status"}}',
+    b'{"execute": "human-monitor-command", "arguments": {"command-line": "  info   status "}}',
+    b'{"execute": "human-monitor-command", "arguments": {"command-line": "info name"}}',
+    b'{"execute": "human-monitor-command", "arguments": {"command-line": "info uuid"}}',
+    b'{"execute": "human-monitor-command", "arguments": {"command-line": ""}}',
+    b'{"execute": "human-monitor-command", "arguments": {"command-line": "bogus"}}',
+    b'{"execute": "human-monitor-command", "arguments": {"command-line": "  bogus  x"}}',
+    b'{"execute": "human-monitor-command", "arguments": {"command-line": "info  bogus"}}',
+    b'{"execute": "human-monitor-command", "arguments": {"command-line": "INFO status"}}',
+    b'{"execute": "human-monitor-command", "arguments": {"command-line": "s x"}}',
+    b'{"execute": "human-monitor-command", "arguments": {"command-line": "info version x"}}',
+    b'{"execute": "human-monitor-command", "arguments": {"command-line": "help s"}}',
+    b'{"execute": "human-monitor-command", "arguments": {"command-line": "help info status"}}',
+    b'{"execute": "human-monitor-command", "arguments": {"command-line": "help info  x"}}',
+    b'{"execute": "human-monitor-command", "arguments": {"command-line": "c"}}',
+    b'{"execute": "human-monitor-command", "arguments": {"command-line": "info status"}}',
+    b'{"execute": "human-monitor-command", "arguments": {"command-line": "stop"}}',
     # JSON edges. Each is followed by a plain command, which must be served the same way.
     b'{"execute": "query-status", "id": "a", "id": "b"}',
     b'{"execute": "query-status", "id": 6}',
@@ -82,11 +112,10 @@ CASES = [
 
 def normalise(data):
     """Reply bytes as text with what legitimately differs masked: event timestamps and the
-    version (minivmm reports its own). Each CRLF shows as a literal \\r\\n ending a line."""
+    version's package (minivmm's own; the QEMU release numbers must match). Each CRLF shows as
+    a literal \\r\\n ending a line."""
     data = re.sub(rb'"seconds": \d+, "microseconds": \d+', b'"seconds": S, "microseconds": U', data)
     data = re.sub(rb'"package": "[^"]*"', b'"package": P', data)
-    data = re.sub(rb'"micro": \d+, "minor": \d+, "major": \d+',
-                  b'"micro": X, "minor": Y, "major": Z', data)
     return data.decode("utf-8", "replace").replace("\r\n", "\\r\\n\n")
 
 

@@ -304,6 +304,34 @@ START_TEST(test_decode_on_off)
 }
 END_TEST
 
+/* What a monitor reads (query-pci): identity and BARs as the header shows them, "mapped" only
+ * while decoded; empty slots are absent. */
+START_TEST(test_query_for_monitor)
+{
+	struct pci_function_state st;
+
+	ck_assert_int_eq(pci_host_query(host, 0, &st), 0);
+	ck_assert_uint_eq(st.info.vendor, PCI_HOST_VENDOR);
+	ck_assert_uint_eq(st.info.class_code, PCI_HOST_CLASS);
+	ck_assert_int_eq(pci_host_query(host, 2, &st), -ENOENT);
+	ck_assert_int_eq(pci_host_query(host, PCI_MAX_SLOTS, &st), -ENOENT);
+	ck_assert_int_eq(pci_host_query(host, 1, &st), 0);
+	ck_assert_uint_eq(st.info.device, 0x5678);
+	ck_assert_uint_eq(st.info.irq_pin, 1);
+	ck_assert_uint_eq(st.irq_line, cf8_read(0, 1, 0, 0x3c, 1));
+	ck_assert_uint_eq(st.bars[0].addr, PCI_MEM_WINDOW_GPA);
+	ck_assert_int_eq(st.bars[0].mapped, 1);
+	ck_assert_int_eq(st.bars[2].mapped, 1);
+	ck_assert_int_eq(st.bars[1].mapped, 0);
+	ecam_write(1, 0, 0x04, PCI_COMMAND_IO, 2); /* memory decode off */
+	ecam_write(1, 0, 0x3c, 0x0b, 1);
+	ck_assert_int_eq(pci_host_query(host, 1, &st), 0);
+	ck_assert_int_eq(st.bars[0].mapped, 0);
+	ck_assert_int_eq(st.bars[2].mapped, 1);
+	ck_assert_uint_eq(st.irq_line, 0x0b);
+}
+END_TEST
+
 /* The I/O BAR moved by a CONFIG_DATA write: a range added and removed on the PIO bus from
  * inside a PIO bus callback. Deadlocks (and times out) if callbacks held the bus lock. */
 START_TEST(test_remap_from_inside_a_callback)
@@ -532,6 +560,7 @@ int main(void)
 	tcase_add_test(tc, test_read_only_fields);
 	tcase_add_test(tc, test_bar_sizing_and_assignment);
 	tcase_add_test(tc, test_decode_on_off);
+	tcase_add_test(tc, test_query_for_monitor);
 	tcase_add_test(tc, test_remap_from_inside_a_callback);
 	tcase_add_test(tc, test_misaligned_and_odd_accesses);
 	tcase_add_test(tc, test_cf9_still_resets);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "api/event_log.h"
@@ -19,7 +20,7 @@
 #include "tests/unit/unit.h"
 
 struct fake {
-	int stops, conts, resets, powerdowns, quits;
+	int stops, conts, resets, powerdowns, quits, nmis;
 	char set[4][32];
 	int cont_fails;
 };
@@ -76,9 +77,88 @@ static int f_wd(void *ctx, const char *a, struct qmp_error *err)
 	return f_set(ctx, NULL, NULL, NULL, a, err);
 }
 
-static const struct qmp_backend be = { NULL,   f_status, f_stop, f_cont, f_reset, f_powerdown,
-				       f_quit, f_set,	 f_wd,	 NULL,	 NULL };
-static const struct qmp_version ver = { 0, 1, 0, "minivmm 0.1.0" };
+static int f_nmi(void *ctx, struct qmp_error *err)
+{
+	(void)ctx;
+	(void)err;
+	fk.nmis++;
+	return 0;
+}
+
+/* Two vCPUs on made-up threads. */
+static unsigned f_cpus(void *ctx, struct qmp_cpu_info *out, unsigned max)
+{
+	(void)ctx;
+	for (unsigned i = 0; i < 2 && i < max; i++)
+		out[i] = (struct qmp_cpu_info){ i, 4242 + (int)i };
+	return 2;
+}
+
+/* The host bridge and a pvpanic-pci with its BAR decoded, an i6300esb with its BAR off. */
+static unsigned f_pci(void *ctx, struct qmp_pci_function *out, unsigned max)
+{
+	static const struct qmp_pci_function fns[] = {
+		{ 0, 0, 0x1b36, 0x0008, 0, 0, 0x0600, 0, 0, { { 0 } }, 0 },
+		{ 1,
+		  0,
+		  0x1b36,
+		  0x0011,
+		  0x1af4,
+		  0x1100,
+		  0x0880,
+		  0,
+		  0,
+		  { { 0, 0, 1, 0xc0000000, 0x1000 } },
+		  1 },
+		{ 2,
+		  0,
+		  0x8086,
+		  0x25ab,
+		  0x1af4,
+		  0x1100,
+		  0x0880,
+		  1,
+		  18,
+		  { { 0, 0, 0, 0xc0001000, 0x10 } },
+		  1 },
+	};
+
+	(void)ctx;
+	for (unsigned i = 0; i < 3 && i < max; i++)
+		out[i] = fns[i];
+	return 3;
+}
+
+static unsigned f_chardevs(void *ctx, struct qmp_chardev_info *out, unsigned max)
+{
+	(void)ctx;
+	if (!max)
+		return 0;
+	snprintf(out[0].label, sizeof(out[0].label), "serial0");
+	snprintf(out[0].filename, sizeof(out[0].filename), "stdio");
+	out[0].frontend_open = 1;
+	return 1;
+}
+
+static const struct qmp_backend be = {
+	.query_status = f_status,
+	.stop = f_stop,
+	.cont = f_cont,
+	.system_reset = f_reset,
+	.system_powerdown = f_powerdown,
+	.quit = f_quit,
+	.set_action = f_set,
+	.watchdog_set_action = f_wd,
+	.inject_nmi = f_nmi,
+	.query_cpus = f_cpus,
+	.query_pci = f_pci,
+	.query_chardevs = f_chardevs,
+	.name = "vm1",
+	.uuid = "0123abcd-0000-1111-2222-333344445555",
+	.max_cpus = 254,
+};
+static const struct qmp_version ver = { QMP_QEMU_MAJOR, QMP_QEMU_MINOR, QMP_QEMU_MICRO,
+					"minivmm 0.1.0" };
 
 /* Per-fd receive buffers, so messages are read in chunks. */
 static char rbuf[64][1 << 16];
@@ -175,7 +255,7 @@ START_TEST(test_greeting_and_negotiation)
 	int fd = connect_client();
 
 	expect(fd, NULL,
-	       "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 1, \"major\": 0}, "
+	       "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 2, \"minor\": 0, \"major\": 10}, "
 	       "\"package\": \"minivmm 0.1.0\"}, \"capabilities\": [\"oob\"]}}");
 	expect(fd, "{\"execute\": \"query-status\"}",
 	       "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Expecting capabilities "
@@ -204,6 +284,12 @@ START_TEST(test_commands_and_ids)
 	expect(fd, "{\"execute\": \"query-status\", \"id\": {\"a\": [1, 2]}}",
 	       "{\"return\": {\"status\": \"running\", \"running\": true}, "
 	       "\"id\": {\"a\": [1, 2]}}");
+	/* QEMU prints an object in its QDict's hash order, whatever order it came in. */
+	expect(fd,
+	       "{\"execute\": \"query-status\", \"id\": {\"b\": 1, \"a\": 2, \"zz\": 3, "
+	       "\"thread-id\": 4, \"props\": [{\"y\": 1, \"x\": 2}]}}",
+	       "{\"return\": {\"status\": \"running\", \"running\": true}, \"id\": {\"thread-id\": "
+	       "4, \"props\": [{\"x\": 2, \"y\": 1}], \"a\": 2, \"zz\": 3, \"b\": 1}}");
 	expect(fd, "{\"execute\": \"stop\", \"id\": \"s\"}", "{\"return\": {}, \"id\": \"s\"}");
 	expect(fd, "{\"execute\": \"cont\", \"id\": null}", "{\"return\": {}, \"id\": null}");
 	expect(fd, "{\"execute\": \"system_reset\"}", "{\"return\": {}}");
@@ -229,7 +315,7 @@ START_TEST(test_commands_and_ids)
 	    "{\"return\": {}}");
 	ck_assert_str_eq(fk.set[3], "inject-nmi");
 	expect(fd, "{\"execute\": \"query-version\", \"id\": \"v\"}",
-	       "{\"return\": {\"qemu\": {\"micro\": 0, \"minor\": 1, \"major\": 0}, \"package\": "
+	       "{\"return\": {\"qemu\": {\"micro\": 2, \"minor\": 0, \"major\": 10}, \"package\": "
 	       "\"minivmm 0.1.0\"}, \"id\": \"v\"}");
 	{
 		char *got;
@@ -301,9 +387,10 @@ START_TEST(test_error_paths)
 		{ "{\"execute\": \"stop\", \"arguments\": {\"x\": 1}}",
 		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'x' is "
 		  "unexpected\"}}" },
+		/* exec-oob is a member only for a client that enabled oob (test_json_as_qemu). */
 		{ "{\"exec-oob\": \"query-status\"}",
-		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"The command query-status "
-		  "does not support OOB\"}}" },
+		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input member "
+		  "'exec-oob' is unexpected\"}}" },
 		{ "{bad json}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse "
 				"error, invalid keyword 'bad'\"}}" },
 		{ "}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, "
@@ -542,6 +629,363 @@ START_TEST(test_slow_and_vanished_clients)
 }
 END_TEST
 
+/* Each new command's reply, in QEMU 10.0.2's shape and member order (checked against
+ * qemu-system-x86_64 -M none, and -M q35 -smp 2 -device pvpanic-pci for the lists). */
+START_TEST(test_queries)
+{
+	int fd = negotiated_client();
+
+	expect(fd, "{\"execute\": \"query-kvm\", \"id\": 1}",
+	       "{\"return\": {\"enabled\": true, \"present\": true}, \"id\": 1}");
+	expect(fd, "{\"execute\": \"query-name\"}", "{\"return\": {\"name\": \"vm1\"}}");
+	expect(fd, "{\"execute\": \"query-uuid\"}",
+	       "{\"return\": {\"UUID\": \"0123abcd-0000-1111-2222-333344445555\"}}");
+	expect(fd, "{\"execute\": \"query-target\"}", "{\"return\": {\"arch\": \"x86_64\"}}");
+	expect(fd, "{\"execute\": \"query-machines\"}",
+	       "{\"return\": [{\"hotpluggable-cpus\": false, \"name\": \"minivmm\", "
+	       "\"numa-mem-supported\": false, \"default-cpu-type\": \"host-x86_64-cpu\", "
+	       "\"acpi\": true, \"is-default\": true, \"cpu-max\": 254, \"deprecated\": false}]}");
+	expect(fd, "{\"execute\": \"query-machines\", \"arguments\": {\"compat-props\": true}}",
+	       "{\"return\": [{\"hotpluggable-cpus\": false, \"name\": \"minivmm\", "
+	       "\"compat-props\": [], \"numa-mem-supported\": false, \"default-cpu-type\": "
+	       "\"host-x86_64-cpu\", \"acpi\": true, \"is-default\": true, \"cpu-max\": 254, "
+	       "\"deprecated\": false}]}");
+	expect(fd, "{\"execute\": \"query-machines\", \"arguments\": {\"compat-props\": 1}}",
+	       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Invalid parameter type for "
+	       "'compat-props', expected: boolean\"}}");
+	expect(fd, "{\"execute\": \"query-cpus-fast\"}",
+	       "{\"return\": [{\"thread-id\": 4242, \"props\": {\"core-id\": 0, \"thread-id\": 0, "
+	       "\"socket-id\": 0}, \"qom-path\": \"/machine/unattached/device[0]\", "
+	       "\"cpu-index\": 0, \"target\": \"x86_64\"}, {\"thread-id\": 4243, \"props\": "
+	       "{\"core-id\": 1, \"thread-id\": 0, \"socket-id\": 0}, \"qom-path\": "
+	       "\"/machine/unattached/device[1]\", \"cpu-index\": 1, \"target\": \"x86_64\"}]}");
+	expect(fd, "{\"execute\": \"inject-nmi\"}", "{\"return\": {}}");
+	ck_assert_int_eq(fk.nmis, 1);
+	expect(fd, "{\"execute\": \"inject-nmi\", \"arguments\": {\"x\": 1}}",
+	       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'x' is "
+	       "unexpected\"}}");
+	ck_assert_int_eq(fk.nmis, 1);
+	/* This client is handed over (no listener), so only the backend's serial port. */
+	expect(fd, "{\"execute\": \"query-chardev\"}",
+	       "{\"return\": [{\"frontend-open\": true, \"filename\": \"stdio\", \"label\": "
+	       "\"serial0\"}]}");
+	expect(fd, "{\"execute\": \"query-pci\"}",
+	       "{\"return\": [{\"bus\": 0, \"devices\": [{\"irq_pin\": 0, \"bus\": 0, \"qdev_id\": "
+	       "\"\", \"slot\": 0, \"class_info\": {\"class\": 1536, \"desc\": \"Host bridge\"}, "
+	       "\"id\": {\"device\": 8, \"subsystem-vendor\": 0, \"vendor\": 6966, \"subsystem\": "
+	       "0}, \"function\": 0, \"regions\": []}, {\"irq_pin\": 0, \"bus\": 0, \"qdev_id\": "
+	       "\"\", \"slot\": 1, \"class_info\": {\"class\": 2176}, \"id\": {\"device\": 17, "
+	       "\"subsystem-vendor\": 6900, \"vendor\": 6966, \"subsystem\": 4352}, \"function\": "
+	       "0, \"regions\": [{\"prefetch\": false, \"mem_type_64\": false, \"bar\": 0, "
+	       "\"size\": 4096, \"address\": 3221225472, \"type\": \"memory\"}]}, {\"irq_pin\": 1, "
+	       "\"bus\": 0, \"qdev_id\": \"\", \"irq\": 18, \"slot\": 2, \"class_info\": "
+	       "{\"class\": 2176}, \"id\": {\"device\": 9643, \"subsystem-vendor\": 6900, "
+	       "\"vendor\": 32902, \"subsystem\": 4352}, \"function\": 0, \"regions\": "
+	       "[{\"prefetch\": false, \"mem_type_64\": false, \"bar\": 0, \"size\": 16, "
+	       "\"address\": -1, \"type\": \"memory\"}]}]}]}");
+	close(fd);
+}
+END_TEST
+
+static void hmp(int fd, const char *line, const char *want)
+{
+	json_t *req = json_pack("{s:s, s:{s:s}}", "execute", "human-monitor-command", "arguments",
+				"command-line", line);
+	char *text = json_dumps(req, JSON_PRESERVE_ORDER);
+	json_t *rep;
+	char *got;
+
+	json_decref(req);
+	wr(fd, text);
+	free(text);
+	got = rd(fd);
+	ck_assert_ptr_nonnull(got);
+	rep = json_loads(got, 0, NULL);
+	ck_assert_msg(rep && json_is_string(json_object_get(rep, "return")), "%s: %s", line, got);
+	ck_assert_str_eq(json_string_value(json_object_get(rep, "return")), want);
+	json_decref(rep);
+}
+
+/* HMP texts and parse errors as QEMU 10.0.2 prints them (tests/qmp/probe.py's HMP cases). */
+START_TEST(test_hmp)
+{
+	int fd = negotiated_client();
+
+	hmp(fd, "info status", "VM status: running\r\n");
+	hmp(fd, "  info   status  ", "VM status: running\r\n");
+	hmp(fd, "info version", "10.0.2minivmm 0.1.0\r\n");
+	hmp(fd, "info kvm", "kvm support: enabled\r\n");
+	hmp(fd, "info name", "vm1\r\n");
+	hmp(fd, "info uuid", "0123abcd-0000-1111-2222-333344445555\r\n");
+	hmp(fd, "info cpus", "* CPU #0: thread_id=4242\r\n  CPU #1: thread_id=4243\r\n");
+	hmp(fd, "info chardev", "serial0: filename=stdio\r\n");
+	hmp(fd, "info pci",
+	    "  Bus  0, device   0, function 0:\r\n    Host bridge: PCI device 1b36:0008\r\n"
+	    "      PCI subsystem 0000:0000\r\n      id \"\"\r\n"
+	    "  Bus  0, device   1, function 0:\r\n    Class 2176: PCI device 1b36:0011\r\n"
+	    "      PCI subsystem 1af4:1100\r\n      BAR0: 32 bit memory at 0xc0000000 "
+	    "[0xc0000fff]\r\n      id \"\"\r\n"
+	    "  Bus  0, device   2, function 0:\r\n    Class 2176: PCI device 8086:25ab\r\n"
+	    "      PCI subsystem 1af4:1100\r\n      IRQ 18, pin A\r\n"
+	    "      BAR0: 32 bit memory (not mapped)\r\n      id \"\"\r\n");
+	hmp(fd, "", "");
+	hmp(fd, "bogus", "unknown command: 'bogus'\r\n");
+	hmp(fd, "  bogus  x", "unknown command: '  bogus'\r\n");
+	hmp(fd, "info  bogus", "unknown command: 'info  bogus'\r\n");
+	hmp(fd, "INFO kvm", "unknown command: 'INFO'\r\n");
+	hmp(fd, "stop;cont", "unknown command: 'stop;cont'\r\n");
+	hmp(fd, "s x",
+	    "stop|s: extraneous characters at the end of line\r\nTry \"help s\" for more "
+	    "information\r\n");
+	hmp(fd, "info  status   x y",
+	    "status: extraneous characters at the end of line\r\nTry \"help info  status\" for "
+	    "more information\r\n");
+	hmp(fd, "help s", "stop|s  -- stop emulation\r\n");
+	hmp(fd, "? stop", "stop|s  -- stop emulation\r\n");
+	hmp(fd, "help info status",
+	    "info status  -- show the current VM status (running|paused)\r\n");
+	hmp(fd, "help info  bogus", "unknown command: 'info bogus'\r\n");
+	ck_assert_int_eq(fk.stops + fk.conts + fk.resets + fk.powerdowns + fk.nmis + fk.quits, 0);
+	hmp(fd, "stop", "");
+	hmp(fd, "c", "");
+	hmp(fd, "system_reset", "");
+	hmp(fd, "system_powerdown", "");
+	hmp(fd, "nmi", "");
+	ck_assert_int_eq(fk.stops, 1);
+	ck_assert_int_eq(fk.conts, 1);
+	ck_assert_int_eq(fk.resets, 1);
+	ck_assert_int_eq(fk.powerdowns, 1);
+	ck_assert_int_eq(fk.nmis, 1);
+	fk.cont_fails = 1;
+	hmp(fd, "cont", "Error: Resetting the Virtual Machine is required\r\n");
+	expect(fd,
+	       "{\"execute\": \"human-monitor-command\", \"arguments\": {\"command-line\": \"info "
+	       "cpus\", \"cpu-index\": 1}}",
+	       "{\"return\": \"  CPU #0: thread_id=4242\\r\\n* CPU #1: thread_id=4243\\r\\n\"}");
+	expect(fd,
+	       "{\"execute\": \"human-monitor-command\", \"arguments\": {\"command-line\": \"info "
+	       "cpus\", \"cpu-index\": 2}}",
+	       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'cpu-index' "
+	       "expects a CPU number\"}}");
+	expect(fd,
+	       "{\"execute\": \"human-monitor-command\", \"arguments\": {\"command-line\": \"info "
+	       "cpus\", \"cpu-index\": 1.5}}",
+	       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Invalid parameter type for "
+	       "'cpu-index', expected: integer\"}}");
+	expect(fd, "{\"execute\": \"human-monitor-command\", \"arguments\": {\"command-line\": 5}}",
+	       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Invalid parameter type for "
+	       "'command-line', expected: string\"}}");
+	expect(fd, "{\"execute\": \"human-monitor-command\"}",
+	       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'command-line' is "
+	       "missing\"}}");
+	hmp(fd, "q", "");
+	ck_assert_int_eq(fk.quits, 1);
+	close(fd);
+}
+END_TEST
+
+/* The monitors in query-chardev: named per listener, "disconnected:" until a client is on it. */
+START_TEST(test_chardev_monitors)
+{
+	char dir[] = "/tmp/minivmm-qmp-XXXXXX", path[64], want[512];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = negotiated_client(), c;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/m.sock", dir);
+	ck_assert_int_eq(qmp_server_listen_unix(srv, path), 0);
+	snprintf(want, sizeof(want),
+		 "{\"return\": [{\"frontend-open\": true, \"filename\": "
+		 "\"disconnected:unix:%s,server=on\", \"label\": \"compat_monitor0\"}, "
+		 "{\"frontend-open\": true, \"filename\": \"stdio\", \"label\": \"serial0\"}]}",
+		 path);
+	expect(fd, "{\"execute\": \"query-chardev\"}", want);
+	c = socket(AF_UNIX, SOCK_STREAM, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	ck_assert_int_eq(connect(c, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_ptr_nonnull(strstr(rd(c), "\"QMP\""));
+	snprintf(want, sizeof(want),
+		 "{\"return\": \"compat_monitor0: filename=unix:%s,server=on\\r\\nserial0: "
+		 "filename=stdio\\r\\n\"}",
+		 path);
+	expect(fd,
+	       "{\"execute\": \"human-monitor-command\", \"arguments\": {\"command-line\": \"info "
+	       "chardev\"}}",
+	       want);
+	close(c);
+	close(fd);
+	qmp_server_destroy(srv);
+	srv = NULL;
+	ck_assert_int_eq(qmp_server_create(loop, &be, &ver, &srv), 0);
+	rmdir(dir);
+}
+END_TEST
+
+static void assert_dumps(json_t *v, size_t flags, const char *want)
+{
+	char *text = json_dumps(v, flags);
+
+	ck_assert_str_eq(text, want);
+	free(text);
+}
+
+/* query-qmp-schema: every command and event, every type named is defined once, and the
+ * shapes QEMU gives (arg-type "0" for none, optional members with "default": null). */
+START_TEST(test_introspection)
+{
+	int fd = negotiated_client();
+	json_t *rep, *list, *e, *names = json_object();
+	const char *got;
+	size_t i;
+
+	wr(fd, "{\"execute\": \"query-qmp-schema\"}");
+	got = rd(fd);
+	ck_assert_ptr_nonnull(got);
+	rep = json_loads(got, 0, NULL);
+	list = json_object_get(rep, "return");
+	ck_assert(json_is_array(list));
+	json_array_foreach(list, i, e)
+	{
+		const char *name = json_string_value(json_object_get(e, "name"));
+
+		ck_assert_ptr_nonnull(name);
+		ck_assert_msg(!json_object_get(names, name), "%s twice", name);
+		json_object_set(names, name, e);
+	}
+	for (unsigned c = 0; c < qmp_ncommands; c++) {
+		e = json_object_get(names, qmp_commands[c].name);
+		ck_assert_msg(e, "%s missing", qmp_commands[c].name);
+		ck_assert_str_eq(json_string_value(json_object_get(e, "meta-type")), "command");
+	}
+	for (unsigned v = 0; v < QMP_EVENT__MAX; v++)
+		ck_assert_ptr_nonnull(json_object_get(names, qmp_events[v].name));
+	/* Every reference resolves. */
+	json_array_foreach(list, i, e)
+	{
+		static const char *const refs[] = { "arg-type", "ret-type", "element-type" };
+		json_t *m;
+		size_t j;
+
+		for (unsigned r = 0; r < 3; r++) {
+			const char *t = json_string_value(json_object_get(e, refs[r]));
+
+			ck_assert_msg(!t || json_object_get(names, t), "%s: no type %s",
+				      json_string_value(json_object_get(e, "name")), t);
+		}
+		if (strcmp(json_string_value(json_object_get(e, "meta-type")), "object"))
+			continue;
+		json_array_foreach(json_object_get(e, "members"), j, m) ck_assert_ptr_nonnull(
+		    json_object_get(names, json_string_value(json_object_get(m, "type"))));
+	}
+	/* Shapes as QEMU's: no arguments is "0", the empty object; builtins by name. */
+	e = json_object_get(names, "query-status");
+	ck_assert_str_eq(json_string_value(json_object_get(e, "arg-type")), "0");
+	assert_dumps(json_object_get(names, "0"), JSON_SORT_KEYS,
+		     "{\"members\": [], \"meta-type\": \"object\", \"name\": \"0\"}");
+	e = json_object_get(names, json_string_value(json_object_get(e, "ret-type")));
+	ck_assert_str_eq(json_string_value(json_object_get(e, "meta-type")), "object");
+	e = json_object_get(e, "members");
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(e, 0), "type")), "bool");
+	e = json_object_get(names,
+			    json_string_value(json_object_get(json_array_get(e, 1), "type")));
+	ck_assert_str_eq(json_string_value(json_object_get(e, "meta-type")), "enum");
+	ck_assert_int_eq(json_array_size(json_object_get(e, "values")), 16); /* QEMU's RunState */
+	ck_assert_int_eq(json_array_size(json_object_get(e, "members")), 16);
+	e = json_object_get(names, "human-monitor-command");
+	ck_assert_str_eq(json_string_value(json_object_get(e, "ret-type")), "str");
+	e = json_object_get(names, json_string_value(json_object_get(e, "arg-type")));
+	assert_dumps(json_object_get(e, "members"), JSON_SORT_KEYS | JSON_COMPACT,
+		     "[{\"name\":\"command-line\",\"type\":\"str\"},{\"default\":null,"
+		     "\"name\":\"cpu-index\",\"type\":\"int\"}]");
+	json_decref(names);
+	json_decref(rep);
+	close(fd);
+}
+END_TEST
+
+/* QEMU's JSON dialect and its number printing, and errors in its member order (all checked
+ * against qemu-system-x86_64 10.0.2). */
+START_TEST(test_json_as_qemu)
+{
+	static const char *const cases[][2] = {
+		{ "{'execute': 'query-status', 'id': 'it\\'s \"q\" {['}",
+		  "{\"return\": {\"status\": \"running\", \"running\": true}, \"id\": \"it's "
+		  "\\\"q\\\" "
+		  "{[\"}" },
+		{ "{\"execute\": \"query-status\", \"id\": \"it\\'s\"}",
+		  "{\"return\": {\"status\": \"running\", \"running\": true}, \"id\": \"it's\"}" },
+		{ "{\"execute\": \"query-status\", \"id\": 1e3}",
+		  "{\"return\": {\"status\": \"running\", \"running\": true}, \"id\": 1000}" },
+		{ "{\"execute\": \"query-status\", \"id\": [0.1, -0.0, 1e17, 2.5e-7]}",
+		  "{\"return\": {\"status\": \"running\", \"running\": true}, \"id\": "
+		  "[0.10000000000000001, -0, 1e+17, 2.4999999999999999e-07]}" },
+		{ "{\"execute\": \"query-status\", \"id\": 18446744073709551615}",
+		  "{\"return\": {\"status\": \"running\", \"running\": true}, \"id\": "
+		  "18446744073709551615}" },
+		{ "{\"execute\": \"query-status\", \"id\": -9223372036854775809}",
+		  "{\"return\": {\"status\": \"running\", \"running\": true}, \"id\": "
+		  "-9.2233720368547758e+18}" },
+		{ "{\"execute\": \"query-status\", \"id\": 123456789012345678901234567890}",
+		  "{\"return\": {\"status\": \"running\", \"running\": true}, \"id\": "
+		  "1.2345678901234568e+29}" },
+		{ "{\"execute\": 18446744073709551615}",
+		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input member "
+		  "'execute' "
+		  "must be a string\"}}" },
+		{ "{\"execute\": \"watchdog-set-action\", \"arguments\": {\"action\": "
+		  "18446744073709551615}}",
+		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Invalid parameter type "
+		  "for "
+		  "'action', expected: string\"}}" },
+		{ "{\"execute\": \"query-status\", \"id\": \"\\ud83d\\ude00\"}",
+		  "{\"return\": {\"status\": \"running\", \"running\": true}, \"id\": "
+		  "\"\\uD83D\\uDE00\"}" },
+		{ "{\"execute\": \"query-status\", \"id\": \"\\ud800\"}",
+		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, "
+		  "\\\\ud800 is not a valid Unicode character\"}}" },
+		{ "{\"execute\": \"query-status\", \"id\": \"x\\u1\"}",
+		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, "
+		  "\\\\u1\\\" is not a valid Unicode character\"}}" },
+		{ "{\"foo\": 1, \"execute\": 5}", "{\"error\": {\"class\": \"GenericError\", "
+						  "\"desc\": \"QMP input member 'execute' "
+						  "must be a string\"}}" },
+		{ "{\"foo\": 1, \"zz\": 1, \"execute\": \"query-status\"}",
+		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input member 'zz' is "
+		  "unexpected\"}}" },
+		{ "{\"execute\": \"query-status\", \"arguments\": {\"foo\": 1, \"zz\": 2}}",
+		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'zz' is "
+		  "unexpected\"}}" },
+	};
+	static char name[3000], req[3100], want[3200];
+	int fd = connect_client();
+
+	ck_assert_ptr_nonnull(rd(fd)); /* greeting */
+	expect(fd, "{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": [\"oob\"]}}",
+	       "{\"return\": {}}");
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		expect(fd, cases[i][0], cases[i][1]);
+	expect(fd, "{\"exec-oob\": \"query-status\"}",
+	       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"The command query-status "
+	       "does not support OOB\"}}");
+	/* Names are quoted whole, however long. */
+	memset(name, 'a', sizeof(name) - 1);
+	snprintf(req, sizeof(req), "{\"execute\": \"%s\"}", name);
+	snprintf(want, sizeof(want),
+		 "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command %s has not "
+		 "been found\"}}",
+		 name);
+	expect(fd, req, want);
+	snprintf(req, sizeof(req), "{\"execute\": \"query-status\", \"arguments\": {\"%s\": 1}}",
+		 name);
+	snprintf(want, sizeof(want),
+		 "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter '%s' is "
+		 "unexpected\"}}",
+		 name);
+	expect(fd, req, want);
+	close(fd);
+}
+END_TEST
+
 START_TEST(test_fd_listener_kinds)
 {
 	int sv[2];
@@ -571,6 +1015,11 @@ int main(void)
 	tcase_add_test(tc, test_watchdog_event_throttled);
 	tcase_add_test(tc, test_slow_and_vanished_clients);
 	tcase_add_test(tc, test_fd_listener_kinds);
+	tcase_add_test(tc, test_queries);
+	tcase_add_test(tc, test_hmp);
+	tcase_add_test(tc, test_chardev_monitors);
+	tcase_add_test(tc, test_introspection);
+	tcase_add_test(tc, test_json_as_qemu);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

@@ -118,6 +118,14 @@ START_TEST(test_vcpu_completes_pending_io_before_parking)
 {
 	setup_one_vcpu();
 	ck_assert_int_eq(vcpus_start(&vs, 0), 0);
+	/* query-cpus-fast's thread id is known once vcpus_start returns, and is not ours. */
+	{
+		int tid = 0;
+
+		ck_assert_uint_eq(vcpus_thread_ids(&vs, &tid, 1), 1);
+		ck_assert_int_gt(tid, 0);
+		ck_assert_int_ne(tid, (int)gettid());
+	}
 	while (!__atomic_load_n(&fake.io_exits, __ATOMIC_ACQUIRE))
 		usleep(1000);
 	vcpus_pause(&vs);
