@@ -71,6 +71,14 @@ tests/guest/fetch-kernels.sh
 mkdir -p "$BUILD/guest"
 tests/guest/mkinitramfs.sh "$BUILD/guest/initramfs.cpio"
 
+echo "== npm's qemu-qmp (a real QMP client the integration tests drive)"
+NODE_PREFIX="${MINIVMM_CACHE:-$ROOT/.cache}/node"
+if [ ! -d "$NODE_PREFIX/node_modules/qemu-qmp" ]; then
+	npm install --prefix "$NODE_PREFIX" --no-audit --no-fund --silent qemu-qmp@0.5.0 ||
+		echo "npm install qemu-qmp failed: test_node_qemu_qmp will fail"
+fi
+export MINIVMM_NODE_PATH="$NODE_PREFIX/node_modules"
+
 echo "== integration tests"
 export MINIVMM_BIN="$BUILD/minivmm"
 export MINIVMM_GUEST_KERNEL="$GUEST_KERNEL"

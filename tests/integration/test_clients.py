@@ -1,7 +1,8 @@
 """test_clients.py - issue 12: the new QMP commands on a real guest (vCPU threads, the PCI bus
-as the guest found it, NMI, HMP, the schema), and two real Go clients from Debian's packages,
-Kata's govmm and DigitalOcean's go-qemu, driving minivmm through a whole life: connect past
-their version checks, status, stop/cont, system_powerdown, the guest's panic, quit."""
+as the guest found it, NMI, HMP, the schema), and real clients: two Go programs on Debian's
+packages (Kata's govmm, DigitalOcean's go-qemu) and one on npm's qemu-qmp, driving minivmm
+through a whole life: connect past their version checks, status, stop/cont, system_powerdown
+(Go), the guest's panic, quit."""
 import os
 import re
 import shutil
@@ -93,13 +94,15 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(qmp.execute("quit"), {"return": {}})
         self.assertEqual(vm.wait_exit(), 0)
 
-    def run_client(self, name, extra=()):
-        path = client_bin(name)
-        if not path:
-            self.skipTest("%s not built (golang-go and its Debian package missing)" % name)
+    def run_client(self, name, extra=(), argv=None, env=None):
+        if argv is None:
+            path = client_bin(name)
+            if not path:
+                self.skipTest("%s not built (golang-go and its Debian package missing)" % name)
+            argv = [path]
         vm, bar0 = self.start(extra)
-        proc = subprocess.Popen([path, self.sock], stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True)
+        proc = subprocess.Popen(argv + [self.sock], stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, env=env)
         self.addCleanup(proc.kill)
         lines = []
         timer = threading.Timer(600, proc.kill)
@@ -139,6 +142,22 @@ class ClientTest(unittest.TestCase):
         self.assertIn("EVENT POWERDOWN", out)
         self.assertIn("EVENT GUEST_PANICKED map[action:pause]", out)
         self.assertIn("STATUS StatusGuestPanicked", out)
+
+    def test_node_qemu_qmp(self):
+        # npm's qemu-qmp, installed by scripts/test.sh into the cache (MINIVMM_NODE_PATH).
+        modules = os.environ.get("MINIVMM_NODE_PATH", "")
+        self.assertTrue(os.path.isdir(os.path.join(modules, "qemu-qmp")),
+                        "npm's qemu-qmp is not installed in MINIVMM_NODE_PATH=%r" % modules)
+        script = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                              "clients", "node", "qmp_node.js")
+        out, _ = self.run_client("qemu-qmp", argv=["node", script],
+                                 env=dict(os.environ, NODE_PATH=modules))
+        self.assertIn("VERSION 10.0.2 minivmm ", out)
+        self.assertIn("STATUS running running=true", out)
+        self.assertLess(out.index("EVENT STOP"), out.index("EVENT RESUME"))
+        self.assertIn("EVENT GUEST_PANICKED", out)
+        self.assertIn("STATUS guest-panicked running=false", out)
+        self.assertIn("EVENT SHUTDOWN", out)
 
 
 if __name__ == "__main__":
