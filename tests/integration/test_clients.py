@@ -42,8 +42,9 @@ class ClientTest(unittest.TestCase):
         vm = VM(["--cpus", "2", "--pvpanic", "pci", "--action", "panic=pause", "--qmp",
                  "unix:" + self.sock] + list(extra), initrd=initrd, cmdline="console=ttyS0")
         self.addCleanup(vm.kill)
-        vm.wait_console(r"RES0=(0x[0-9a-f]+)")
-        bar0 = int(re.search(r"RES0=(0x[0-9a-f]+)", vm.out.text()).group(1), 16)
+        # The whole line first: a match on what has arrived so far could cut the address.
+        vm.wait_console(r"RES0=0x[0-9a-f]+\s")
+        bar0 = int(re.search(r"RES0=(0x[0-9a-f]+)\s", vm.out.text()).group(1), 16)
         vm.wait_console(r"GUEST-READY")
         return vm, bar0
 

@@ -11,6 +11,7 @@ case by case; the cases where minivmm deliberately differs are listed there, wit
 """
 import re
 import socket
+import time
 import sys
 
 CASES = [
@@ -123,8 +124,18 @@ def probe(path, cases=CASES, idle=0.5):
     """Connect to the QMP server at @path, send each case and collect what comes back until
     the server has been quiet for @idle seconds. Returns [(case, text)], text normalised:
     first the greeting (case None), then every case, then quit (case b'quit')."""
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(path)
+    # The socket file exists from bind(); a server may not listen() yet: retry for a while.
+    deadline = time.monotonic() + 30
+    while True:
+        s = socket.socket(socket.AF_UNIX)
+        try:
+            s.connect(path)
+            break
+        except ConnectionRefusedError:
+            s.close()
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
     s.settimeout(idle)
 
     def drain():
