@@ -235,6 +235,14 @@ class QmpWireTest(unittest.TestCase):
             self.assertLess(time.monotonic(), deadline, "no control socket at %s" % sock)
             self.assertIsNone(proc.poll(), argv)
             time.sleep(0.05)
+        # Let the VMM finish starting before the probe's client comes: a client connected
+        # while QEMU is still starting gets its boot RESUME ahead of the greeting. A first
+        # client waits until the VM runs, then leaves.
+        first = QMPClient(sock)
+        while first.execute("query-status")["return"]["status"] != "running":
+            self.assertLess(time.monotonic(), deadline, "the VMM never ran")
+            time.sleep(0.1)
+        first.close()
         # Inside the nested rig everything is slower: wait longer for a reply to end.
         got = probe.probe(sock, idle=1.0 if os.environ.get("MINIVMM_IN_RIG") else 0.5)
         self.assertEqual(proc.wait(30), 0)
