@@ -8,6 +8,7 @@
 #include "acpi.h"
 #include "core/aml.h"
 #include "core/layout.h"
+#include "core/le.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -180,34 +181,16 @@ uint8_t acpi_checksum(const uint8_t *p, size_t len)
 	return (uint8_t)-sum;
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
 static void header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
 {
 	memcpy(t + HDR_SIGNATURE, sig, 4);
-	put32(t + HDR_LENGTH, len);
+	le_put32(t + HDR_LENGTH, len);
 	t[HDR_REVISION] = rev;
 	memcpy(t + HDR_OEM_ID, ACPI_OEM_ID, 6);
 	memcpy(t + HDR_OEM_TABLE_ID, ACPI_OEM_TABLE_ID, 8);
-	put32(t + HDR_OEM_REVISION, 1);
+	le_put32(t + HDR_OEM_REVISION, 1);
 	memcpy(t + HDR_CREATOR_ID, ACPI_CREATOR_ID, 4);
-	put32(t + HDR_CREATOR_REVISION, 1);
+	le_put32(t + HDR_CREATOR_REVISION, 1);
 }
 
 static void finish(uint8_t *t, uint32_t len)
@@ -223,7 +206,7 @@ static void gas_io(uint8_t *p, uint16_t port, unsigned bytes, uint8_t access)
 	p[GAS_BIT_WIDTH] = (uint8_t)(bytes * 8);
 	p[GAS_BIT_OFFSET] = 0;
 	p[GAS_ACCESS_SIZE] = access;
-	put64(p + GAS_ADDRESS, port);
+	le_put64(p + GAS_ADDRESS, port);
 }
 
 /* --- DSDT --------------------------------------------------------------------------------- */
@@ -333,7 +316,7 @@ static void build_dsdt(uint8_t *t, const uint8_t *aml, size_t aml_len)
 static void build_facs(uint8_t *t)
 {
 	memcpy(t + FACS_SIGNATURE, "FACS", 4);
-	put32(t + FACS_LENGTH, FACS_LEN);
+	le_put32(t + FACS_LENGTH, FACS_LEN);
 	t[FACS_VERSION] = FACS_VERSION_2;
 }
 
@@ -344,20 +327,20 @@ static void build_madt(uint8_t *t, size_t len, const struct fw_desc *fw)
 	uint8_t *p = t + MADT_ENTRY0;
 
 	header(t, "APIC", (uint32_t)len, MADT_REVISION);
-	put32(t + MADT_LAPIC_ADDR, (uint32_t)LAPIC_GPA);
-	put32(t + MADT_FLAGS, MADT_PCAT_COMPAT);
+	le_put32(t + MADT_LAPIC_ADDR, (uint32_t)LAPIC_GPA);
+	le_put32(t + MADT_FLAGS, MADT_PCAT_COMPAT);
 	for (unsigned i = 0; i < fw->ncpus; i++, p += MADT_LAPIC_LEN) {
 		p[MADT_TYPE] = MADT_LAPIC;
 		p[MADT_LENGTH] = MADT_LAPIC_LEN;
 		p[MADT_LAPIC_UID] = (uint8_t)i; /* as the DSDT's C%03X _UID */
 		p[MADT_LAPIC_ID] = (uint8_t)i;
-		put32(p + MADT_LAPIC_FLAGS, MADT_LAPIC_ENABLED);
+		le_put32(p + MADT_LAPIC_FLAGS, MADT_LAPIC_ENABLED);
 	}
 	p[MADT_TYPE] = MADT_IOAPIC;
 	p[MADT_LENGTH] = MADT_IOAPIC_LEN;
 	p[MADT_IOAPIC_ID] = 0;
-	put32(p + MADT_IOAPIC_ADDR, (uint32_t)IOAPIC_GPA);
-	put32(p + MADT_IOAPIC_GSI_BASE, 0);
+	le_put32(p + MADT_IOAPIC_ADDR, (uint32_t)IOAPIC_GPA);
+	le_put32(p + MADT_IOAPIC_GSI_BASE, 0);
 	p += MADT_IOAPIC_LEN;
 	/* The SCI is level-triggered, active high. IRQ0 needs no override: KVM's default
 	 * routing sends the PIT to IOAPIC pin 0. */
@@ -365,13 +348,13 @@ static void build_madt(uint8_t *t, size_t len, const struct fw_desc *fw)
 	p[MADT_LENGTH] = MADT_ISO_LEN;
 	p[MADT_ISO_BUS] = 0; /* ISA */
 	p[MADT_ISO_SOURCE] = sci;
-	put32(p + MADT_ISO_GSI, sci);
-	put16(p + MADT_ISO_FLAGS, MPS_INTI_HIGH_LEVEL);
+	le_put32(p + MADT_ISO_GSI, sci);
+	le_put16(p + MADT_ISO_FLAGS, MPS_INTI_HIGH_LEVEL);
 	p += MADT_ISO_LEN;
 	p[MADT_TYPE] = MADT_LAPIC_NMI;
 	p[MADT_LENGTH] = MADT_LAPIC_NMI_LEN;
 	p[MADT_NMI_UID] = MADT_ALL_CPUS;
-	put16(p + MADT_NMI_FLAGS, 0);
+	le_put16(p + MADT_NMI_FLAGS, 0);
 	p[MADT_NMI_LINT] = 1;
 	finish(t, (uint32_t)len);
 }
@@ -380,25 +363,26 @@ static void build_madt(uint8_t *t, size_t len, const struct fw_desc *fw)
 static void build_fadt(uint8_t *t, const struct fw_acpi_hw *hw, const struct acpi_layout *l)
 {
 	header(t, "FACP", FADT_LEN, FADT_REVISION);
-	put32(t + FADT_FIRMWARE_CTRL, 0); /* must be 0 when X_FIRMWARE_CTRL is set */
-	put32(t + FADT_DSDT, (uint32_t)l->dsdt);
-	put16(t + FADT_SCI_INT, hw->sci_irq);
-	put32(t + FADT_SMI_CMD, 0);
-	put32(t + FADT_PM1A_EVT_BLK, hw->pm1a_evt);
-	put32(t + FADT_PM1A_CNT_BLK, hw->pm1a_cnt);
-	put32(t + FADT_PM_TMR_BLK, hw->pm_tmr);
+	le_put32(t + FADT_FIRMWARE_CTRL, 0); /* must be 0 when X_FIRMWARE_CTRL is set */
+	le_put32(t + FADT_DSDT, (uint32_t)l->dsdt);
+	le_put16(t + FADT_SCI_INT, hw->sci_irq);
+	le_put32(t + FADT_SMI_CMD, 0);
+	le_put32(t + FADT_PM1A_EVT_BLK, hw->pm1a_evt);
+	le_put32(t + FADT_PM1A_CNT_BLK, hw->pm1a_cnt);
+	le_put32(t + FADT_PM_TMR_BLK, hw->pm_tmr);
 	t[FADT_PM1_EVT_LEN] = PM1_EVT_BYTES;
 	t[FADT_PM1_CNT_LEN] = PM1_CNT_BYTES;
 	t[FADT_PM_TMR_LEN] = PM_TMR_BYTES;
-	put16(t + FADT_P_LVL2_LAT, FADT_P_LVL2_NONE);
-	put16(t + FADT_P_LVL3_LAT, FADT_P_LVL3_NONE);
-	put16(t + FADT_IAPC_BOOT_ARCH, FADT_BOOT_VGA_NOT_PRESENT | FADT_BOOT_CMOS_RTC_NOT_PRESENT);
-	put32(t + FADT_FLAGS, FADT_F_WBINVD | FADT_F_PROC_C1 | FADT_F_SLP_BUTTON | FADT_F_FIX_RTC |
-				  FADT_F_TMR_VAL_EXT | FADT_F_RESET_REG_SUP);
+	le_put16(t + FADT_P_LVL2_LAT, FADT_P_LVL2_NONE);
+	le_put16(t + FADT_P_LVL3_LAT, FADT_P_LVL3_NONE);
+	le_put16(t + FADT_IAPC_BOOT_ARCH,
+		 FADT_BOOT_VGA_NOT_PRESENT | FADT_BOOT_CMOS_RTC_NOT_PRESENT);
+	le_put32(t + FADT_FLAGS, FADT_F_WBINVD | FADT_F_PROC_C1 | FADT_F_SLP_BUTTON |
+				     FADT_F_FIX_RTC | FADT_F_TMR_VAL_EXT | FADT_F_RESET_REG_SUP);
 	gas_io(t + FADT_RESET_REG, hw->reset_port, 1, GAS_ACCESS_BYTE);
 	t[FADT_RESET_VALUE] = hw->reset_value;
-	put64(t + FADT_X_FIRMWARE_CTRL, l->facs);
-	put64(t + FADT_X_DSDT, l->dsdt);
+	le_put64(t + FADT_X_FIRMWARE_CTRL, l->facs);
+	le_put64(t + FADT_X_DSDT, l->dsdt);
 	gas_io(t + FADT_X_PM1A_EVT_BLK, hw->pm1a_evt, PM1_EVT_BYTES, 0);
 	gas_io(t + FADT_X_PM1A_CNT_BLK, hw->pm1a_cnt, PM1_CNT_BYTES, 0);
 	gas_io(t + FADT_X_PM_TMR_BLK, hw->pm_tmr, PM_TMR_BYTES, 0);
@@ -412,8 +396,8 @@ static void build_mcfg(uint8_t *t, const struct fw_pci_host *pci)
 	uint8_t *p = t + MCFG_ALLOC0;
 
 	header(t, "MCFG", MCFG_LEN, MCFG_REVISION);
-	put64(p + MCFG_ALLOC_BASE, pci->ecam_base);
-	put16(p + MCFG_ALLOC_SEG, 0);
+	le_put64(p + MCFG_ALLOC_BASE, pci->ecam_base);
+	le_put16(p + MCFG_ALLOC_SEG, 0);
 	p[MCFG_ALLOC_START] = pci->bus_start;
 	p[MCFG_ALLOC_END] = pci->bus_end;
 	finish(t, MCFG_LEN);
@@ -423,10 +407,10 @@ static void build_mcfg(uint8_t *t, const struct fw_pci_host *pci)
 static void build_xsdt(uint8_t *t, size_t len, const struct acpi_layout *l)
 {
 	header(t, "XSDT", (uint32_t)len, XSDT_REVISION);
-	put64(t + XSDT_ENTRY0, l->fadt);
-	put64(t + XSDT_ENTRY0 + 8, l->madt);
+	le_put64(t + XSDT_ENTRY0, l->fadt);
+	le_put64(t + XSDT_ENTRY0 + 8, l->madt);
 	if (l->mcfg)
-		put64(t + XSDT_ENTRY0 + 16, l->mcfg);
+		le_put64(t + XSDT_ENTRY0 + 16, l->mcfg);
 	finish(t, (uint32_t)len);
 }
 
@@ -436,8 +420,8 @@ static void build_rsdp(uint8_t *t, uint64_t xsdt)
 	memcpy(t + RSDP_SIGNATURE, "RSD PTR ", 8);
 	memcpy(t + RSDP_OEM_ID, ACPI_OEM_ID, 6);
 	t[RSDP_REVISION] = RSDP_REV_ACPI2;
-	put32(t + RSDP_LENGTH, RSDP_LEN);
-	put64(t + RSDP_XSDT, xsdt);
+	le_put32(t + RSDP_LENGTH, RSDP_LEN);
+	le_put64(t + RSDP_XSDT, xsdt);
 	t[RSDP_CHECKSUM] = acpi_checksum(t, RSDP_V1_LEN);
 	t[RSDP_EXT_CHECKSUM] = acpi_checksum(t, RSDP_LEN);
 }

@@ -1,6 +1,7 @@
 /* aml.c - AML encoding: names, integers, strings, EISA ids, package lengths, named objects,
  * resource templates. */
 #include "aml.h"
+#include "le.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -252,18 +253,6 @@ size_t aml_method_begin(struct aml *a, const char *name, unsigned nargs)
 #define RES_WORD_ADDR	0x88 /* 6.4.3.5.3, 16 bytes */
 #define RES_ADDR_FIXED	0x0c /* general flags: _MIF, _MAF; producer, positive decode */
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
 void aml_name_resources(struct aml *a, const char *name, struct aml *res)
 {
 	size_t mark;
@@ -285,9 +274,9 @@ void aml_res_io(struct aml *res, uint16_t base, uint64_t len)
 {
 	uint8_t b[8] = { RES_IO, 1 /* 16-bit decode */ };
 
-	put16(b + 2, base); /* minimum */
-	put16(b + 4, base); /* maximum */
-	b[6] = 1;	    /* alignment */
+	le_put16(b + 2, base); /* minimum */
+	le_put16(b + 4, base); /* maximum */
+	b[6] = 1;	       /* alignment */
 	b[7] = (uint8_t)(len > 0xff ? 0xff : len);
 	aml_bytes(res, b, sizeof(b));
 }
@@ -296,10 +285,10 @@ void aml_res_mem32_fixed(struct aml *res, uint32_t base, uint32_t len)
 {
 	uint8_t b[12] = { RES_MEM32_FIXED };
 
-	put16(b + 1, 9); /* length of what follows */
-	b[3] = 1;	 /* read/write */
-	put32(b + 4, base);
-	put32(b + 8, len);
+	le_put16(b + 1, 9); /* length of what follows */
+	b[3] = 1;	    /* read/write */
+	le_put32(b + 4, base);
+	le_put32(b + 8, len);
 	aml_bytes(res, b, sizeof(b));
 }
 
@@ -307,36 +296,45 @@ void aml_res_irq_noflags(struct aml *res, uint64_t irq)
 {
 	uint8_t b[3] = { RES_IRQ_NOFLAGS };
 
-	put16(b + 1, (uint16_t)(irq < 16 ? 1u << irq : 0));
+	le_put16(b + 1, (uint16_t)(irq < 16 ? 1u << irq : 0));
 	aml_bytes(res, b, sizeof(b));
+}
+
+static void put_field(uint8_t *p, unsigned w, uint32_t v)
+{
+	if (w == 2)
+		le_put16(p, (uint16_t)v);
+	else
+		le_put32(p, v);
+}
+
+/* An address space descriptor of 16- or 32-bit fields (6.4.3.5.3, 6.4.3.5.2): after its common
+ * head come granularity (0), minimum, maximum, translation offset (0) and length, each `w` bytes.
+ */
+static void res_addr(struct aml *res, uint8_t tag, unsigned w, uint8_t type, uint8_t type_flags,
+		     uint32_t min, uint32_t len)
+{
+	uint8_t b[26] = { tag };
+	size_t size = 6 + 5 * (size_t)w;
+
+	le_put16(b + 1, (uint16_t)(size - 3));
+	b[3] = type;
+	b[4] = RES_ADDR_FIXED;
+	b[5] = type_flags;
+	put_field(b + 6 + w, w, min);
+	put_field(b + 6 + 2 * w, w, min + len - 1);
+	put_field(b + 6 + 4 * w, w, len);
+	aml_bytes(res, b, size);
 }
 
 void aml_res_word_addr(struct aml *res, uint8_t type, uint8_t type_flags, uint16_t min,
 		       uint32_t len)
 {
-	uint8_t b[16] = { RES_WORD_ADDR };
-
-	put16(b + 1, sizeof(b) - 3);
-	b[3] = type;
-	b[4] = RES_ADDR_FIXED;
-	b[5] = type_flags;
-	put16(b + 8, min);			  /* granularity 0 at +6 */
-	put16(b + 10, (uint16_t)(min + len - 1)); /* maximum */
-	put16(b + 14, (uint16_t)len);		  /* translation 0 at +12 */
-	aml_bytes(res, b, sizeof(b));
+	res_addr(res, RES_WORD_ADDR, 2, type, type_flags, min, len);
 }
 
 void aml_res_dword_addr(struct aml *res, uint8_t type, uint8_t type_flags, uint32_t min,
 			uint32_t len)
 {
-	uint8_t b[26] = { RES_DWORD_ADDR };
-
-	put16(b + 1, sizeof(b) - 3);
-	b[3] = type;
-	b[4] = RES_ADDR_FIXED;
-	b[5] = type_flags;
-	put32(b + 10, min);	      /* granularity 0 at +6 */
-	put32(b + 14, min + len - 1); /* maximum */
-	put32(b + 22, len);	      /* translation 0 at +18 */
-	aml_bytes(res, b, sizeof(b));
+	res_addr(res, RES_DWORD_ADDR, 4, type, type_flags, min, len);
 }
