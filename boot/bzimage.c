@@ -23,6 +23,8 @@
 #define HDR_CMDLINE_SIZE     0x238
 #define HDR_PREF_ADDRESS     0x258
 #define HDR_INIT_SIZE	     0x260
+#define HDR_JUMP_LEN_MAX     0x80 /* longest header minivmm copies: ends at 0x202 + 0x80 */
+#define HDR_END_MAX	     (0x202 + HDR_JUMP_LEN_MAX)
 
 #define LOADFLAG_LOADED_HIGH  0x01
 #define LOADFLAG_CAN_USE_HEAP 0x80
@@ -81,7 +83,8 @@ static int pread_all(int fd, void *buf, size_t len, uint64_t off)
 
 int bzimage_probe(int fd, uint64_t file_size, struct bzimage_info *info, char *err, size_t errlen)
 {
-	uint8_t hdr[0x280];
+	uint8_t hdr[HDR_END_MAX]; /* everything up to the end of the longest header copied */
+	unsigned jump;
 	int ret;
 
 	memset(info, 0, sizeof(*info));
@@ -135,9 +138,17 @@ int bzimage_probe(int fd, uint64_t file_size, struct bzimage_info *info, char *e
 			(unsigned long long)info->pref_address);
 		return -EINVAL;
 	}
-	info->header_len = 0x202 + hdr[HDR_JUMP_LEN] - HDR_SETUP_SECTS;
-	if (info->header_len > sizeof(info->header))
-		info->header_len = sizeof(info->header);
+	/*
+	 * The header ends at 0x202 + the jump's byte; a longer one is cut at HDR_END_MAX, which
+	 * is both the end of what was read and the size of info->header, so the copy never
+	 * leaves hdr[] (a jump byte >= 0x7f once copied stack bytes past it).
+	 */
+	_Static_assert(sizeof(info->header) == HDR_END_MAX - HDR_SETUP_SECTS,
+		       "the setup header copy must end where the header read ends");
+	jump = hdr[HDR_JUMP_LEN];
+	if (jump > HDR_JUMP_LEN_MAX)
+		jump = HDR_JUMP_LEN_MAX;
+	info->header_len = 0x202 + jump - HDR_SETUP_SECTS;
 	memcpy(info->header, hdr + HDR_SETUP_SECTS, info->header_len);
 	return 0;
 }

@@ -236,6 +236,39 @@ START_TEST(test_e820_small_and_large)
 }
 END_TEST
 
+START_TEST(test_long_header_copies_only_file_bytes)
+{
+	struct bzimage_info info;
+	struct guest_mem gm = shape(256 * MIB);
+	struct boot_plan plan;
+	struct boot_params *bp = calloc(1, sizeof(*bp));
+	const uint8_t *zp = (const uint8_t *)bp;
+	char err[256];
+	int fd;
+
+	/*
+	 * A jump byte of 0xff says the header runs to 0x301; minivmm copies it up to 0x282
+	 * (the longest header it knows), and every byte copied comes from the file: the two
+	 * last ones (0x280, 0x281) once came from the host stack past the header buffer.
+	 */
+	make_image(image, sizeof(image), 0x020f, XLF_KERNEL_64);
+	image[0x201] = 0xff;
+	image[0x27f] = 0x3c, image[0x280] = 0xa5, image[0x281] = 0x5a, image[0x282] = 0x77;
+	fd = write_tmp(image, sizeof(image));
+	ck_assert_int_eq(bzimage_probe(fd, sizeof(image), &info, err, sizeof(err)), 0);
+	close(fd);
+	ck_assert_uint_eq(info.header_len, 0x282 - 0x1f1);
+	ck_assert_mem_eq(info.header, image + 0x1f1, info.header_len);
+	ck_assert_int_eq(boot_plan_make(&info, &gm, 0, 0, &plan, err, sizeof(err)), 0);
+	boot_zero_page_build(bp, &info, &plan, &gm, 0, 0);
+	ck_assert_uint_eq(zp[0x27f], 0x3c);
+	ck_assert_uint_eq(zp[0x280], 0xa5);
+	ck_assert_uint_eq(zp[0x281], 0x5a);
+	ck_assert_uint_eq(zp[0x282], 0); /* past the longest header: not copied */
+	free(bp);
+}
+END_TEST
+
 START_TEST(test_zero_page)
 {
 	struct bzimage_info info = probe_image();
@@ -316,6 +349,7 @@ int main(void)
 	tcase_add_test(tc, test_plan_too_small);
 	tcase_add_test(tc, test_e820_small_and_large);
 	tcase_add_test(tc, test_zero_page);
+	tcase_add_test(tc, test_long_header_copies_only_file_bytes);
 	tcase_add_test(tc, test_load_into_memory);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
