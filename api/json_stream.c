@@ -82,8 +82,8 @@ static void value_complete(struct json_stream *js)
 	json_decref(v);
 }
 
-/* Store one byte of the value: 0, -1 when over the size cap (the rest is then skipped), or
- * -ENOMEM. */
+/* Store one byte of the value: 0, -1 when over the size cap (the rest is then skipped, and
+ * the caller hands this byte to discard_byte), or -ENOMEM. */
 static int value_append(struct json_stream *js, char ch)
 {
 	if (js->vlen >= JSON_STREAM_MAX_VALUE) {
@@ -209,6 +209,10 @@ static int feed_byte(struct json_stream *js, unsigned char ch)
 		ret = value_append(js, (char)ch);
 		if (ret == -ENOMEM)
 			return ret;
+		if (ret) { /* over the cap: this byte still counts (it may end the string) */
+			discard_byte(js, ch);
+			return 0;
+		}
 		if (js->esc) {
 			js->esc = 0;
 		} else if (ch == '\\') {
@@ -237,8 +241,14 @@ static int feed_byte(struct json_stream *js, unsigned char ch)
 		word_end(js);
 	}
 	ret = value_append(js, (char)ch);
-	if (ret)
-		return ret == -ENOMEM ? ret : 0;
+	if (ret == -ENOMEM)
+		return ret;
+	if (ret) {
+		/* Over the cap on a brace, bracket or quote: it still opens or closes, else the
+		 * skip ends late and swallows the next value. */
+		discard_byte(js, ch);
+		return 0;
+	}
 	if (js->scalar)
 		return 0;
 	if (ch == '"' || ch == '\'') {

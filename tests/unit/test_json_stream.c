@@ -174,6 +174,50 @@ START_TEST(test_size_cap)
 }
 END_TEST
 
+/*
+ * A value whose byte at offset JSON_STREAM_MAX_VALUE (the first one over the cap) is @at_cap:
+ * @head, then 'x' up to the cap, then @at_cap and @tail. The command after it must come out.
+ */
+static void feed_cap_case(const char *head, const char *at_cap, const char *tail)
+{
+	size_t hl = strlen(head), fill = JSON_STREAM_MAX_VALUE - hl;
+	char *buf = malloc(JSON_STREAM_MAX_VALUE + 128);
+
+	ck_assert_uint_lt(hl, JSON_STREAM_MAX_VALUE);
+	memcpy(buf, head, hl);
+	memset(buf + hl, 'x', fill);
+	snprintf(buf + hl + fill, 128, "%s%s{\"execute\":\"next\"}", at_cap, tail);
+	ngot = 0;
+	feed(buf);
+	expect(0, "E:JSON token size limit exceeded");
+	expect(1, "V:{\"execute\":\"next\"}");
+	ck_assert_uint_eq(ngot, 2);
+	free(buf);
+}
+
+START_TEST(test_size_cap_on_structural_byte)
+{
+	/* The cap hit on a closing brace, bracket or string quote, or on an opening one: the
+	 * byte still counts, so the skipped value ends where it really ends. */
+	feed_cap_case("{\"a\":\"", "\"", "}");	 /* the string's closing quote */
+	feed_cap_case("{\"a\":[\"", "\"]", "}"); /* a string's quote, then ] and } */
+	feed_cap_case("[\"", "\"", "]");
+	feed_cap_case("{\"a\":1", "}", "");		/* the closing brace */
+	feed_cap_case("[[1,2", "]", "]");		/* a closing bracket */
+	feed_cap_case("[\"a\",1", "[", "1]]");		/* an opening bracket */
+	feed_cap_case("{\"a\":1", ",", "\"b\":\"}\"}"); /* brace in a string after the cap */
+	feed_cap_case("[1", "\"", "}\"]"); /* an opening quote: the } is inside a string */
+}
+END_TEST
+
+START_TEST(test_size_cap_on_top_level_string_end)
+{
+	/* A top-level string whose closing quote is the first byte over the cap. */
+	feed_cap_case("\"", "\"", "");
+	feed_cap_case("'", "'", ""); /* QEMU's single-quoted strings too */
+}
+END_TEST
+
 START_TEST(test_stop)
 {
 	const char *s = "[1][2][3]";
@@ -201,6 +245,8 @@ int main(void)
 	tcase_add_test(tc, test_errors_and_recovery);
 	tcase_add_test(tc, test_depth_cap);
 	tcase_add_test(tc, test_size_cap);
+	tcase_add_test(tc, test_size_cap_on_structural_byte);
+	tcase_add_test(tc, test_size_cap_on_top_level_string_end);
 	tcase_add_test(tc, test_stop);
 	tcase_set_timeout(tc, 20);
 	suite_add_tcase(s, tc);
