@@ -15,8 +15,9 @@
 int64_t wdt_i6300esb_stage_ns(uint32_t preload, int freq_1mhz)
 {
 	int64_t clocks = (int64_t)preload << (freq_1mhz ? 5 : 15);
+	int64_t ns = clocks * ESB_PCI_CLOCK_NS;
 
-	return clocks * ESB_PCI_CLOCK_NS;
+	return ns < ESB_STAGE_MIN_NS ? ESB_STAGE_MIN_NS : ns;
 }
 
 /* Start counting @stage from its preload. Under d->lock. */

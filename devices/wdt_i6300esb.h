@@ -52,6 +52,13 @@
 #define ESB_UNLOCK2 0x86
 
 #define ESB_PCI_CLOCK_NS 30 /* one 33 MHz PCI clock, as QEMU rounds it */
+/*
+ * Shortest stage minivmm counts (1 ms): QEMU has no floor, so preloads of 0 (or 1 at 1 MHz,
+ * 960 ns) with free-run and reboot disabled make its main loop expire the timer without end.
+ * A guest may not buy host CPU outside its vcpus that way: with the floor, such a watchdog
+ * costs at most 1000 expiries a second. Real watchdog stages are seconds long.
+ */
+#define ESB_STAGE_MIN_NS 1000000ll
 
 struct wdt_i6300esb {
 	pthread_mutex_t lock; /* vcpu accesses against the main thread's expiry */
@@ -73,10 +80,11 @@ struct wdt_i6300esb {
 };
 
 /*
- * How long a stage with @preload lasts, exactly as QEMU computes it (7.2's source; QEMU
- * 10.0.2's expiry under Linux's heartbeat=6 came 6.0 s after the last ping): the preload is
- * scaled by 2^15 (1 kHz) or 2^5 (1 MHz) PCI clocks of 30 ns. Linux programs heartbeat N s as
- * preload N << 9 in both timers at 1 kHz: N * 0.5033 s per stage, N * 1.0066 s in total.
+ * How long a stage with @preload lasts, as QEMU computes it (7.2's source; QEMU 10.0.2's
+ * expiry under Linux's heartbeat=6 came 6.0 s after the last ping): the preload is scaled by
+ * 2^15 (1 kHz) or 2^5 (1 MHz) PCI clocks of 30 ns, but never less than ESB_STAGE_MIN_NS.
+ * Linux programs heartbeat N s as preload N << 9 in both timers at 1 kHz: N * 0.5033 s per
+ * stage, N * 1.0066 s in total.
  */
 int64_t wdt_i6300esb_stage_ns(uint32_t preload, int freq_1mhz);
 

@@ -342,11 +342,9 @@ static void esb_ping(struct wdt_i6300esb *d)
 START_TEST(test_esb_stage_arithmetic)
 {
 	/* Hand-computed: preload << 15 (1 kHz) or << 5 (1 MHz) PCI clocks of 30 ns. */
-	ck_assert_int_eq(wdt_i6300esb_stage_ns(0, 0), 0);
-	ck_assert_int_eq(wdt_i6300esb_stage_ns(1, 0), 983040);	    /* 32768 * 30 */
-	ck_assert_int_eq(wdt_i6300esb_stage_ns(1, 1), 960);	    /* 32 * 30 */
+	ck_assert_int_eq(wdt_i6300esb_stage_ns(2, 0), 1966080);	    /* 65536 * 30 */
+	ck_assert_int_eq(wdt_i6300esb_stage_ns(2000, 1), 1920000);  /* 64000 * 30 */
 	ck_assert_int_eq(wdt_i6300esb_stage_ns(512, 0), 503316480); /* Linux heartbeat=1 */
-	ck_assert_int_eq(wdt_i6300esb_stage_ns(1000, 1), 960000);
 	ck_assert_int_eq(wdt_i6300esb_stage_ns(0xfffff, 0), 1030791168000ll); /* ~17.2 min */
 	ck_assert_int_eq(wdt_i6300esb_stage_ns(0xfffff, 1), 1006632000ll);
 	/* Linux's heartbeat N s: N << 9 in both timers, ~N/2 s a stage, within 1% of N s. */
@@ -520,11 +518,11 @@ START_TEST(test_esb_1mhz_scale_and_disable)
 	esb_setup(&x);
 	wdt_i6300esb_cfg_write(&x.d, ESB_CONFIG_REG, ESB_CFG_FREQ_1MHZ, 2);
 	esb_unlock(&x.d);
-	bar_w(&x.d, ESB_TIMER1_REG, 1000, 4);
+	bar_w(&x.d, ESB_TIMER1_REG, 2000, 4);
 	esb_unlock(&x.d);
 	bar_w(&x.d, ESB_TIMER2_REG, 3000, 4);
 	wdt_i6300esb_cfg_write(&x.d, ESB_LOCK_REG, ESB_LOCK_ENABLE, 1);
-	timer_clock_step(&x.c, 960000 - 1);
+	timer_clock_step(&x.c, 1920000 - 1);
 	ck_assert_int_eq(x.d.stage, 1);
 	timer_clock_step(&x.c, 1);
 	ck_assert_int_eq(x.d.stage, 2);
@@ -537,11 +535,11 @@ START_TEST(test_esb_1mhz_scale_and_disable)
 	 * clearing enable stops it. */
 	wdt_i6300esb_cfg_write(&x.d, ESB_CONFIG_REG, ESB_CFG_FREQ_1MHZ, 2);
 	esb_unlock(&x.d);
-	bar_w(&x.d, ESB_TIMER1_REG, 1000, 4);
+	bar_w(&x.d, ESB_TIMER1_REG, 2000, 4);
 	wdt_i6300esb_cfg_write(&x.d, ESB_LOCK_REG, ESB_LOCK_ENABLE, 1);
-	timer_clock_step(&x.c, 500000);
+	timer_clock_step(&x.c, 1000000);
 	wdt_i6300esb_cfg_write(&x.d, ESB_LOCK_REG, ESB_LOCK_ENABLE, 1);
-	timer_clock_step(&x.c, 460000);
+	timer_clock_step(&x.c, 920000);
 	ck_assert_int_eq(x.d.stage, 2);
 	wdt_i6300esb_cfg_write(&x.d, ESB_LOCK_REG, 0, 1);
 	ck_assert(!timer_pending(&x.d.timer, NULL));
@@ -615,6 +613,41 @@ START_TEST(test_esb_reboot_disabled_and_free_run)
 }
 END_TEST
 
+START_TEST(test_esb_stage_floor)
+{
+	struct esb_fixture x;
+	int64_t left;
+
+	/* QEMU's arithmetic gives these stages 0 ns and 960 ns; minivmm counts 1 ms. */
+	ck_assert_int_eq(wdt_i6300esb_stage_ns(0, 0), ESB_STAGE_MIN_NS);
+	ck_assert_int_eq(wdt_i6300esb_stage_ns(0, 1), ESB_STAGE_MIN_NS);
+	ck_assert_int_eq(wdt_i6300esb_stage_ns(1, 1), ESB_STAGE_MIN_NS);
+	ck_assert_int_eq(wdt_i6300esb_stage_ns(1000, 1), ESB_STAGE_MIN_NS); /* 960 us */
+
+	/* A guest's spinning watchdog: preloads 0, reboot disabled, free-run. Each stage lasts
+	 * the floor, so the main loop sees at most one expiry per millisecond. */
+	esb_setup(&x);
+	wdt_i6300esb_cfg_write(&x.d, ESB_CONFIG_REG, ESB_CFG_REBOOT_DISABLE | ESB_CFG_FREQ_1MHZ, 2);
+	esb_unlock(&x.d);
+	bar_w(&x.d, ESB_TIMER1_REG, 0, 4);
+	esb_unlock(&x.d);
+	bar_w(&x.d, ESB_TIMER2_REG, 0, 4);
+	wdt_i6300esb_cfg_write(&x.d, ESB_LOCK_REG, ESB_LOCK_ENABLE | ESB_LOCK_FREE_RUN, 1);
+	ck_assert(timer_pending(&x.d.timer, &left));
+	ck_assert_int_eq(left, ESB_STAGE_MIN_NS);
+	timer_clock_step(&x.c, ESB_STAGE_MIN_NS - 1);
+	ck_assert_int_eq(x.d.stage, 1);
+	timer_clock_step(&x.c, 1);
+	ck_assert_int_eq(x.d.stage, 2);
+	timer_clock_step(&x.c, 10 * ESB_STAGE_MIN_NS + ESB_STAGE_MIN_NS / 2);
+	ck_assert_int_eq(x.d.stage, 2); /* 12 stages have ended: 1, 2, ..., 1 and now 2 again */
+	ck_assert(timer_pending(&x.d.timer, &left));
+	ck_assert_int_eq(left, ESB_STAGE_MIN_NS / 2);
+	ck_assert_int_eq(x.f.n, 0);
+	esb_teardown(&x);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("watchdog");
@@ -632,6 +665,7 @@ int main(void)
 	tcase_add_test(tc, test_esb_1mhz_scale_and_disable);
 	tcase_add_test(tc, test_esb_lock_bit);
 	tcase_add_test(tc, test_esb_reboot_disabled_and_free_run);
+	tcase_add_test(tc, test_esb_stage_floor);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
