@@ -156,6 +156,24 @@ static void dev_sync_bars(struct pci_host *h, struct pci_dev *d)
 		bar_sync(h, d, &d->bars[i]);
 }
 
+/*
+ * Map every BAR that should decode but is not on its bus: one that lost an overlap comes back
+ * once the range it wanted is free (the other BAR moved away or stopped decoding). Call after
+ * anything that unmaps or moves a BAR. Host lock held.
+ */
+static void host_sync_unmapped(struct pci_host *h)
+{
+	for (unsigned s = 0; s < PCI_MAX_SLOTS; s++) {
+		struct pci_dev *d = &h->devs[s];
+
+		if (!d->present)
+			continue;
+		for (unsigned i = 0; i < PCI_NUM_BARS; i++)
+			if (!d->bars[i].mapped && bar_wanted(d, &d->bars[i]))
+				bar_sync(h, d, &d->bars[i]);
+	}
+}
+
 static void dev_unmap_bars(struct pci_host *h, struct pci_dev *d)
 {
 	for (unsigned i = 0; i < PCI_NUM_BARS; i++) {
@@ -240,6 +258,7 @@ static void hdr_write(struct pci_host *h, struct pci_dev *d, unsigned reg, uint3
 			return; /* STATUS only: read-only here */
 		d->command = (uint16_t)(merged & PCI_COMMAND_RW);
 		dev_sync_bars(h, d);
+		host_sync_unmapped(h);
 		pthread_mutex_lock(&h->intx_lock);
 		d->intx_masked = !!(d->command & PCI_COMMAND_INTX_DISABLE);
 		intx_update(h);
@@ -252,6 +271,7 @@ static void hdr_write(struct pci_host *h, struct pci_dev *d, unsigned reg, uint3
 		/* Address bits below the size are hardwired 0: all-ones reads back the size. */
 		b->addr = merged & ~(b->info.size - 1);
 		bar_sync(h, d, b);
+		host_sync_unmapped(h);
 	} else if (dw == PCI_INTERRUPT_LINE && (lanes & 0xff)) {
 		d->irq_line = (uint8_t)merged;
 	}
@@ -487,6 +507,7 @@ void pci_host_reset(struct pci_host *h)
 		dev_power_on(h, d, s);
 		dev_sync_bars(h, d);
 	}
+	host_sync_unmapped(h); /* a BAR may have met another's old place before it moved back */
 	pthread_mutex_lock(&h->intx_lock);
 	intx_update(h);
 	pthread_mutex_unlock(&h->intx_lock);

@@ -304,6 +304,54 @@ START_TEST(test_decode_on_off)
 }
 END_TEST
 
+/* A second device with one 4 KiB memory BAR, to collide with test_dev's. */
+static struct rec other_rec;
+static const struct pci_device_info other_dev = {
+	.name = "other",
+	.vendor = 0x1234,
+	.device = 0x0002,
+	.class_code = 0x088000,
+	.bars = { [0] = { PCI_BAR_MEM32, 0x1000, &rec_ops, &other_rec } },
+};
+
+START_TEST(test_bar_mapped_once_overlap_ends)
+{
+	uint8_t b[4];
+	uint32_t mine = PCI_MEM_WINDOW_GPA, theirs;
+
+	memset(&other_rec, 0, sizeof(other_rec));
+	ck_assert_int_eq(pci_host_add(host, &other_dev), 2);
+	theirs = ecam_read(2, 0, 0x10, 4);
+	ck_assert_uint_ne(theirs, mine);
+	/* The other device's BAR moved onto test_dev's: it loses, test_dev keeps the range. */
+	ecam_write(2, 0, 0x10, mine, 4);
+	ck_assert_int_eq(bus_read(&mmio, mine, b, 1), BUS_OK);
+	ck_assert_int_eq(mem_rec.reads, 1);
+	ck_assert_int_eq(other_rec.reads, 0);
+	/* test_dev's BAR moves away: the range is free and the waiting BAR decodes there. */
+	ecam_write(1, 0, 0x10, 0xc0100000, 4);
+	ck_assert_int_eq(bus_read(&mmio, mine + 8, b, 1), BUS_OK);
+	ck_assert_int_eq(other_rec.reads, 1);
+	ck_assert_uint_eq(other_rec.last_off, 8);
+	ck_assert_int_eq(bus_read(&mmio, 0xc0100000, b, 1), BUS_OK);
+	ck_assert_int_eq(mem_rec.reads, 2);
+	/* Same when the winner stops decoding instead of moving. */
+	ecam_write(1, 0, 0x10, theirs, 4);
+	ecam_write(2, 0, 0x10, theirs, 4); /* taken: loses again */
+	ck_assert_int_eq(bus_read(&mmio, theirs, b, 1), BUS_OK);
+	ck_assert_int_eq(mem_rec.reads, 3);
+	ecam_write(1, 0, 0x04, PCI_COMMAND_IO, 2);
+	ck_assert_int_eq(bus_read(&mmio, theirs, b, 1), BUS_OK);
+	ck_assert_int_eq(other_rec.reads, 2);
+	/* Reset puts both back where firmware assigned them, both decoded. */
+	pci_host_reset(host);
+	ck_assert_int_eq(bus_read(&mmio, mine, b, 1), BUS_OK);
+	ck_assert_int_eq(mem_rec.reads, 4);
+	ck_assert_int_eq(bus_read(&mmio, theirs, b, 1), BUS_OK);
+	ck_assert_int_eq(other_rec.reads, 3);
+}
+END_TEST
+
 /* What a monitor reads (query-pci): identity and BARs as the header shows them, "mapped" only
  * while decoded; empty slots are absent. */
 START_TEST(test_query_for_monitor)
@@ -560,6 +608,7 @@ int main(void)
 	tcase_add_test(tc, test_read_only_fields);
 	tcase_add_test(tc, test_bar_sizing_and_assignment);
 	tcase_add_test(tc, test_decode_on_off);
+	tcase_add_test(tc, test_bar_mapped_once_overlap_ends);
 	tcase_add_test(tc, test_query_for_monitor);
 	tcase_add_test(tc, test_remap_from_inside_a_callback);
 	tcase_add_test(tc, test_misaligned_and_odd_accesses);
