@@ -229,6 +229,11 @@ int qmp_server_listen_fd(struct qmp_server *s, int fd)
 	return qmp_transport_listen_fd(s->transport, fd);
 }
 
+void qmp_server_set_max_clients(struct qmp_server *s, unsigned n)
+{
+	qmp_transport_set_max_clients(s->transport, n);
+}
+
 int qmp_server_add_client_fd(struct qmp_server *s, int fd)
 {
 	return qmp_transport_add_client_fd(s->transport, fd);

@@ -116,6 +116,12 @@ int qmp_server_listen_unix(struct qmp_server *s, const char *path)
 /* Take over @fd from a supervisor: a listening socket, or one already-connected client. */
 int qmp_server_listen_fd(struct qmp_server *s, int fd) __attribute__((warn_unused_result));
 
+/*
+ * Serve at most @n clients at once (default QMP_DEFAULT_MAX_CLIENTS, 16); more connections
+ * wait unaccepted until one leaves. Call before or after listening.
+ */
+void qmp_server_set_max_clients(struct qmp_server *s, unsigned n);
+
 /* Serve one connected stream socket (unit tests use a socketpair). */
 int qmp_server_add_client_fd(struct qmp_server *s, int fd) __attribute__((warn_unused_result));
 

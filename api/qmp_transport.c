@@ -14,15 +14,17 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
-#define QMP_MAX_LISTENERS 4
-#define QMP_MAX_OUTQ	  (4u << 20) /* queued output before a non-reading client is dropped */
-#define QMP_READ_CHUNK	  65536
-#define QMP_DUMP_FLAGS	  (JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII)
-#define QMP_DRAIN_MS	  1000
+#define QMP_MAX_LISTENERS   4
+#define QMP_MAX_OUTQ	    (4u << 20) /* queued output before a non-reading client is dropped */
+#define QMP_READ_CHUNK	    65536
+#define QMP_DUMP_FLAGS	    (JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII)
+#define QMP_DRAIN_MS	    1000
+#define QMP_ACCEPT_RETRY_MS 100 /* after accept failed for want of fds or memory */
 
 struct outbuf {
 	struct outbuf *next;
@@ -53,7 +55,54 @@ struct qmp_transport {
 	} listeners[QMP_MAX_LISTENERS];
 	unsigned nlisten;
 	struct qmp_conn *clients;
+	unsigned nlive;	      /* clients not dead */
+	unsigned max_clients; /* listeners rest while nlive reaches it */
+	int listening;	      /* listeners are polled */
+	int retry_fd;	      /* timerfd: poll the listeners again after an accept failure */
+	int backoff;	      /* retry_fd is armed */
 };
+
+/* --- listening ------------------------------------------------------------------------------ */
+
+/*
+ * Poll the listeners only while a new client can be served: below the client cap and not
+ * backing off after accept ran out of fds. A listener that is not polled keeps its pending
+ * connections in the kernel's backlog (as QEMU's socket chardev does while its client is
+ * connected); a polled one that cannot accept would wake the main loop without end.
+ */
+static void listeners_update(struct qmp_transport *t)
+{
+	int want = t->nlive < t->max_clients && !t->backoff;
+
+	if (want == t->listening)
+		return;
+	t->listening = want;
+	for (unsigned i = 0; i < t->nlisten; i++)
+		loop_modify(t->loop, t->listeners[i].fd, want ? EPOLLIN : 0);
+}
+
+static void on_retry(void *opaque, uint32_t events)
+{
+	struct qmp_transport *t = opaque;
+	uint64_t n;
+
+	(void)events;
+	if (read(t->retry_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		pr_debug("qmp: retry timer: %s", strerror(errno));
+	t->backoff = 0;
+	listeners_update(t);
+}
+
+/* accept failed for want of a resource: rest the listeners for QMP_ACCEPT_RETRY_MS. */
+static void listeners_back_off(struct qmp_transport *t)
+{
+	struct itimerspec its = { .it_value = { 0, QMP_ACCEPT_RETRY_MS * 1000000l } };
+
+	if (timerfd_settime(t->retry_fd, 0, &its, NULL) < 0)
+		return; /* without the timer, stay polled: better spinning than deaf */
+	t->backoff = 1;
+	listeners_update(t);
+}
 
 /* --- output --------------------------------------------------------------------------------- */
 
@@ -62,7 +111,9 @@ static void conn_kill(struct qmp_conn *c)
 	if (c->dead)
 		return;
 	c->dead = 1;
+	c->t->nlive--;
 	loop_remove(c->t->loop, c->fd);
+	listeners_update(c->t); /* a place is free again */
 }
 
 static int conn_flush(struct qmp_conn *c)
@@ -263,6 +314,8 @@ int qmp_transport_add_client_fd(struct qmp_transport *t, int fd)
 	}
 	c->next = t->clients;
 	t->clients = c;
+	t->nlive++;
+	listeners_update(t);
 	t->ops.connected(t->ops.ctx, c);
 	return 0;
 }
@@ -273,10 +326,22 @@ static void on_accept(void *opaque, uint32_t events)
 	int fd;
 
 	(void)events;
+	if (l->t->nlive >= l->t->max_clients) {
+		listeners_update(l->t); /* raced with the cap: leave the connection waiting */
+		return;
+	}
 	fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0) {
-		if (errno != EAGAIN && errno != EINTR)
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+			static struct log_ratelimit rl;
+
+			log_ratelimited(&rl, LOG_WARN,
+					"qmp: cannot accept a client: %s; retrying in %d ms",
+					strerror(errno), QMP_ACCEPT_RETRY_MS);
+			listeners_back_off(l->t);
+		} else if (errno != EAGAIN && errno != EINTR) {
 			pr_debug("qmp: accept: %s", strerror(errno));
+		}
 		return;
 	}
 	if (qmp_transport_add_client_fd(l->t, fd)) {
@@ -303,7 +368,7 @@ static int add_listener(struct qmp_transport *t, int fd, const char *path)
 	l->path = path ? strdup(path) : NULL;
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
-	ret = loop_add(t->loop, fd, EPOLLIN, on_accept, l);
+	ret = loop_add(t->loop, fd, t->listening ? EPOLLIN : 0, on_accept, l);
 	if (ret) {
 		free(l->path);
 		return ret;
@@ -382,12 +447,34 @@ int qmp_transport_create(struct loop *loop, const struct qmp_transport_ops *ops,
 {
 	struct qmp_transport *t = calloc(1, sizeof(*t));
 
+	int ret;
+
 	if (!t)
 		return -ENOMEM;
 	t->loop = loop;
 	t->ops = *ops;
+	t->max_clients = QMP_DEFAULT_MAX_CLIENTS;
+	t->listening = 1;
+	t->retry_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (t->retry_fd < 0) {
+		ret = -errno;
+		free(t);
+		return ret;
+	}
+	ret = loop_add(loop, t->retry_fd, EPOLLIN, on_retry, t);
+	if (ret) {
+		close(t->retry_fd);
+		free(t);
+		return ret;
+	}
 	*out = t;
 	return 0;
+}
+
+void qmp_transport_set_max_clients(struct qmp_transport *t, unsigned n)
+{
+	t->max_clients = n ? n : 1;
+	listeners_update(t);
 }
 
 unsigned qmp_transport_nclients(struct qmp_transport *t)
@@ -431,5 +518,7 @@ void qmp_transport_destroy(struct qmp_transport *t)
 			unlink(t->listeners[i].path);
 		free(t->listeners[i].path);
 	}
+	loop_remove(t->loop, t->retry_fd);
+	close(t->retry_fd);
 	free(t);
 }

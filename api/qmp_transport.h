@@ -12,6 +12,14 @@
 
 #include "core/loop.h"
 
+/*
+ * Clients served at once, by default. Each costs at most 1 MiB of input being split
+ * (JSON_STREAM_MAX_VALUE) and 4 MiB of queued output (a client that lets more pile up is dropped),
+ * so 16 clients are bounded by about 80 MiB. Further connections wait in the listener's backlog,
+ * unaccepted, until one leaves.
+ */
+#define QMP_DEFAULT_MAX_CLIENTS 16
+
 struct qmp_transport;
 struct qmp_conn;
 
@@ -60,6 +68,13 @@ void qmp_transport_broadcast(struct qmp_transport *t, json_t *msg);
  * there is no listener @i.
  */
 int qmp_transport_listener_name(struct qmp_transport *t, unsigned i, char *buf, size_t len);
+
+/*
+ * Serve at most @n clients at once (0 counts as 1; default QMP_DEFAULT_MAX_CLIENTS). At the
+ * cap the listeners are not polled, so pending connections wait unaccepted; a client leaving
+ * re-arms them. Clients handed over by fd count too but are never refused.
+ */
+void qmp_transport_set_max_clients(struct qmp_transport *t, unsigned n);
 
 /* Number of connected clients. */
 unsigned qmp_transport_nclients(struct qmp_transport *t);

@@ -162,7 +162,7 @@ void control_emit(void *ctx, const struct vm_event *ev)
 
 int control_create(struct control *c, struct loop *loop, struct lifecycle *lc, struct dump *dump,
 		   const struct control_machine *m, const char *const *qmp, unsigned nqmp,
-		   const char *event_log)
+		   unsigned max_clients, const char *event_log)
 {
 	static const struct qmp_version ver = {
 		QMP_QEMU_MAJOR,
@@ -202,6 +202,8 @@ int control_create(struct control *c, struct loop *loop, struct lifecycle *lc, s
 		pr_err("cannot create the QMP server: %s", strerror(-ret));
 		return ret;
 	}
+	if (max_clients)
+		qmp_server_set_max_clients(c->qmp, max_clients);
 	if (event_log) {
 		ret = event_log_open(event_log, &c->event_log);
 		if (ret) {

@@ -38,6 +38,8 @@ static const char usage_text[] =
     "  --watchdog MODEL     hardware watchdog: ib700 (ISA ports 0x441/0x443) or i6300esb\n"
     "                       (PCI); on expiry the watchdog action applies (--action watchdog=)\n"
     "  --qmp unix:PATH|fd:N QMP control socket (may be given up to 4 times)\n"
+    "  --qmp-max-clients N  QMP clients served at once, 1..1024 (default 16); more wait\n"
+    "                       unaccepted until one leaves\n"
     "  --event-log PATH     append every lifecycle event to PATH as JSON lines\n"
     "  --panic-dump DIR     on a guest panic, write an ELF core to DIR before the panic action\n"
     "  --name NAME          the VM's name (QMP query-name)\n"
@@ -79,6 +81,7 @@ enum {
 	OPT_PANIC_DUMP,
 	OPT_NAME,
 	OPT_UUID,
+	OPT_QMP_MAX_CLIENTS,
 };
 
 static const struct option long_options[] = {
@@ -92,6 +95,7 @@ static const struct option long_options[] = {
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "pvpanic", optional_argument, NULL, OPT_PVPANIC },
 	{ "qmp", required_argument, NULL, OPT_QMP },
+	{ "qmp-max-clients", required_argument, NULL, OPT_QMP_MAX_CLIENTS },
 	{ "event-log", required_argument, NULL, OPT_EVENT_LOG },
 	{ "action", required_argument, NULL, OPT_ACTION },
 	{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
@@ -266,6 +270,12 @@ int main(int argc, char **argv)
 				return usage_error("too many --qmp options (at most 4), at '%s'",
 						   optarg);
 			cfg.qmp[cfg.nqmp++] = optarg;
+			break;
+		case OPT_QMP_MAX_CLIENTS:
+			if (parse_uint(optarg, 1, 1024, &v))
+				return usage_error(
+				    "--qmp-max-clients wants a number 1..1024, got '%s'", optarg);
+			cfg.qmp_max_clients = (unsigned)v;
 			break;
 		case OPT_EVENT_LOG:
 			cfg.event_log = optarg;

@@ -49,10 +49,11 @@ struct vm_config {
 	enum watchdog_model watchdog;
 	const char *qmp[4]; /* "unix:PATH" or "fd:N" */
 	unsigned nqmp;
-	const char *event_log;	/* journal path, or NULL */
-	const char *panic_dump; /* --panic-dump DIR, or NULL */
-	const char *name;	/* --name, or NULL */
-	char uuid[37];		/* --uuid, lower case; "" when not given */
+	unsigned qmp_max_clients; /* --qmp-max-clients; 0: the default (16) */
+	const char *event_log;	  /* journal path, or NULL */
+	const char *panic_dump;	  /* --panic-dump DIR, or NULL */
+	const char *name;	  /* --name, or NULL */
+	char uuid[37];		  /* --uuid, lower case; "" when not given */
 };
 
 struct vm;

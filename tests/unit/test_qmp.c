@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -821,6 +822,107 @@ START_TEST(test_chardev_monitors)
 }
 END_TEST
 
+/* A client connected to the unix socket at @path (the connection may wait in the backlog). */
+static int connect_unix(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int c = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	ck_assert_int_ge(c, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	ck_assert_int_eq(connect(c, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return c;
+}
+
+/* Run the loop @n times with a @ms timeout each; the seconds it took. A loop that has nothing
+ * to do takes n * ms; one woken without end by a listener it cannot serve takes ~0. */
+static double idle_loop_s(int n, int ms)
+{
+	double t0 = now_s();
+
+	for (int i = 0; i < n; i++)
+		loop_run_once(loop, ms);
+	return now_s() - t0;
+}
+
+/* Whether @fd has bytes to read within @ms, the server running meanwhile. */
+static int readable_within(int fd, int ms)
+{
+	double end = now_s() + ms / 1e3;
+
+	do {
+		struct pollfd p = { fd, POLLIN, 0 };
+
+		loop_run_once(loop, 5);
+		if (poll(&p, 1, 0) == 1)
+			return 1;
+	} while (now_s() < end);
+	return 0;
+}
+
+START_TEST(test_client_cap)
+{
+	char dir[] = "/tmp/minivmm-qmp-XXXXXX", path[64];
+	int c[3];
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/m.sock", dir);
+	qmp_server_set_max_clients(srv, 2);
+	ck_assert_int_eq(qmp_server_listen_unix(srv, path), 0);
+	for (int i = 0; i < 3; i++)
+		c[i] = connect_unix(path);
+	ck_assert_ptr_nonnull(strstr(rd(c[0]), "\"QMP\""));
+	ck_assert_ptr_nonnull(strstr(rd(c[1]), "\"QMP\""));
+	/* The third waits unaccepted, and the loop does not spin on its listener meanwhile. */
+	ck_assert(!readable_within(c[2], 200));
+	ck_assert_uint_eq(qmp_server_nclients(srv), 2);
+	ck_assert_msg(idle_loop_s(5, 20) >= 0.08, "main loop spins at the client cap");
+	/* One leaves: the waiting one is served. */
+	close(c[0]);
+	ck_assert_ptr_nonnull(strstr(rd(c[2]), "\"QMP\""));
+	ck_assert_uint_eq(qmp_server_nclients(srv), 2);
+	expect(c[2], "{\"execute\": \"qmp_capabilities\"}", "{\"return\": {}}");
+	close(c[1]);
+	close(c[2]);
+	qmp_server_destroy(srv);
+	srv = NULL;
+	ck_assert_int_eq(qmp_server_create(loop, &be, &ver, &srv), 0);
+	rmdir(dir);
+}
+END_TEST
+
+START_TEST(test_accept_out_of_fds)
+{
+	char dir[] = "/tmp/minivmm-qmp-XXXXXX", path[64];
+	struct rlimit old, low;
+	int c, next;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/m.sock", dir);
+	ck_assert_int_eq(qmp_server_listen_unix(srv, path), 0);
+	c = connect_unix(path);
+	/* No fd left for accept: it fails with EMFILE, the connection stays pending. */
+	next = dup(0);
+	ck_assert_int_ge(next, 0);
+	close(next);
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = (rlim_t)next;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+	/* The listener rests between retries instead of waking the loop without end. */
+	ck_assert_msg(idle_loop_s(10, 20) >= 0.1, "main loop spins on EMFILE");
+	ck_assert_uint_eq(qmp_server_nclients(srv), 0);
+	/* Once fds are free again, the waiting client is served after the back-off. */
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	ck_assert_ptr_nonnull(strstr(rd(c), "\"QMP\""));
+	close(c);
+	qmp_server_destroy(srv);
+	srv = NULL;
+	ck_assert_int_eq(qmp_server_create(loop, &be, &ver, &srv), 0);
+	rmdir(dir);
+}
+END_TEST
+
 static void assert_dumps(json_t *v, size_t flags, const char *want)
 {
 	char *text = json_dumps(v, flags);
@@ -1018,6 +1120,8 @@ int main(void)
 	tcase_add_test(tc, test_queries);
 	tcase_add_test(tc, test_hmp);
 	tcase_add_test(tc, test_chardev_monitors);
+	tcase_add_test(tc, test_client_cap);
+	tcase_add_test(tc, test_accept_out_of_fds);
 	tcase_add_test(tc, test_introspection);
 	tcase_add_test(tc, test_json_as_qemu);
 	suite_add_tcase(s, tc);
