@@ -1,5 +1,6 @@
 /* event_log.c - append-only JSON-lines journal, each line fdatasync'd before returning. */
 #include "event_log.h"
+#include "core/hostfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,9 +18,9 @@ int event_log_open(const char *path, struct event_log **out)
 
 	if (!log)
 		return -ENOMEM;
-	log->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	log->fd = hostfile_create(path, O_APPEND);
 	if (log->fd < 0) {
-		int err = -errno;
+		int err = log->fd;
 
 		free(log);
 		return err;

@@ -6,7 +6,8 @@
 
 struct event_log;
 
-/* Open (create or append to) @path. Returns 0 or -errno. */
+/* Open (create, mode 0600, or append to) @path, never through a symlink (-ELOOP: see
+ * hostfile_create). Returns 0 or -errno. */
 int event_log_open(const char *path, struct event_log **out) __attribute__((warn_unused_result));
 
 /* Append @event as one line and fdatasync it: on disk when this returns. Returns 0 or -errno. */

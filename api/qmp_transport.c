@@ -377,6 +377,21 @@ static int add_listener(struct qmp_transport *t, int fd, const char *path)
 	return 0;
 }
 
+/* Whether something listens on the unix socket at @addr: a connect is accepted, or would be
+ * but for a full backlog. */
+static int socket_in_use(const struct sockaddr_un *addr)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int in_use;
+
+	if (fd < 0)
+		return 0;
+	in_use = connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) == 0 ||
+		 errno == EAGAIN || errno == EINPROGRESS;
+	close(fd);
+	return in_use;
+}
+
 int qmp_transport_listen_unix(struct qmp_transport *t, const char *path)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
@@ -386,16 +401,24 @@ int qmp_transport_listen_unix(struct qmp_transport *t, const char *path)
 	if (strlen(path) >= sizeof(addr.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(addr.sun_path, path);
-	/* Replace a stale socket from an earlier run, never any other kind of file. */
+	/* Replace a stale socket from an earlier run, never any other kind of file, and never
+	 * the socket of an instance that still runs. */
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode))
 			return -EEXIST;
+		if (socket_in_use(&addr))
+			return -EADDRINUSE;
 		unlink(path);
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || chmod(path, 0600) < 0 ||
+	/*
+	 * The mode is set on the socket before bind: Linux creates the file with the socket
+	 * inode's mode less the umask, so it is 0600 from its first instant, and no chmod by
+	 * path (which follows a symlink swapped in after bind) is needed.
+	 */
+	if (fchmod(fd, 0600) < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
 	    listen(fd, 64) < 0) {
 		ret = -errno;
 		close(fd);

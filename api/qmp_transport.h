@@ -37,7 +37,10 @@ struct qmp_transport_ops {
 int qmp_transport_create(struct loop *loop, const struct qmp_transport_ops *ops,
 			 struct qmp_transport **out) __attribute__((warn_unused_result));
 
-/* Listen on a unix socket at @path (a stale socket file is replaced; mode 0600). */
+/*
+ * Listen on a unix socket at @path, created with mode 0600. A stale socket file (nothing
+ * listening) is replaced; a live one fails with -EADDRINUSE, any other file with -EEXIST.
+ */
 int qmp_transport_listen_unix(struct qmp_transport *t, const char *path)
     __attribute__((warn_unused_result));
 

@@ -1,6 +1,7 @@
 /* console.c - the host side of the serial console: stdin to the UART, its output fd, Ctrl-A x. */
 #include "console.h"
 #include "devices/serial_16550.h"
+#include "core/hostfile.h"
 #include "core/log.h"
 
 #include <errno.h>
@@ -165,10 +166,10 @@ int console_init(struct console *c, struct loop *loop, enum serial_mode mode, co
 			return ret;
 		}
 	} else if (mode == SERIAL_MODE_FILE) {
-		c->out_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		c->out_fd = hostfile_create(path, O_TRUNC);
 		if (c->out_fd < 0) {
-			ret = -errno;
-			pr_err("cannot open serial output '%s': %s", path, strerror(errno));
+			ret = c->out_fd;
+			pr_err("cannot open serial output '%s': %s", path, hostfile_strerror(ret));
 			return ret;
 		}
 	}

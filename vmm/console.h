@@ -35,7 +35,8 @@ struct console {
 };
 
 /*
- * Open the console's output for @mode (stdout, or @path created and truncated) and its wake
+ * Open the console's output for @mode (stdout, or @path truncated, or created 0600; never
+ * through a symlink, see hostfile_create) and its wake
  * eventfd, on @loop. Input is not read until console_start. Returns 0 or -errno (message
  * printed). @quit is called on the main thread when the user types Ctrl-A x.
  */

@@ -4,6 +4,7 @@
 #include "api/qmp.h"
 #include "api/qmp_events.h"
 #include "dump.h"
+#include "core/hostfile.h"
 #include "core/log.h"
 
 #include <errno.h>
@@ -207,7 +208,7 @@ int control_create(struct control *c, struct loop *loop, struct lifecycle *lc, s
 	if (event_log) {
 		ret = event_log_open(event_log, &c->event_log);
 		if (ret) {
-			pr_err("cannot open event log '%s': %s", event_log, strerror(-ret));
+			pr_err("cannot open event log '%s': %s", event_log, hostfile_strerror(ret));
 			return ret;
 		}
 		qmp_server_set_event_log(c->qmp, c->event_log);
@@ -215,7 +216,10 @@ int control_create(struct control *c, struct loop *loop, struct lifecycle *lc, s
 	for (unsigned i = 0; i < nqmp; i++) {
 		ret = control_listen(c, qmp[i]);
 		if (ret) {
-			pr_err("--qmp %s: %s", qmp[i], strerror(-ret));
+			pr_err("--qmp %s: %s", qmp[i],
+			       ret == -EADDRINUSE ? "socket in use (another process listens there)"
+			       : ret == -EEXIST	  ? "a file that is not a socket is in the way"
+						  : strerror(-ret));
 			return ret;
 		}
 	}

@@ -6,6 +6,7 @@
 #include "boot/x86_cpu.h"
 #include "devices/acpi_pm.h"
 #include "devices/pvpanic.h"
+#include "core/hostfile.h"
 #include "core/layout.h"
 #include "core/log.h"
 #include "core/steps.h"
@@ -26,7 +27,8 @@
 static int open_input(const char *what, const char *path, uint64_t *size)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO would otherwise wait for a writer, for ever. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 
 	if (fd < 0) {
 		pr_err("cannot open %s '%s': %s", what, path, strerror(errno));
@@ -333,8 +335,9 @@ int vm_dump_dtb(struct vm *vm, const char *path)
 {
 	uint8_t hdr[SETUP_DATA_HDR_LEN];
 	uint32_t len;
-	const void *dtb;
-	FILE *f;
+	const uint8_t *dtb;
+	size_t off = 0;
+	int fd, ret = 0;
 
 	/* What the guest gets: the SETUP_DTB entry's payload, read back from guest RAM. */
 	if (guest_mem_read(&vm->mem, hdr, BOOT_SETUP_DATA_GPA, sizeof(hdr)))
@@ -343,14 +346,26 @@ int vm_dump_dtb(struct vm *vm, const char *path)
 	dtb = guest_mem_ptr(&vm->mem, BOOT_SETUP_DATA_GPA + SETUP_DATA_HDR_LEN, len);
 	if (!dtb)
 		return -EFAULT;
-	f = fopen(path, "wb");
-	if (!f || fwrite(dtb, 1, len, f) != len || fclose(f)) {
-		int err = errno;
-
-		pr_err("cannot write the device tree to '%s': %s", path, strerror(err));
-		return -err;
+	fd = hostfile_create(path, O_TRUNC);
+	if (fd < 0) {
+		pr_err("cannot write the device tree to '%s': %s", path, hostfile_strerror(fd));
+		return fd;
 	}
-	return 0;
+	while (off < len && !ret) {
+		ssize_t n = write(fd, dtb + off, len - off);
+
+		if (n < 0 && errno != EINTR)
+			ret = -errno;
+		else if (n == 0)
+			ret = -EIO;
+		else if (n > 0)
+			off += (size_t)n;
+	}
+	if (close(fd) < 0 && !ret)
+		ret = -errno;
+	if (ret)
+		pr_err("cannot write the device tree to '%s': %s", path, strerror(-ret));
+	return ret;
 }
 
 /* ACPI tables, device tree and boot image, written into guest RAM. Re-run on every reset. */

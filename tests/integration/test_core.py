@@ -144,6 +144,21 @@ class UsageTest(unittest.TestCase):
                 with self.subTest(args=args):
                     self.assertRefused(args, needle)
 
+    def test_fifo_inputs_refused(self):
+        # A FIFO as --kernel or --initrd: refused at once, not waited on for a writer.
+        with tempfile.TemporaryDirectory() as d:
+            fifo = os.path.join(d, "fifo")
+            os.mkfifo(fifo)
+            for args, needle in [(["--kernel", fifo], "kernel '%s' is not a regular file" % fifo),
+                                 (["--kernel", guest_kernel(), "--initrd", fifo],
+                                  "initrd '%s' is not a regular file" % fifo)]:
+                with self.subTest(args=args):
+                    code, lines, out = run_usage(args, timeout=10)
+                    self.assertEqual(code, 2, lines)
+                    self.assertEqual(len(lines), 1, lines)
+                    self.assertIn(needle, lines[0])
+                    self.assertEqual(out, b"")
+
     def test_help_and_version(self):
         code, lines, out = run_usage(["--help"])
         self.assertEqual(code, 0)

@@ -32,6 +32,25 @@ class DumpDtbTest(unittest.TestCase):
         self.dir = tempfile.mkdtemp(prefix="minivmm-fdt-")
         self.addCleanup(shutil.rmtree, self.dir, True)
 
+    def test_dump_dtb_private_and_no_symlink(self):
+        # Created 0600 whatever the umask; a symlink at the path is refused, its target kept.
+        path = os.path.join(self.dir, "m.dtb")
+        p = subprocess.run([minivmm_bin(), "--kernel", guest_kernel(), "--dump-dtb", path],
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=120,
+                           preexec_fn=lambda: os.umask(0))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(os.stat(path).st_mode & 0o7777, 0o600)
+        victim = os.path.join(self.dir, "victim")
+        with open(victim, "w") as f:
+            f.write("precious")
+        link = os.path.join(self.dir, "link.dtb")
+        os.symlink(victim, link)
+        code, out, err = dump_dtb(link, [])
+        self.assertNotEqual(code, 0)
+        self.assertIn("cannot write the device tree to '%s': it is a symbolic link" % link, err)
+        with open(victim) as f:
+            self.assertEqual(f.read(), "precious")
+
     def test_dump_dtb_decompiles_without_warnings(self):
         path = os.path.join(self.dir, "m.dtb")
         code, out, err = dump_dtb(path, ["--cpus", "2", "--memory", "4096", "--cmdline",

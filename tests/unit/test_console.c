@@ -1,8 +1,11 @@
 /* test_console.c - the host console (vmm/console.c) feeding a real 16550A: what the guest reads. */
 #include <check.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "devices/serial_16550.h"
@@ -184,6 +187,44 @@ START_TEST(test_console_input_from_regular_file)
 }
 END_TEST
 
+/* --serial file:PATH: the guest's console output is created 0600, and a symlink planted at
+ * PATH is not followed (the file it points to would be truncated and written). */
+START_TEST(test_console_file_private_no_symlink)
+{
+	char dir[] = "/tmp/minivmm-console-XXXXXX", path[64], link[64], buf[16];
+	struct console c;
+	struct stat st;
+	int fd;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/console.log", dir);
+	snprintf(link, sizeof(link), "%s/link", dir);
+	umask(0);
+	ck_assert_int_eq(loop_create(&loop), 0);
+	ck_assert_int_eq(console_init(&c, loop, SERIAL_MODE_FILE, path, fake_quit, NULL), 0);
+	c.in_fd = -1;
+	console_destroy(&c);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+	fd = open(path, O_WRONLY);
+	ck_assert_int_eq(write(fd, "precious", 8), 8);
+	close(fd);
+	ck_assert_int_eq(symlink(path, link), 0);
+	memset(&c, 0, sizeof(c));
+	ck_assert_int_eq(console_init(&c, loop, SERIAL_MODE_FILE, link, fake_quit, NULL), -ELOOP);
+	c.in_fd = -1;
+	console_destroy(&c);
+	fd = open(path, O_RDONLY);
+	ck_assert_int_eq(read(fd, buf, sizeof(buf)), 8);
+	ck_assert_mem_eq(buf, "precious", 8);
+	close(fd);
+	loop_destroy(loop);
+	unlink(link);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("console");
@@ -196,6 +237,7 @@ int main(void)
 	tcase_add_test(tc, test_console_keeps_bytes_fifo_refused);
 	tcase_add_test(tc, test_console_output_fd_cloexec);
 	tcase_add_test(tc, test_console_input_from_regular_file);
+	tcase_add_test(tc, test_console_file_private_no_symlink);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -923,6 +924,121 @@ START_TEST(test_accept_out_of_fds)
 }
 END_TEST
 
+/*
+ * A path-based chmod is what an attacker races: the socket file swapped for a symlink between
+ * bind and chmod. This chmod (it takes the place of libc's in this executable) plays that
+ * attacker when swap_target is set, then does what chmod does.
+ */
+static char swap_target[128];
+
+int chmod(const char *path, mode_t mode)
+{
+	if (swap_target[0]) {
+		unlink(path);
+		ck_assert_int_eq(symlink(swap_target, path), 0);
+	}
+	return fchmodat(AT_FDCWD, path, mode, 0);
+}
+
+START_TEST(test_socket_mode_set_without_path)
+{
+	char dir[] = "/tmp/minivmm-qmp-XXXXXX", path[64], victim[64];
+	struct stat st;
+	int fd;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/m.sock", dir);
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	fd = open(victim, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	umask(0);
+	snprintf(swap_target, sizeof(swap_target), "%s", victim);
+	ck_assert_int_eq(qmp_server_listen_unix(srv, path), 0);
+	swap_target[0] = 0;
+	/* The victim keeps its mode; the socket is 0600 even with umask 0. */
+	ck_assert_int_eq(stat(victim, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0644);
+	ck_assert_int_eq(lstat(path, &st), 0);
+	ck_assert(S_ISSOCK(st.st_mode));
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+	qmp_server_destroy(srv);
+	srv = NULL;
+	ck_assert_int_eq(qmp_server_create(loop, &be, &ver, &srv), 0);
+	unlink(victim);
+	rmdir(dir);
+}
+END_TEST
+
+START_TEST(test_socket_in_use_not_taken)
+{
+	char dir[] = "/tmp/minivmm-qmp-XXXXXX", path[64];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct qmp_server *second;
+	int c, stale;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/m.sock", dir);
+	ck_assert_int_eq(qmp_server_listen_unix(srv, path), 0);
+	/* A second instance on the same path is refused; the first keeps its socket. */
+	ck_assert_int_eq(qmp_server_create(loop, &be, &ver, &second), 0);
+	ck_assert_int_eq(qmp_server_listen_unix(second, path), -EADDRINUSE);
+	qmp_server_destroy(second);
+	c = connect_unix(path);
+	ck_assert_ptr_nonnull(strstr(rd(c), "\"QMP\""));
+	close(c);
+	qmp_server_destroy(srv);
+	srv = NULL;
+	ck_assert_int_eq(qmp_server_create(loop, &be, &ver, &srv), 0);
+	/* A stale socket file (nobody listening) is replaced. */
+	stale = socket(AF_UNIX, SOCK_STREAM, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	ck_assert_int_eq(bind(stale, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	close(stale);
+	ck_assert_int_eq(qmp_server_listen_unix(srv, path), 0);
+	c = connect_unix(path);
+	ck_assert_ptr_nonnull(strstr(rd(c), "\"QMP\""));
+	close(c);
+	qmp_server_destroy(srv);
+	srv = NULL;
+	ck_assert_int_eq(qmp_server_create(loop, &be, &ver, &srv), 0);
+	rmdir(dir);
+}
+END_TEST
+
+START_TEST(test_journal_private_no_symlink)
+{
+	char dir[] = "/tmp/minivmm-qmp-XXXXXX", path[64], link[64], line[64];
+	struct event_log *log;
+	struct stat st;
+	FILE *f;
+	int fd;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/journal", dir);
+	snprintf(link, sizeof(link), "%s/link", dir);
+	umask(0);
+	ck_assert_int_eq(event_log_open(path, &log), 0);
+	event_log_close(log);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+	/* A symlink at the path is not followed: the file it points to stays as it was. */
+	fd = open(path, O_WRONLY | O_TRUNC);
+	ck_assert_int_eq(write(fd, "precious\n", 9), 9);
+	close(fd);
+	ck_assert_int_eq(symlink(path, link), 0);
+	ck_assert_int_eq(event_log_open(link, &log), -ELOOP);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
+	ck_assert_str_eq(line, "precious\n");
+	ck_assert_ptr_null(fgets(line, sizeof(line), f));
+	fclose(f);
+	unlink(link);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 static void assert_dumps(json_t *v, size_t flags, const char *want)
 {
 	char *text = json_dumps(v, flags);
@@ -1122,6 +1238,9 @@ int main(void)
 	tcase_add_test(tc, test_chardev_monitors);
 	tcase_add_test(tc, test_client_cap);
 	tcase_add_test(tc, test_accept_out_of_fds);
+	tcase_add_test(tc, test_socket_mode_set_without_path);
+	tcase_add_test(tc, test_socket_in_use_not_taken);
+	tcase_add_test(tc, test_journal_private_no_symlink);
 	tcase_add_test(tc, test_introspection);
 	tcase_add_test(tc, test_json_as_qemu);
 	suite_add_tcase(s, tc);
