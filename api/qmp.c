@@ -31,8 +31,8 @@ struct qmp_server {
 		struct qmp_server *srv;
 		enum qmp_event ev;
 		int ready;	 /* timer initialised */
-		int active;	 /* an event went out less than rate_ms ago */
-		json_t *pending; /* the newest event since then, or NULL */
+		unsigned tokens; /* events that may go out now; one comes back per rate_ms */
+		json_t *pending; /* the newest event that found none, or NULL */
 		struct timer timer;
 	} throttle[QMP_EVENT__MAX];
 };
@@ -241,28 +241,62 @@ int qmp_server_add_client_fd(struct qmp_server *s, int fd)
 
 /* --- events --------------------------------------------------------------------------------- */
 
+static unsigned event_burst(enum qmp_event ev)
+{
+	return qmp_events[ev].burst ? qmp_events[ev].burst : 1;
+}
+
+static const char *event_str(const json_t *msg, const char *member)
+{
+	return json_string_value(json_object_get(json_object_get(msg, "data"), member));
+}
+
+/*
+ * Whether a guest can send @msg again and again while it keeps running: such events are
+ * journalled under the journal's size cap and synced in batches (event_log.h). What stops or
+ * ends the VM, and whatever the host or a client caused, is always journalled and synced.
+ */
+static int guest_repeatable(enum qmp_event ev, const json_t *msg)
+{
+	const char *action = event_str(msg, "action");
+
+	switch (ev) {
+	case QMP_EVENT_WATCHDOG: /* its action's own events (STOP, SHUTDOWN) are kept */
+	case QMP_EVENT_GUEST_CRASHLOADED:
+		return 1;
+	case QMP_EVENT_GUEST_PANICKED:
+		return action && !strcmp(action, "run");
+	case QMP_EVENT_RESET: /* a guest in a reboot loop */
+		return json_is_true(json_object_get(json_object_get(msg, "data"), "guest"));
+	default:
+		return 0;
+	}
+}
+
 static void event_send(struct qmp_server *s, enum qmp_event ev, json_t *msg)
 {
 	/* The journal first: it is on disk before any client, or the action, sees the event. */
-	if (s->log && event_log_write(s->log, msg))
+	if (s->log && event_log_write(s->log, msg, ev,
+				      guest_repeatable(ev, msg) ? EVENT_LOG_GUEST : EVENT_LOG_KEEP))
 		pr_warn("event log: cannot write %s: %s", qmp_events[ev].name, strerror(errno));
 	qmp_transport_broadcast(s->transport, msg);
 }
 
-/* The throttle period ended: send what waited (and wait again), or open the gate. */
+/* A throttle period ended: send what waited (it takes the returning event), or give the
+ * event back and keep counting until the burst is whole again. */
 static void throttle_expired(void *opaque)
 {
 	struct qmp_throttle *th = opaque;
 
 	if (!timer_take_expired(&th->timer))
 		return;
-	if (!th->pending) {
-		th->active = 0;
+	if (th->pending) {
+		event_send(th->srv, th->ev, th->pending);
+		json_decref(th->pending);
+		th->pending = NULL;
+	} else if (++th->tokens >= event_burst(th->ev)) {
 		return;
 	}
-	event_send(th->srv, th->ev, th->pending);
-	json_decref(th->pending);
-	th->pending = NULL;
 	timer_mod(&th->timer, (int64_t)qmp_events[th->ev].rate_ms * 1000000);
 }
 
@@ -305,6 +339,7 @@ int qmp_server_create(struct loop *loop, const struct qmp_backend *be,
 
 		th->srv = s;
 		th->ev = i;
+		th->tokens = event_burst(i);
 		if (!qmp_events[i].rate_ms)
 			continue;
 		ret = timer_init(&th->timer, &s->clock, throttle_expired, th);
@@ -342,15 +377,24 @@ void qmp_event_emit(struct qmp_server *s, enum qmp_event ev, json_t *data)
 	if (s->throttle[ev].ready) {
 		struct qmp_throttle *th = &s->throttle[ev];
 
-		if (th->active) {
-			/* Within the period: replace what waits; it goes out when the period ends.
+		if (ev == QMP_EVENT_GUEST_PANICKED && !guest_repeatable(ev, msg)) {
+			/* Its action stops or ends the VM: never held back, and one that waits
+			 * goes out first, in order. */
+			if (th->pending) {
+				event_send(s, ev, th->pending);
+				json_decref(th->pending);
+				th->pending = NULL;
+			}
+		} else if (!th->tokens) {
+			/* None allowed now: replace what waits; it goes out when one comes back.
 			 */
 			json_decref(th->pending);
 			th->pending = msg;
 			return;
+		} else {
+			if (th->tokens-- == event_burst(ev))
+				timer_mod(&th->timer, (int64_t)qmp_events[ev].rate_ms * 1000000);
 		}
-		th->active = 1;
-		timer_mod(&th->timer, (int64_t)qmp_events[ev].rate_ms * 1000000);
 	}
 	event_send(s, ev, msg);
 	json_decref(msg);

@@ -41,9 +41,13 @@ struct qmp_event_def {
 	const char *name;
 	const char *data; /* documentation of the data members, "" for none */
 	const char *doc;
-	/* Throttle: at most one per @rate_ms; later ones wait, only the newest is kept. 0: none */
+	/*
+	 * Throttle: a burst of @burst (0 counts as 1), then one per @rate_ms; those that come
+	 * while none is allowed wait, only the newest kept, for the next. @rate_ms 0: none.
+	 */
 	unsigned rate_ms;
 	const struct qmp_type *data_type; /* query-qmp-schema; NULL: no data */
+	unsigned burst;
 };
 
 extern const struct qmp_command qmp_commands[];

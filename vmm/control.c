@@ -163,7 +163,7 @@ void control_emit(void *ctx, const struct vm_event *ev)
 
 int control_create(struct control *c, struct loop *loop, struct lifecycle *lc, struct dump *dump,
 		   const struct control_machine *m, const char *const *qmp, unsigned nqmp,
-		   unsigned max_clients, const char *event_log)
+		   unsigned max_clients, const char *event_log, uint64_t event_log_max)
 {
 	static const struct qmp_version ver = {
 		QMP_QEMU_MAJOR,
@@ -211,6 +211,8 @@ int control_create(struct control *c, struct loop *loop, struct lifecycle *lc, s
 			pr_err("cannot open event log '%s': %s", event_log, hostfile_strerror(ret));
 			return ret;
 		}
+		if (event_log_max)
+			event_log_set_max(c->event_log, event_log_max);
 		qmp_server_set_event_log(c->qmp, c->event_log);
 	}
 	for (unsigned i = 0; i < nqmp; i++) {

@@ -32,13 +32,15 @@ struct control {
 /*
  * Open the event journal @event_log (may be NULL) and listen on the @nqmp specs in @qmp
  * ("unix:PATH" or "fd:N") for at most @max_clients clients at once (0: the default, 16),
+ * the journal capped at @event_log_max bytes (0: the default, EVENT_LOG_DEFAULT_MAX),
  * serving commands through @lc, dumps through @dump and queries
  * through @m (copied). Returns 0 or -errno (message printed); control_destroy cleans up either
  * way.
  */
 int control_create(struct control *c, struct loop *loop, struct lifecycle *lc, struct dump *dump,
 		   const struct control_machine *m, const char *const *qmp, unsigned nqmp,
-		   unsigned max_clients, const char *event_log) __attribute__((warn_unused_result));
+		   unsigned max_clients, const char *event_log, uint64_t event_log_max)
+    __attribute__((warn_unused_result));
 
 /* The lifecycle's event sink (ctx: struct control): journal and send, if there is a server. */
 void control_emit(void *ctx, const struct vm_event *ev);

@@ -41,6 +41,8 @@ static const char usage_text[] =
     "  --qmp-max-clients N  QMP clients served at once, 1..1024 (default 16); more wait\n"
     "                       unaccepted until one leaves\n"
     "  --event-log PATH     append every lifecycle event to PATH as JSON lines\n"
+    "  --event-log-max MiB  past this size (default 16) the journal keeps only the first\n"
+    "                       event of each kind and those that stop or end the VM\n"
     "  --panic-dump DIR     on a guest panic, write an ELF core to DIR before the panic action\n"
     "  --name NAME          the VM's name (QMP query-name)\n"
     "  --uuid UUID          the VM's UUID, xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx (query-uuid;\n"
@@ -82,6 +84,7 @@ enum {
 	OPT_NAME,
 	OPT_UUID,
 	OPT_QMP_MAX_CLIENTS,
+	OPT_EVENT_LOG_MAX,
 };
 
 static const struct option long_options[] = {
@@ -97,6 +100,7 @@ static const struct option long_options[] = {
 	{ "qmp", required_argument, NULL, OPT_QMP },
 	{ "qmp-max-clients", required_argument, NULL, OPT_QMP_MAX_CLIENTS },
 	{ "event-log", required_argument, NULL, OPT_EVENT_LOG },
+	{ "event-log-max", required_argument, NULL, OPT_EVENT_LOG_MAX },
 	{ "action", required_argument, NULL, OPT_ACTION },
 	{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
 	{ "no-shutdown", no_argument, NULL, OPT_NO_SHUTDOWN },
@@ -276,6 +280,12 @@ int main(int argc, char **argv)
 				return usage_error(
 				    "--qmp-max-clients wants a number 1..1024, got '%s'", optarg);
 			cfg.qmp_max_clients = (unsigned)v;
+			break;
+		case OPT_EVENT_LOG_MAX:
+			if (parse_uint(optarg, 1, 1u << 20, &v))
+				return usage_error(
+				    "--event-log-max wants MiB, 1..1048576, got '%s'", optarg);
+			cfg.event_log_max = v << 20;
 			break;
 		case OPT_EVENT_LOG:
 			cfg.event_log = optarg;

@@ -422,7 +422,8 @@ static int step_control(void *ctx)
 
 	vm_query_ops(vm, &m);
 	return control_create(&vm->control, vm->loop, &vm->lc, &vm->dump, &m, vm->cfg.qmp,
-			      vm->cfg.nqmp, vm->cfg.qmp_max_clients, vm->cfg.event_log);
+			      vm->cfg.nqmp, vm->cfg.qmp_max_clients, vm->cfg.event_log,
+			      vm->cfg.event_log_max);
 }
 
 static void unstep_control(void *ctx)

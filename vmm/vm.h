@@ -51,6 +51,7 @@ struct vm_config {
 	unsigned nqmp;
 	unsigned qmp_max_clients; /* --qmp-max-clients; 0: the default (16) */
 	const char *event_log;	  /* journal path, or NULL */
+	uint64_t event_log_max;	  /* --event-log-max in bytes; 0: the default (16 MiB) */
 	const char *panic_dump;	  /* --panic-dump DIR, or NULL */
 	const char *name;	  /* --name, or NULL */
 	char uuid[37];		  /* --uuid, lower case; "" when not given */

@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -1039,6 +1040,167 @@ START_TEST(test_journal_private_no_symlink)
 }
 END_TEST
 
+/* Every fdatasync in this executable (the journal's) is counted, then done. */
+static unsigned nsyncs;
+
+int fdatasync(int fd)
+{
+	nsyncs++;
+	return (int)syscall(SYS_fdatasync, fd);
+}
+
+/* The journal's lines whose event is @name. */
+static unsigned journal_count(const char *path, const char *name)
+{
+	char line[1024], needle[128];
+	unsigned n = 0;
+	FILE *f = fopen(path, "r");
+
+	ck_assert_ptr_nonnull(f);
+	snprintf(needle, sizeof(needle), "\"event\":\"%s\"", name);
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
+/* Messages @fd can read within @ms, counted by event name (NULL: all). */
+static unsigned count_events(int fd, const char *name, int ms)
+{
+	unsigned n = 0;
+	char needle[128];
+
+	snprintf(needle, sizeof(needle), "\"event\": \"%s\"", name ? name : "");
+	while (memmem(rbuf[fd], rlen[fd], "\r\n", 2) || readable_within(fd, ms)) {
+		char *got = rd(fd);
+
+		ck_assert_ptr_nonnull(got);
+		n += !name || strstr(got, needle) != NULL;
+	}
+	return n;
+}
+
+START_TEST(test_guest_event_flood_bounded)
+{
+	char path[] = "/tmp/minivmm-journal-XXXXXX";
+	int jfd = mkstemp(path), a;
+	struct event_log *log;
+	char *got;
+
+	ck_assert_int_ge(jfd, 0);
+	close(jfd);
+	ck_assert_int_eq(event_log_open(path, &log), 0);
+	qmp_server_set_event_log(srv, log);
+	a = negotiated_client();
+	/* A guest writes pvpanic's crash-loaded bit, or its panicked bit under panic=none, in a
+	 * loop. QEMU sends each; minivmm lets a burst through, then one a second. */
+	nsyncs = 0;
+	for (int i = 0; i < 1000; i++)
+		qmp_event_emit(srv, QMP_EVENT_GUEST_CRASHLOADED,
+			       json_pack("{s:s}", "action", "run"));
+	ck_assert_uint_eq(count_events(a, "GUEST_CRASHLOADED", 300), 16);
+	for (int i = 0; i < 1000; i++)
+		qmp_event_emit(srv, QMP_EVENT_GUEST_PANICKED, json_pack("{s:s}", "action", "run"));
+	ck_assert_uint_eq(count_events(a, "GUEST_PANICKED", 300), 16);
+	/* Kept: one journal sync for each kind's first, one at most for the batch. */
+	ck_assert_uint_le(nsyncs, 4);
+	/* A panic whose action stops the VM is not held back; the run one waiting goes first. */
+	qmp_event_emit(srv, QMP_EVENT_GUEST_PANICKED, json_pack("{s:s}", "action", "pause"));
+	ck_assert_ptr_nonnull(strstr(rd(a), "\"GUEST_PANICKED\", \"data\": {\"action\": \"run\"}"));
+	ck_assert_ptr_nonnull(
+	    strstr(rd(a), "\"GUEST_PANICKED\", \"data\": {\"action\": \"pause\"}"));
+	/* The newest crash-loaded one goes out when a second has passed. */
+	got = rd(a);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_ptr_nonnull(strstr(got, "\"GUEST_CRASHLOADED\""));
+	ck_assert_uint_eq(count_events(a, NULL, 1300), 0);
+	/* The journal holds what the clients were sent. */
+	ck_assert_uint_eq(journal_count(path, "GUEST_CRASHLOADED"), 17);
+	ck_assert_uint_eq(journal_count(path, "GUEST_PANICKED"), 18);
+	qmp_server_set_event_log(srv, NULL);
+	event_log_close(log);
+	unlink(path);
+	close(a);
+}
+END_TEST
+
+START_TEST(test_journal_reset_loop_batched)
+{
+	char path[] = "/tmp/minivmm-journal-XXXXXX";
+	int jfd = mkstemp(path);
+	struct event_log *log;
+
+	ck_assert_int_ge(jfd, 0);
+	close(jfd);
+	ck_assert_int_eq(event_log_open(path, &log), 0);
+	qmp_server_set_event_log(srv, log);
+	/* A guest in a reboot loop: every RESET is journalled, but not each one synced. */
+	nsyncs = 0;
+	for (int i = 0; i < 500; i++)
+		qmp_event_emit(srv, QMP_EVENT_RESET,
+			       json_pack("{s:b, s:s}", "guest", 1, "reason", "guest-reset"));
+	ck_assert_uint_le(nsyncs, 2);
+	ck_assert_uint_eq(journal_count(path, "RESET"), 500);
+	/* What ends the VM is synced before the action that follows it. */
+	nsyncs = 0;
+	qmp_event_emit(srv, QMP_EVENT_SHUTDOWN,
+		       json_pack("{s:b, s:s}", "guest", 1, "reason", "guest-shutdown"));
+	ck_assert_uint_eq(nsyncs, 1);
+	qmp_server_set_event_log(srv, NULL);
+	event_log_close(log);
+	unlink(path);
+}
+END_TEST
+
+START_TEST(test_journal_size_cap)
+{
+	char path[] = "/tmp/minivmm-journal-XXXXXX", line[1024];
+	int jfd = mkstemp(path);
+	struct event_log *log;
+	struct stat st;
+	unsigned markers = 0, lines = 0;
+	FILE *f;
+
+	ck_assert_int_ge(jfd, 0);
+	close(jfd);
+	ck_assert_int_eq(event_log_open(path, &log), 0);
+	event_log_set_max(log, 4096);
+	qmp_server_set_event_log(srv, log);
+	for (int i = 0; i < 2000; i++)
+		qmp_event_emit(srv, QMP_EVENT_RESET,
+			       json_pack("{s:b, s:s}", "guest", 1, "reason", "guest-reset"));
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_lt(st.st_size, 4096 + 512);
+	ck_assert_uint_eq(journal_count(path, EVENT_LOG_FULL_EVENT), 1);
+	/* Past the cap: the first event of a kind still counts, and so does what ends the VM. */
+	qmp_event_emit(srv, QMP_EVENT_GUEST_CRASHLOADED, json_pack("{s:s}", "action", "run"));
+	qmp_event_emit(srv, QMP_EVENT_GUEST_CRASHLOADED, json_pack("{s:s}", "action", "run"));
+	qmp_event_emit(srv, QMP_EVENT_SHUTDOWN,
+		       json_pack("{s:b, s:s}", "guest", 1, "reason", "guest-shutdown"));
+	qmp_server_set_event_log(srv, NULL);
+	event_log_close(log);
+	ck_assert_uint_eq(journal_count(path, "GUEST_CRASHLOADED"), 1);
+	ck_assert_uint_eq(journal_count(path, "SHUTDOWN"), 1);
+	/* Two markers: where the cap was reached, and at the end how many were dropped. */
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f)) {
+		lines++;
+		if (!strstr(line, EVENT_LOG_FULL_EVENT))
+			continue;
+		markers++;
+		ck_assert_ptr_nonnull(strstr(line, "\"data\":{\"limit\":4096"));
+		if (markers == 2)
+			ck_assert_msg(strstr(line, "\"dropped\":") && !fgets(line, sizeof(line), f),
+				      "%s", line);
+	}
+	fclose(f);
+	ck_assert_uint_eq(markers, 2);
+	ck_assert_uint_lt(lines, 60);
+	unlink(path);
+}
+END_TEST
+
 static void assert_dumps(json_t *v, size_t flags, const char *want)
 {
 	char *text = json_dumps(v, flags);
@@ -1241,6 +1403,9 @@ int main(void)
 	tcase_add_test(tc, test_socket_mode_set_without_path);
 	tcase_add_test(tc, test_socket_in_use_not_taken);
 	tcase_add_test(tc, test_journal_private_no_symlink);
+	tcase_add_test(tc, test_guest_event_flood_bounded);
+	tcase_add_test(tc, test_journal_reset_loop_batched);
+	tcase_add_test(tc, test_journal_size_cap);
 	tcase_add_test(tc, test_introspection);
 	tcase_add_test(tc, test_json_as_qemu);
 	suite_add_tcase(s, tc);
