@@ -1,5 +1,6 @@
 /* test_reqqueue.c - the main loop's request queue: order, no request lost, none across a reset. */
 #include <check.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -125,6 +126,39 @@ START_TEST(test_reqqueue_reset_drops_queued_guest_requests)
 }
 END_TEST
 
+/* Issue 13's case: one vcpu floods pvpanic (rep outsb: panicked and crash-loaded, over and
+ * over) while another triple-faults; the main loop is busy meanwhile. The reset survives. */
+static void *pvpanic_flood(void *arg)
+{
+	volatile int *started = arg;
+
+	for (int i = 0; i < 20000; i++) {
+		reqqueue_post(&q, i & 1 ? VM_REQ_CRASHLOADED : VM_REQ_PANIC, CAUSE_GUEST_PANIC);
+		if (i == 100)
+			*started = 1;
+	}
+	return NULL;
+}
+
+START_TEST(test_reqqueue_reset_survives_pvpanic_flood)
+{
+	volatile int started = 0;
+	pthread_t flood;
+	unsigned resets = 0;
+
+	ck_assert_int_eq(pthread_create(&flood, NULL, pvpanic_flood, (void *)&started), 0);
+	while (!started)
+		;
+	ck_assert_uint_ne(reqqueue_post(&q, VM_REQ_RESET, CAUSE_GUEST_RESET), 0);
+	pthread_join(flood, NULL);
+	reqqueue_drain(&q, &h);
+	for (unsigned i = 0; i < rec.n; i++)
+		resets += rec.kind[i] == VM_REQ_RESET;
+	ck_assert_uint_eq(resets, 1);
+	ck_assert_uint_le(rec.n, REQQUEUE_LEN);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("reqqueue");
@@ -133,6 +167,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_reqqueue_order_and_wakeup);
 	tcase_add_test(tc, test_reqqueue_full_loses_nothing);
+	tcase_add_test(tc, test_reqqueue_reset_survives_pvpanic_flood);
 	tcase_add_test(tc, test_reqqueue_duplicates_coalesce);
 	tcase_add_test(tc, test_reqqueue_reset_drops_old_guest_requests);
 	tcase_add_test(tc, test_reqqueue_reset_drops_queued_guest_requests);
