@@ -1,26 +1,39 @@
 #!/usr/bin/env python3
 """bench.py - minivmm beside QEMU (-M microvm, KVM) on the same kernel and initramfs.
 
-Prints a table of medians over --runs boots:
-  setup      process start (just before fork) to the first KVM_RUN, recorded by an LD_PRELOAD
-             shim (bench/first_run.c) in both VMMs; strace would stop the process on every
-             ioctl, and inside the nested rig that cost dominates what it measures
+Prints one table, every metric with minivmm, QEMU, the ratio QEMU/minivmm and the target:
+  setup      process start (just before fork) to the first KVM_RUN, wall and the VMM's CPU
+             time, recorded by an LD_PRELOAD shim (bench/first_run.c) in both VMMs; strace
+             would stop the process on every ioctl, and inside the nested rig that cost
+             dominates what it measures
   to-init    process start to the guest init's marker on the console
+  exits      VM exits from start to the init marker, by reason, read from outside both VMMs
+             the same way: KVM's per-VM statistics in debugfs (/sys/kernel/debug/kvm/PID-FD/)
   rss-over   peak RSS of the VMM minus the guest RAM it has touched (from /proc/PID/smaps)
   binary     size of the VMM executable
-  panic      guest's pvpanic write (marked by a byte it writes to the UART just before) to
-             GUEST_PANICKED arriving at a QMP client (QEMU: -device pvpanic on microvm)
-and the ratios QEMU/minivmm. Absolute times on a nested, emulated host are inflated and noisy;
-the ratios are the point. Run it where /dev/kvm exists, or through tests/rig/rig.sh.
+  panic      p50/p90/p99 over --panics pvpanic writes in one boot per VMM: the guest
+             (tests/guest/progs/portio.c panicloop) writes 'Z' to the UART, then the pvpanic
+             register, 20 ms apart, with the panic action run (panic=none: each write is one
+             GUEST_PANICKED {action: run} and the guest goes on); each latency runs from the
+             'Z' arriving on the VMM's stdout to its GUEST_PANICKED arriving at a QMP client.
+             minivmm twice: without and with --event-log (a journal line, fdatasync'd, each)
+  density    --density VMs (64 MiB each, the same initramfs) launched at once: time until all
+             printed the init marker, and the memory they use together then (sum of PSS)
+Absolute times on a nested, emulated host are inflated and noisy; the ratios are the point.
+Run it where /dev/kvm exists, or through tests/rig/rig.sh. --quick: one boot, 20 panics,
+2 VMs; checks that every metric is produced (exit status 1 if one is missing), for CI.
 
 Environment: MINIVMM_BIN, MINIVMM_GUEST_KERNEL, MINIVMM_GUEST_INITRD (as the tests), QEMU
 (default qemu-system-x86_64).
 """
 import argparse
+import glob
+import json
 import os
 import re
 import select
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -29,20 +42,28 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
-from harness import (QMPClient, Stream, guest_kernel, initrd_with_script,  # noqa: E402
+from harness import (Stream, guest_kernel, initrd_with_script,  # noqa: E402
                      minivmm_bin, INIT_MARKER)
 
 MEM_MIB = 256
+DENSITY_MEM_MIB = 64
 CMDLINE = "console=ttyS0 panic=-1"
+PANIC_GAP_MS = 20
+KVM_DEBUGFS = "/sys/kernel/debug/kvm"
+EXIT_REASONS = ["exits", "io_exits", "mmio_exits", "halt_exits", "irq_exits",
+                "irq_window_exits", "insn_emulation", "hypercalls", "signal_exits"]
 
 
-def vmm_commands(kernel, initrd):
-    qemu = os.environ.get("QEMU", "qemu-system-x86_64")
+def qemu_bin():
+    return os.environ.get("QEMU", "qemu-system-x86_64")
+
+
+def vmm_commands(kernel, initrd, mem_mib=MEM_MIB):
     return {
         "minivmm": [minivmm_bin(), "--kernel", kernel, "--initrd", initrd,
-                    "--memory", str(MEM_MIB), "--cmdline", CMDLINE],
-        "qemu": [qemu, "-M", "microvm,rtc=off,x-option-roms=off", "-enable-kvm", "-cpu", "host",
-                 "-m", str(MEM_MIB), "-smp", "1", "-nodefaults", "-no-user-config",
+                    "--memory", str(mem_mib), "--cmdline", CMDLINE],
+        "qemu": [qemu_bin(), "-M", "microvm,rtc=off,x-option-roms=off", "-enable-kvm", "-cpu",
+                 "host", "-m", str(mem_mib), "-smp", "1", "-nodefaults", "-no-user-config",
                  "-display", "none", "-serial", "stdio", "-kernel", kernel, "-initrd", initrd,
                  "-append", CMDLINE],
     }
@@ -64,12 +85,44 @@ def guest_ram_rss_kib(pid, mem_mib):
     return total
 
 
-def vm_hwm_kib(pid):
+def status_kib(pid, key):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
-            if line.startswith("VmHWM:"):
+            if line.startswith(key + ":"):
                 return int(line.split()[1])
     return 0
+
+
+def pss_kib(pid):
+    with open("/proc/%d/smaps_rollup" % pid) as f:
+        for line in f:
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    return 0
+
+
+def mount_debugfs():
+    """KVM's per-VM statistics live in debugfs; the rig does not mount it. True if there."""
+    if not os.path.isdir(KVM_DEBUGFS):
+        subprocess.run(["mount", "-t", "debugfs", "debugfs", "/sys/kernel/debug"],
+                       stderr=subprocess.DEVNULL)
+    return os.path.isdir(KVM_DEBUGFS)
+
+
+def kvm_stats(pid):
+    """Exit counters of the process's VM (the one with the most exits, should it have more)."""
+    best = None
+    for d in glob.glob("%s/%d-*" % (KVM_DEBUGFS, pid)):
+        vals = {}
+        for name in EXIT_REASONS:
+            try:
+                with open(os.path.join(d, name)) as f:
+                    vals[name] = int(f.read())
+            except (OSError, ValueError):
+                pass
+        if vals and (best is None or vals.get("exits", 0) > best.get("exits", 0)):
+            best = vals
+    return best
 
 
 def build_shim(workdir):
@@ -90,147 +143,329 @@ def one_boot(name, argv, timeout, shim):
     out = Stream(p.stdout)
     m = out.wait_for(INIT_MARKER, timeout)
     t_init = time.monotonic() - t0 if m else None
+    exits = kvm_stats(p.pid) if m else None
     out.wait_for(r"BENCH-IDLE", timeout)
     time.sleep(0.5)
     try:
-        hwm = vm_hwm_kib(p.pid)
+        hwm = status_kib(p.pid, "VmHWM")
         guest = guest_ram_rss_kib(p.pid, MEM_MIB * 3 // 4)
     finally:
         p.kill()
         p.wait()
-    setup = None
+    setup = setup_cpu = None
     if os.path.exists(stamp):
         with open(stamp) as f:
-            setup = float(f.read()) - t0
+            wall, cpu = f.read().split()
+        setup, setup_cpu = float(wall) - t0, float(cpu)
     shutil.rmtree(tmp, ignore_errors=True)
-    return {"setup": setup, "init": t_init, "rss": (hwm - guest) if hwm else None}
+    return {"setup": setup, "setup_cpu": setup_cpu, "init": t_init,
+            "rss": (hwm - guest) if hwm else None, "exits": exits}
 
 
-def panic_latency(name, argv, sock, timeout):
-    """Seconds from the guest's marker byte on the console to GUEST_PANICKED on QMP."""
+class QMPEvents:
+    """A bare QMP client for the panic loop: connect, negotiate, then hand out raw lines."""
+
+    def __init__(self, path, timeout):
+        deadline = time.monotonic() + timeout
+        while True:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                self.sock.connect(path)
+                break
+            except OSError:
+                self.sock.close()
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+        self.buf = b""
+        self.sock.settimeout(timeout)
+        self.lines()  # greeting
+        self.sock.sendall(b'{"execute": "qmp_capabilities"}')
+        while not any(b'"return"' in ln for ln in self.lines()):
+            pass
+        self.sock.setblocking(False)
+
+    def lines(self):
+        """Whole lines read so far (blocks for at least one when the socket blocks)."""
+        while b"\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("QMP socket closed")
+            self.buf += chunk
+        *whole, self.buf = self.buf.split(b"\n")
+        return [ln for ln in whole if ln.strip()]
+
+    def poll_lines(self):
+        try:
+            chunk = self.sock.recv(65536)
+        except BlockingIOError:
+            return []
+        if not chunk:
+            raise EOFError("QMP socket closed")
+        self.buf += chunk
+        if b"\n" not in self.buf:
+            return []
+        *whole, self.buf = self.buf.split(b"\n")
+        return [ln for ln in whole if ln.strip()]
+
+
+def panic_loop(name, argv, sock, count, timeout):
+    """Latencies (s) from each marker byte on the console to its GUEST_PANICKED on QMP."""
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL)
+    marks, events = [], []
     try:
-        qmp = QMPClient(sock, timeout=timeout)
+        qmp = QMPEvents(sock, timeout)
         fd = proc.stdout.fileno()
         buf = b""
+        started = False
         deadline = time.monotonic() + timeout
-        # The 'Z' after PANIC-NOW is the marker written just before the pvpanic write.
-        while b"Z" not in buf.split(b"PANIC-NOW", 1)[-1] or b"PANIC-NOW" not in buf:
-            if time.monotonic() > deadline:
-                raise RuntimeError("%s: no panic marker within %ss" % (name, timeout))
-            if not select.select([fd], [], [], max(0.0, deadline - time.monotonic()))[0]:
-                continue
-            chunk = os.read(fd, 1 if b"PANIC-NOW" in buf else 65536)
-            if not chunk:
-                raise RuntimeError("%s ended before the panic marker" % name)
-            buf += chunk
-        t_mark = time.monotonic()
-        qmp.wait_events(["GUEST_PANICKED"], timeout)
-        t_event = time.monotonic()
-        qmp.close()
-        return t_event - t_mark
+        while len(events) < count or len(marks) < count:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise RuntimeError("%s: %d marks, %d events of %d within %ss" % (
+                    name, len(marks), len(events), count, timeout))
+            ready = select.select([fd, qmp.sock], [], [], left)[0]
+            now = time.monotonic()
+            if fd in ready:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    raise RuntimeError("%s ended during the panic loop" % name)
+                if not started:
+                    buf += chunk
+                    if b"PANIC-LOOP\n" in buf.replace(b"\r", b""):
+                        started = True
+                        buf = buf.replace(b"\r", b"").split(b"PANIC-LOOP\n", 1)[1]
+                        marks += [now] * buf.count(b"Z")
+                else:
+                    marks += [now] * chunk.count(b"Z")
+            if qmp.sock in ready:
+                for ln in qmp.poll_lines():
+                    if json.loads(ln).get("event") == "GUEST_PANICKED":
+                        events.append(now)
+        qmp.sock.close()
     finally:
         proc.kill()
         proc.wait()
+    return [e - m for m, e in zip(marks, events)]
+
+
+def density(name, argv_for, n, timeout):
+    """Launch @n VMs at once; seconds until all printed the init marker, and their PSS (KiB)."""
+    procs = []
+    t0 = time.monotonic()
+    try:
+        for _ in range(n):
+            procs.append(subprocess.Popen(argv_for(), stdin=subprocess.DEVNULL,
+                                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL))
+        streams = [Stream(p.stdout) for p in procs]
+        for s in streams:
+            if not s.wait_for(INIT_MARKER, max(1.0, timeout - (time.monotonic() - t0))):
+                raise RuntimeError("%s: not all %d VMs reached init within %ss" % (
+                    name, n, timeout))
+        t_all = time.monotonic() - t0
+        pss = sum(pss_kib(p.pid) for p in procs)
+        rss = sum(status_kib(p.pid, "VmRSS") for p in procs)
+    finally:
+        for p in procs:
+            p.kill()
+        for p in procs:
+            p.wait()
+    return {"t": t_all, "pss": pss, "rss": rss}
 
 
 def progress(msg):
     print("bench: " + msg, file=sys.stderr, flush=True)
 
 
+def pct(vals, q):
+    if not vals:
+        return None
+    s = sorted(vals)
+    return s[min(len(s) - 1, int(round(q / 100.0 * (len(s) - 1))))]
+
+
 def fmt_ms(v, digits=1):
     return "-" if v is None else "%.*f ms" % (digits, v * 1000)
+
+
+def fmt_s(v):
+    return "-" if v is None else "%.1f s" % v
 
 
 def fmt_kib(v):
     return "-" if v is None else "%.2f MiB" % (v / 1024)
 
 
+def fmt_num(v):
+    return "-" if v is None else "%d" % v
+
+
+def fmt_rate(v):
+    return "-" if v is None else "%.2f VM/s" % v
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--panics", type=int, default=250)
+    ap.add_argument("--density", type=int, default=20)
     ap.add_argument("--timeout", type=float, default=180)
+    ap.add_argument("--quick", action="store_true",
+                    help="1 boot, 20 panics, 2 VMs at once; fail unless every metric is there")
+    ap.add_argument("--only", default="boot,panic,density",
+                    help="comma-separated parts to run (boot, panic, density)")
     a = ap.parse_args()
+    if a.quick:
+        a.runs, a.panics, a.density = 1, 20, 2
+    parts = set(a.only.split(","))
     if not os.path.exists("/dev/kvm") or os.path.isdir("/sys/module/kvm_pvm"):
         sys.exit("bench.py needs a /dev/kvm that runs ordinary guests: run it through tests/rig/rig.sh")
-    shim_dir = tempfile.mkdtemp(prefix="minivmm-bench-shim-")
-    shim = build_shim(shim_dir)
-    initrd = initrd_with_script("echo BENCH-IDLE; sleep 1000\n")
-    cmds = vmm_commands(guest_kernel(), initrd)
-    results = {}
-    for name, argv in cmds.items():
-        runs = []
-        for i in range(a.runs):
-            runs.append(one_boot(name, argv, a.timeout, shim))
-            progress("%s boot %d/%d: %r" % (name, i + 1, a.runs, runs[-1]))
+    have_stats = mount_debugfs()
+    if not have_stats:
+        progress("no %s (debugfs): exit counts missing" % KVM_DEBUGFS)
+    names = ("minivmm", "qemu")
+    R = {n: {} for n in names}
 
-        def med(key):
-            vals = [r[key] for r in runs if r[key] is not None]
-            return statistics.median(vals) if vals else None
+    if "boot" in parts:
+        shim_dir = tempfile.mkdtemp(prefix="minivmm-bench-shim-")
+        shim = build_shim(shim_dir)
+        initrd = initrd_with_script("echo BENCH-IDLE; sleep 1000\n")
+        for name, argv in vmm_commands(guest_kernel(), initrd).items():
+            runs = []
+            for i in range(a.runs):
+                runs.append(one_boot(name, argv, a.timeout, shim))
+                progress("%s boot %d/%d: %r" % (name, i + 1, a.runs, runs[-1]))
 
-        results[name] = {"setup": med("setup"), "init": med("init"), "rss": med("rss"),
-                         "binary": os.path.getsize(shutil.which(argv[0]) or argv[0])}
-    os.unlink(initrd)
-    shutil.rmtree(shim_dir, ignore_errors=True)
+            def med(key):
+                vals = [r[key] for r in runs if r[key] is not None]
+                return statistics.median(vals) if vals else None
 
-    # Panic to event: same guest, pvpanic on port 0x505 in both, panic action pause.
-    pinitrd = initrd_with_script("echo PANIC-NOW; portio mark 0x3f8 0x505; sleep 1000\n")
-    work = tempfile.mkdtemp(prefix="minivmm-bench-")
-    sock = os.path.join(work, "qmp.sock")
-    lat = {}
-    for name, argv in vmm_commands(guest_kernel(), pinitrd).items():
-        if name == "qemu":
+            r = R[name]
+            for key in ("setup", "setup_cpu", "init", "rss"):
+                r[key] = med(key)
+            r["binary"] = os.path.getsize(shutil.which(argv[0]) or argv[0])
+            for reason in EXIT_REASONS:
+                vals = [x["exits"][reason] for x in runs
+                        if x["exits"] and reason in x["exits"]]
+                r["x_" + reason] = statistics.median(vals) if vals else None
+        os.unlink(initrd)
+        shutil.rmtree(shim_dir, ignore_errors=True)
+
+    if "panic" in parts:
+        script = ("echo PANIC-LOOP; portio panicloop 0x3f8 0x505 %d %d; sleep 1000\n"
+                  % (a.panics, PANIC_GAP_MS))
+        pinitrd = initrd_with_script(script)
+        work = tempfile.mkdtemp(prefix="minivmm-bench-")
+        sock = os.path.join(work, "qmp.sock")
+        cmds = vmm_commands(guest_kernel(), pinitrd)
+        variants = [
+            ("minivmm", "panic", cmds["minivmm"] + ["--pvpanic", "--action", "panic=none",
+                                                    "--qmp", "unix:" + sock]),
+            ("minivmm", "panic_log", cmds["minivmm"] + [
+                "--pvpanic", "--action", "panic=none", "--qmp", "unix:" + sock,
+                "--event-log", os.path.join(work, "events.jsonl")]),
             # microvm has an ISA bus for QEMU's pvpanic; the guest writes the port directly.
-            argv += ["-device", "pvpanic", "-action", "panic=pause",
-                     "-qmp", "unix:%s,server=on,wait=off" % sock]
-        else:
-            argv += ["--pvpanic", "--action", "panic=pause", "--qmp", "unix:" + sock]
-        vals = []
-        for _ in range(a.runs):
+            ("qemu", "panic", cmds["qemu"] + ["-device", "pvpanic", "-action", "panic=none",
+                                              "-qmp", "unix:%s,server=on,wait=off" % sock]),
+        ]
+        for name, key, argv in variants:
             if os.path.exists(sock):
                 os.unlink(sock)
             try:
-                vals.append(panic_latency(name, argv, sock, a.timeout))
-                progress("%s panic %d/%d: %.3f ms" % (name, len(vals), a.runs, vals[-1] * 1000))
-            except (RuntimeError, AssertionError, OSError) as e:
-                progress("%s panic run failed: %s" % (name, e))
-        lat[name] = statistics.median(vals) if vals else None
-    os.unlink(pinitrd)
-    shutil.rmtree(work, ignore_errors=True)
-    results["minivmm"]["panic"] = lat["minivmm"]
-    results["qemu"]["panic"] = lat["qemu"]
+                lat = panic_loop(name, argv, sock, a.panics,
+                                 a.timeout + a.panics * PANIC_GAP_MS / 1000.0 * 3)
+            except (RuntimeError, OSError, EOFError) as e:
+                progress("%s %s failed: %s" % (name, key, e))
+                continue
+            for q in (50, 90, 99):
+                R[name]["%s_p%d" % (key, q)] = pct(lat, q)
+            R[name][key + "_n"] = len(lat)
+            progress("%s %s: %d panics, p50 %.3f p90 %.3f p99 %.3f ms" % (
+                name, key, len(lat), pct(lat, 50) * 1e3, pct(lat, 90) * 1e3,
+                pct(lat, 99) * 1e3))
+        os.unlink(pinitrd)
+        shutil.rmtree(work, ignore_errors=True)
 
-    mv, qm = results["minivmm"], results["qemu"]
+    if "density" in parts:
+        dinitrd = initrd_with_script("sleep 1000\n")
+        for name in names:
+            def argv_for(name=name):
+                return vmm_commands(guest_kernel(), dinitrd, DENSITY_MEM_MIB)[name]
+            try:
+                d = density(name, argv_for, a.density, max(a.timeout, 60.0 * a.density))
+            except RuntimeError as e:
+                progress(str(e))
+                continue
+            R[name]["dens_t"] = d["t"]
+            R[name]["dens_rate"] = a.density / d["t"]
+            R[name]["dens_pss"] = d["pss"] / a.density
+            R[name]["dens_rss"] = d["rss"] / a.density
+            progress("%s density: %r" % (name, d))
+        os.unlink(dinitrd)
 
-    def ratio(key):
-        if not mv[key] or not qm[key]:
+    mv, qm = R["minivmm"], R["qemu"]
+
+    def ratio(key, qkey=None, inverse=False):
+        q, m = qm.get(qkey or key), mv.get(key)
+        if not m or not q:
             return "-"
-        return "%.1fx" % (qm[key] / mv[key])
+        return "%.1fx" % ((m / q) if inverse else (q / m))
 
     rows = [
-        ("start -> first KVM_RUN", fmt_ms(mv["setup"]), fmt_ms(qm["setup"]), ratio("setup"),
-         ">= 10x"),
-        ("start -> guest init marker", fmt_ms(mv["init"]), fmt_ms(qm["init"]), ratio("init"), ""),
-        ("peak RSS - touched guest RAM", fmt_kib(mv["rss"]), fmt_kib(qm["rss"]), ratio("rss"),
-         ">= 5x, < 2 MiB"),
-        ("binary size", fmt_kib(mv["binary"] / 1024), fmt_kib(qm["binary"] / 1024),
-         ratio("binary"), ""),
-        ("guest pvpanic write -> QMP event", fmt_ms(mv["panic"], 3), fmt_ms(qm["panic"], 3),
-         ratio("panic"), ">= 2x"),
+        ("start -> first KVM_RUN, wall", "setup", fmt_ms, ">= 10x"),
+        ("start -> first KVM_RUN, VMM CPU", "setup_cpu", fmt_ms, ">= 10x"),
+        ("start -> guest init marker", "init", fmt_ms, ">= 2x"),
     ]
-    qemu_version = subprocess.run([os.environ.get("QEMU", "qemu-system-x86_64"), "--version"],
-                                  capture_output=True, text=True).stdout.split("\n")[0]
-    print("median of %d boots, %d MiB guest, kernel %s; %s" % (
-        a.runs, MEM_MIB, os.path.basename(guest_kernel()), qemu_version))
-    w = [max(len(r[i]) for r in rows + [("metric", "minivmm", "qemu", "qemu/minivmm", "target")])
-         for i in range(5)]
+    rows += [("VM exits to init: %s" % r, "x_" + r, fmt_num,
+              "fewer" if r == "exits" else "") for r in EXIT_REASONS]
+    rows += [
+        ("peak RSS - touched guest RAM", "rss", fmt_kib, ">= 5x, < 2 MiB"),
+        ("binary size", "binary", lambda v: fmt_kib(v / 1024), ""),
+    ]
+    for q in (50, 90, 99):
+        rows.append(("pvpanic write -> QMP event p%d" % q, "panic_p%d" % q,
+                     lambda v: fmt_ms(v, 3), ">= 2x" if q != 90 else ""))
+    for q in (50, 90, 99):
+        rows.append(("  same, minivmm --event-log p%d" % q, ("panic_log_p%d" % q,
+                                                             "panic_p%d" % q),
+                     lambda v: fmt_ms(v, 3), ""))
+    rows += [
+        ("%d VMs at once -> all at init" % a.density, "dens_t", fmt_s, ""),
+        ("  VMs per second", "dens_rate", fmt_rate, ""),
+        ("  PSS per VM (%d MiB guests)" % DENSITY_MEM_MIB, "dens_pss", fmt_kib, ""),
+        ("  RSS per VM", "dens_rss", fmt_kib, ""),
+    ]
+    table = []
+    missing = []
+    for label, key, fmt, target in rows:
+        mkey, qkey = key if isinstance(key, tuple) else (key, key)
+        mval, qval = mv.get(mkey), qm.get(qkey)
+        if mkey == "dens_rate":
+            rat = ratio(mkey, qkey, inverse=True)
+        else:
+            rat = ratio(mkey, qkey)
+        if mval is None or qval is None:
+            missing.append(label.strip())
+        table.append((label, fmt(mval), fmt(qval), rat, target))
+
+    qemu_version = subprocess.run([qemu_bin(), "--version"], capture_output=True,
+                                  text=True).stdout.split("\n")[0]
+    print("median of %d boots, %d MiB guest, kernel %s; %s; %d panics %d ms apart; "
+          "%d VMs of %d MiB; %s, %d CPUs" % (
+              a.runs, MEM_MIB, os.path.basename(guest_kernel()), qemu_version, a.panics,
+              PANIC_GAP_MS, a.density, DENSITY_MEM_MIB, time.strftime("%Y-%m-%d"),
+              os.cpu_count()))
     hdr = ("metric", "minivmm", "qemu microvm", "qemu/minivmm", "target")
-    w = [max(w[i], len(hdr[i])) for i in range(5)]
+    w = [max(len(r[i]) for r in table + [hdr]) for i in range(5)]
     print("| " + " | ".join(h.ljust(w[i]) for i, h in enumerate(hdr)) + " |")
     print("|" + "|".join("-" * (w[i] + 2) for i in range(5)) + "|")
-    for r in rows:
+    for r in table:
         print("| " + " | ".join(c.ljust(w[i]) for i, c in enumerate(r)) + " |")
+    if missing:
+        print("missing: " + ", ".join(missing))
+        if a.quick:
+            sys.exit(1)
 
 
 if __name__ == "__main__":

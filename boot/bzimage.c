@@ -6,6 +6,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Setup header field offsets within the file / zero page (boot.rst, "THE REAL-MODE KERNEL HEADER").
@@ -255,6 +257,41 @@ void boot_zero_page_build(struct boot_params *bp, const struct bzimage_info *inf
 	bp->e820_entries = (uint8_t)boot_e820_build(gm, bp->e820_table, E820_MAX_ENTRIES_ZEROPAGE);
 }
 
+/*
+ * @len bytes of @fd from @off into guest RAM at @gpa. The whole pages are mapped from the file
+ * copy-on-write over guest RAM (MAP_PRIVATE | MAP_FIXED) instead of read: no copy and no page
+ * fault here; the guest faults in what it reads, each page copied once from the page cache
+ * then. Where @off is not page-aligned the mapping starts at the file page below it, so the
+ * up to 4095 bytes below @gpa get the file's bytes before @off: @below_free says they are
+ * free RAM (nothing lives there). A part that cannot be mapped (the last partial page when
+ * the file goes on past it, a file system without mmap) is read.
+ */
+static int load_file(const struct guest_mem *gm, int fd, uint64_t gpa, uint64_t len, uint64_t off,
+		     int below_free)
+{
+	uint64_t lead = off & (PAGE_SIZE - 1), end = off + len, map_end;
+	uint8_t *dst = guest_mem_ptr(gm, gpa, len), *base;
+	struct stat st;
+
+	if (!dst)
+		return -ENOSPC;
+	if ((lead && !below_free) || gpa < lead || fstat(fd, &st) < 0 ||
+	    (gpa - lead) & (PAGE_SIZE - 1))
+		return pread_all(fd, dst, len, off);
+	base = guest_mem_ptr(gm, gpa - lead, len + lead);
+	/* To the file's end, the last page's rest is zeros (as fresh RAM); before it, whole pages.
+	 */
+	map_end = end == (uint64_t)st.st_size ? (end + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)
+					      : end & ~(PAGE_SIZE - 1);
+	if (!base || map_end <= off - lead ||
+	    mmap(base, map_end - (off - lead), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd,
+		 (off_t)(off - lead)) == MAP_FAILED)
+		return pread_all(fd, dst, len, off);
+	if (map_end >= end)
+		return 0;
+	return pread_all(fd, base + (map_end - (off - lead)), end - map_end, map_end);
+}
+
 int boot_load(const struct guest_mem *gm, const struct bzimage_info *info,
 	      const struct boot_plan *plan, int kfd, int ifd, const char *cmdline,
 	      uint64_t rsdp_gpa, uint64_t setup_data_gpa, char *err, size_t errlen)
@@ -269,7 +306,9 @@ int boot_load(const struct guest_mem *gm, const struct bzimage_info *info,
 		set_err(err, errlen, "kernel does not fit in guest RAM");
 		return -ENOSPC;
 	}
-	ret = pread_all(kfd, dst, info->pm_size, info->pm_offset);
+	/* Below the kernel (at 1 MiB or above) is free RAM: the tables all live below 1 MiB. */
+	ret = load_file(gm, kfd, plan->kernel_gpa, info->pm_size, info->pm_offset,
+			plan->kernel_gpa >= HIGH_RAM_START + 4096);
 	if (ret) {
 		set_err(err, errlen, "cannot read kernel: %s", strerror(-ret));
 		return ret;
@@ -280,7 +319,7 @@ int boot_load(const struct guest_mem *gm, const struct bzimage_info *info,
 			set_err(err, errlen, "initrd does not fit in guest RAM");
 			return -ENOSPC;
 		}
-		ret = pread_all(ifd, dst, plan->initrd_size, 0);
+		ret = load_file(gm, ifd, plan->initrd_gpa, plan->initrd_size, 0, 0);
 		if (ret) {
 			set_err(err, errlen, "cannot read initrd: %s", strerror(-ret));
 			return ret;

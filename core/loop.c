@@ -18,6 +18,7 @@ struct loop {
 	int epfd;
 	struct loop_entry *entries; /* live and dead entries; dead ones freed after dispatch */
 	int dispatching;
+	pthread_mutex_t *lock; /* released during epoll_wait (loop_set_lock) */
 };
 
 int loop_create(struct loop **out)
@@ -117,10 +118,21 @@ void loop_remove(struct loop *loop, int fd)
 		loop_reap(loop);
 }
 
+void loop_set_lock(struct loop *loop, pthread_mutex_t *lock)
+{
+	loop->lock = lock;
+}
+
 int loop_run_once(struct loop *loop, int timeout_ms)
 {
 	struct epoll_event evs[32];
-	int n = epoll_wait(loop->epfd, evs, 32, timeout_ms);
+	int n;
+
+	if (loop->lock)
+		pthread_mutex_unlock(loop->lock);
+	n = epoll_wait(loop->epfd, evs, 32, timeout_ms);
+	if (loop->lock)
+		pthread_mutex_lock(loop->lock);
 
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;

@@ -2,6 +2,7 @@
 #ifndef MINIVMM_LOOP_H
 #define MINIVMM_LOOP_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 struct loop;
@@ -28,6 +29,13 @@ int loop_modify(struct loop *loop, int fd, uint32_t events);
  * The caller closes the fd afterwards.
  */
 void loop_remove(struct loop *loop, int fd);
+
+/*
+ * @lock (held by the caller around loop_run_once) is released while the loop waits and taken
+ * again before it dispatches: other threads may take it while the main thread is idle.
+ * NULL: none (the default). Call before the first loop_run_once.
+ */
+void loop_set_lock(struct loop *loop, pthread_mutex_t *lock);
 
 /* Wait up to @timeout_ms (-1: forever) and dispatch what is ready. Returns 0 or -errno. */
 int loop_run_once(struct loop *loop, int timeout_ms);

@@ -12,6 +12,16 @@
 
 #define KVM_MAX_CPUID_ENTRIES 256
 
+/* Intel SDM vol. 2A, CPUID leaf 1: ECX bit 24, the local APIC's TSC-deadline timer mode. */
+#define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
+/* The hypervisor range: 0x40000000 EAX is its highest leaf (KVM's own stop at 0x40000001). */
+#define CPUID_HV_BASE 0x40000000u
+/* The timing leaf VMware defined and QEMU fills ("vmware-cpuid-freq"): EAX the TSC and EBX the
+ * local APIC bus in kHz, so that a guest that reads it need not calibrate either. */
+#define CPUID_HV_TIMING 0x40000010u
+/* KVM's emulated local APIC timer counts at 1 GHz (APIC_BUS_CYCLE_NS_DEFAULT, x86/kvm/lapic.h). */
+#define KVM_APIC_BUS_KHZ 1000000u
+
 static const struct {
 	int cap;
 	const char *name;
@@ -24,6 +34,45 @@ static const struct {
 	{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
 	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
 };
+
+static struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *c, uint32_t function)
+{
+	for (unsigned i = 0; i < c->nent; i++)
+		if (c->entries[i].function == function && !c->entries[i].index)
+			return &c->entries[i];
+	return NULL;
+}
+
+/*
+ * What spares the guest its timer calibrations, as QEMU's -cpu host does: the TSC-deadline
+ * timer when KVM emulates it (a Linux guest then never calibrates its local APIC timer
+ * against the PIT, about 100 ms of PIT ticks), and the timing leaf with the TSC and APIC bus
+ * frequencies (KVM_GET_TSC_KHZ on the VM; left out when this KVM cannot say).
+ */
+static void kvm_cpuid_timing(struct kvm_vm *vm)
+{
+	struct kvm_cpuid_entry2 *leaf1 = cpuid_find(vm->cpuid, 1);
+	struct kvm_cpuid_entry2 *hv = cpuid_find(vm->cpuid, CPUID_HV_BASE);
+	int khz;
+
+	if (leaf1 && ioctl(vm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0)
+		leaf1->ecx |= CPUID_1_ECX_TSC_DEADLINE;
+	if (!hv || cpuid_find(vm->cpuid, CPUID_HV_TIMING) ||
+	    vm->cpuid->nent >= KVM_MAX_CPUID_ENTRIES)
+		return;
+	khz = ioctl(vm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_VM_TSC_CONTROL) > 0
+		  ? ioctl(vm->vm_fd, KVM_GET_TSC_KHZ, 0)
+		  : -1;
+	if (khz <= 0)
+		return;
+	if (hv->eax < CPUID_HV_TIMING)
+		hv->eax = CPUID_HV_TIMING;
+	vm->cpuid->entries[vm->cpuid->nent++] = (struct kvm_cpuid_entry2){
+		.function = CPUID_HV_TIMING,
+		.eax = (uint32_t)khz,
+		.ebx = KVM_APIC_BUS_KHZ,
+	};
+}
 
 int kvm_vm_create(struct kvm_vm *vm)
 {
@@ -107,6 +156,7 @@ int kvm_vm_create(struct kvm_vm *vm)
 		pr_err("KVM_CREATE_PIT2: %s", strerror(errno));
 		goto err_vm;
 	}
+	kvm_cpuid_timing(vm);
 	return 0;
 
 err_vm:

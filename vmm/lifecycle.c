@@ -263,6 +263,23 @@ static void do_watchdog(struct lifecycle *lc)
 	}
 }
 
+/* What a vcpu may decide itself: nothing in it parks, resets or ends the VM. */
+static int needs_no_park(const struct lifecycle *lc, enum vm_request_kind kind)
+{
+	if (kind == VM_REQ_CRASHLOADED)
+		return 1;
+	return kind == VM_REQ_PANIC && lc->actions.panic == PANIC_NONE && !lc->panic_dump;
+}
+
+int lifecycle_handle_on_vcpu(struct lifecycle *lc, enum vm_request_kind kind,
+			     enum shutdown_cause cause)
+{
+	if (!needs_no_park(lc, kind))
+		return 0;
+	lifecycle_handle(lc, kind, cause);
+	return 1;
+}
+
 void lifecycle_handle(struct lifecycle *lc, enum vm_request_kind kind, enum shutdown_cause cause)
 {
 	if (lc->done)

@@ -46,6 +46,16 @@ void lifecycle_init(struct lifecycle *lc, const struct actions *actions, int sta
  */
 void lifecycle_handle(struct lifecycle *lc, enum vm_request_kind kind, enum shutdown_cause cause);
 
+/*
+ * The same decision, taken on the posting vcpu's thread when it needs no vcpu parked (QEMU's
+ * vcpu takes its big lock and sends the event itself): a panic whose action is run (without
+ * --panic-dump), a crash-loaded notice. Returns 1 when handled, 0 when the request must go to
+ * the main loop (it pauses, resets or ends the VM). Call with the main loop's lock held
+ * (vm.c's lifecycle lock), so that nothing else runs the lifecycle or sends on QMP meanwhile.
+ */
+int lifecycle_handle_on_vcpu(struct lifecycle *lc, enum vm_request_kind kind,
+			     enum shutdown_cause cause);
+
 /* Start the guest at boot: prelaunch -> running (RESUME), unless start_paused (-S). */
 int lifecycle_boot(struct lifecycle *lc);
 

@@ -104,6 +104,7 @@ int vm_check(struct vm *vm, const struct vm_config *cfg)
 	char err[256];
 
 	memset(vm, 0, sizeof(*vm));
+	pthread_mutex_init(&vm->lock, NULL);
 	vm->cfg = *cfg;
 	ops.ctx = vm;
 	lifecycle_init(&vm->lc, &cfg->actions, cfg->start_paused, &vm->vclock, &ops,
@@ -150,11 +151,25 @@ int vm_check(struct vm *vm, const struct vm_config *cfg)
 
 /* --- requests from devices and vcpus ------------------------------------------------------- */
 
-/* The sink devices post to: queue, and make a posting vcpu wait until it is handled. */
+/*
+ * The sink devices post to. A request that parks no vcpu (a panic with action run) is decided
+ * right here on the posting vcpu, under the lifecycle lock, as QEMU's vcpu does under its BQL:
+ * no hop to the main thread between the guest's write and the event. The decision is still
+ * lifecycle.c's. Everything else, or when the main thread holds the lock (it may be waiting
+ * for this vcpu to park, so never block on it), is queued, and the vcpu waits until it is
+ * handled.
+ */
 static void vm_post(void *ctx, enum vm_request_kind kind, enum shutdown_cause cause)
 {
 	struct vm *vm = ctx;
 
+	if (!pthread_mutex_trylock(&vm->lock)) {
+		int done = lifecycle_handle_on_vcpu(&vm->lc, kind, cause);
+
+		pthread_mutex_unlock(&vm->lock);
+		if (done)
+			return;
+	}
 	vcpu_wait_for_request(reqqueue_post(&vm->reqs, kind, cause));
 }
 
@@ -251,6 +266,7 @@ static int step_loop(void *ctx)
 	ret = loop_create(&vm->loop);
 	if (ret)
 		return ret;
+	loop_set_lock(vm->loop, &vm->lock);
 	timer_clock_init(&vm->vclock, vm->loop, 0); /* starts with the guest (lifecycle) */
 	vm->sink = (struct request_sink){ vm_post, vm };
 	ret = reqqueue_init(&vm->reqs);
@@ -509,10 +525,12 @@ int vm_run(struct vm *vm)
 {
 	int ret;
 
+	pthread_mutex_lock(&vm->lock); /* the main thread's, except while its loop waits */
 	console_start(&vm->console);
 	ret = vcpus_start(&vm->vcpus, 1);
 	if (ret || lifecycle_boot(&vm->lc)) {
 		vcpus_stop(&vm->vcpus);
+		pthread_mutex_unlock(&vm->lock);
 		return EXIT_VM_INTERNAL;
 	}
 	while (!vm->done) {
@@ -524,6 +542,7 @@ int vm_run(struct vm *vm)
 		}
 	}
 	vcpus_stop(&vm->vcpus);
+	pthread_mutex_unlock(&vm->lock);
 	console_restore(&vm->console);
 	return vm->exit_status;
 }

@@ -64,6 +64,10 @@ struct fw_cfg;
 struct vm {
 	struct vm_config cfg;
 
+	/* The lifecycle lock (QEMU's BQL, in small): the main thread holds it except while its
+	 * loop waits; a vcpu takes it to decide a request itself (vm.c: vm_post). */
+	pthread_mutex_t lock;
+
 	/* Inputs, opened and checked before anything else. */
 	int kernel_fd;
 	int initrd_fd;

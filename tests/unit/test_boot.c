@@ -322,6 +322,14 @@ START_TEST(test_load_into_memory)
 			 info.pm_size);
 	ck_assert_mem_eq(guest_mem_ptr(&gm, plan.initrd_gpa, sizeof(initrd)), initrd,
 			 sizeof(initrd));
+	/* Mapped from the file, not read: the rest of the initrd's last page is still zeros. */
+	{
+		static const uint8_t zeros[8192 - sizeof(initrd)];
+
+		ck_assert_mem_eq(
+		    guest_mem_ptr(&gm, plan.initrd_gpa + sizeof(initrd), sizeof(zeros)), zeros,
+		    sizeof(zeros));
+	}
 	ck_assert_int_eq(guest_mem_read(&gm, cmd, BOOT_CMDLINE_GPA, 14), 0);
 	ck_assert_str_eq(cmd, "console=ttyS0");
 	ck_assert_int_eq(guest_mem_read(&gm, &bp, BOOT_ZERO_PAGE_GPA, sizeof(bp)), 0);

@@ -226,6 +226,31 @@ START_TEST(test_panic_dump_then_pause_or_run)
 }
 END_TEST
 
+/* A vcpu decides only what parks no vcpu: a panic with action run, a crash-loaded notice. */
+START_TEST(test_vcpu_decides_only_what_parks_nothing)
+{
+	lc.actions.panic = PANIC_NONE;
+	ck_assert_int_eq(lifecycle_handle_on_vcpu(&lc, VM_REQ_PANIC, CAUSE_GUEST_PANIC), 1);
+	ck_assert_int_eq(lifecycle_handle_on_vcpu(&lc, VM_REQ_CRASHLOADED, CAUSE_GUEST_PANIC), 1);
+	ck_assert_str_eq(events(), "GUEST_PANICKED action=run; GUEST_CRASHLOADED action=run");
+	ck_assert_int_eq(stub.pauses, 0);
+	/* Anything that pauses, dumps, resets or ends the VM goes to the main loop, untouched. */
+	lc.panic_dump = 1;
+	ck_assert_int_eq(lifecycle_handle_on_vcpu(&lc, VM_REQ_PANIC, CAUSE_GUEST_PANIC), 0);
+	lc.panic_dump = 0;
+	lc.actions.panic = PANIC_PAUSE;
+	ck_assert_int_eq(lifecycle_handle_on_vcpu(&lc, VM_REQ_PANIC, CAUSE_GUEST_PANIC), 0);
+	lc.actions.panic = PANIC_SHUTDOWN;
+	ck_assert_int_eq(lifecycle_handle_on_vcpu(&lc, VM_REQ_PANIC, CAUSE_GUEST_PANIC), 0);
+	ck_assert_int_eq(lifecycle_handle_on_vcpu(&lc, VM_REQ_RESET, CAUSE_GUEST_RESET), 0);
+	ck_assert_int_eq(lifecycle_handle_on_vcpu(&lc, VM_REQ_SHUTDOWN, CAUSE_GUEST_SHUTDOWN), 0);
+	/* No event more than the two above. */
+	ck_assert_str_eq(events(), "GUEST_PANICKED action=run; GUEST_CRASHLOADED action=run");
+	ck_assert_int_eq(lc.state, RUNSTATE_RUNNING);
+	ck_assert_int_eq(lc.done, 0);
+}
+END_TEST
+
 START_TEST(test_qmp_dump_stops_and_resumes)
 {
 	struct vm_event ev = { .kind = QMP_EVENT_DUMP_COMPLETED };
@@ -405,6 +430,7 @@ int main(void)
 	tcase_add_test(tc, test_watchdog_inject_nmi);
 	tcase_add_test(tc, test_watchdog_event_rate_limited_action_always_done);
 	tcase_add_test(tc, test_watchdog_after_done_ignored);
+	tcase_add_test(tc, test_vcpu_decides_only_what_parks_nothing);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

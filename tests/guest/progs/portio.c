@@ -5,11 +5,15 @@
  *   portio sweep FIRST LAST        read and write junk to every port in [FIRST, LAST]
  *   portio mark UART PVPANIC       write 'Z' to the UART's THR, then bit 0 to pvpanic: the
  *                                  benchmark times the event against the marker byte
+ *   portio panicloop UART PVPANIC N MS
+ *                                  N times, MS ms apart: 'Z' to the UART, then bit 0 to
+ *                                  pvpanic (with the panic action run, each is one event)
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/io.h>
+#include <time.h>
 
 static unsigned long num(const char *s)
 {
@@ -51,6 +55,18 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "mark") && argc > 3) {
 		outb('Z', num(argv[2]));
 		outb(1, num(argv[3]));
+		return 0;
+	}
+	if (!strcmp(argv[1], "panicloop") && argc > 5) {
+		unsigned uart = num(argv[2]), pvpanic = num(argv[3]);
+		unsigned long n = num(argv[4]), ms = num(argv[5]);
+		struct timespec gap = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
+
+		for (unsigned long i = 0; i < n; i++) {
+			outb('Z', uart);
+			outb(1, pvpanic);
+			nanosleep(&gap, NULL);
+		}
 		return 0;
 	}
 	if (!strcmp(argv[1], "sweep") && argc > 3) {
