@@ -62,10 +62,10 @@ fi
 if [ "$asan_fail" -eq 0 ]; then
 	# Only the unit tests (not the binary, nor the Go clients).
 	mapfile -t asan_targets < <(meson introspect "$ASAN_BUILD" --targets | python3 -c '
-import json, sys
+import json, os, sys
 for t in json.load(sys.stdin):
     if t["type"] == "executable" and t["name"].startswith("test_"):
-        print(t["filename"][0])')
+        print(os.path.relpath(t["filename"][0], sys.argv[1]))' "$ASAN_BUILD")
 	if ninja -C "$ASAN_BUILD" "${asan_targets[@]}" >"$BUILD/asan-build.log" 2>&1; then
 		asan_status=0
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

@@ -60,7 +60,8 @@ run_one() {
 		echo "fuzz $h: passed, ${execs:-?} executions in ${secs} s, ${cov:-no coverage line}"
 	else
 		echo "fuzz $h: FAILED (exit $rc), ${execs:-?} executions, ${cov:-}; log $out, input in $art"
-		grep -E '^(==[0-9]+==ERROR|SUMMARY|[^ #].*: .*\(0x|.*runtime error)' "$out" | head -n 5 | sed 's/^/    /'
+		grep -E '^(==[0-9]+==ERROR|SUMMARY|[^ #].*: .*\(0x|.*runtime error)' "$out" | grep -v '^INFO' |
+			head -n 5 | sed 's/^/    /'
 	fi
 	[ "$rc" -eq 0 ]
 }
