@@ -10,8 +10,13 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#define JSON_STREAM_MAX_VALUE	(1u << 20) /* bytes of one value (QEMU allows 64 MiB) */
-#define JSON_STREAM_MAX_NESTING 1024	   /* as QEMU's json-streamer */
+/* The caps; tests/fuzz builds json_stream.c with small ones so the discard paths are reached. */
+#ifndef JSON_STREAM_MAX_VALUE
+#define JSON_STREAM_MAX_VALUE (1u << 20) /* bytes of one value (QEMU allows 64 MiB) */
+#endif
+#ifndef JSON_STREAM_MAX_NESTING
+#define JSON_STREAM_MAX_NESTING 1024 /* as QEMU's json-streamer */
+#endif
 
 /*
  * Where the values go. Each callback returns 0 to go on, nonzero to stop feeding (the

@@ -39,13 +39,80 @@ struct qmp_server {
 
 /* --- replies -------------------------------------------------------------------------------- */
 
+/* Length of the well-formed UTF-8 sequence at @s (as jansson checks it), or 0. */
+static size_t utf8_seq_len(const unsigned char *s)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (s[0] == 0xe0)
+		lo = 0xa0; /* overlong */
+	else if (s[0] == 0xed)
+		hi = 0x9f; /* surrogates */
+	else if (s[0] == 0xf0)
+		lo = 0x90; /* overlong */
+	else if (s[0] == 0xf4)
+		hi = 0x8f; /* past U+10FFFF */
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/* @s with every byte that is not well-formed UTF-8 replaced by U+FFFD (heap), or NULL. An
+ * error may quote the client's bytes (jansson's "near '...'"), or be cut inside a character,
+ * and a JSON string must be UTF-8. */
+static char *utf8_repair(const char *s)
+{
+	size_t len = strlen(s), o = 0;
+	char *out = malloc(3 * len + 1);
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_seq_len((const unsigned char *)s + i);
+
+		if (n) {
+			memcpy(out + o, s + i, n);
+			o += n;
+			i += n;
+		} else {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		}
+	}
+	out[o] = 0;
+	return out;
+}
+
 static void send_error(struct qmp_conn *c, json_t *id, const char *cls, const char *desc)
 {
-	json_t *msg = json_object();
+	json_t *msg = json_object(), *err;
 
 	if (id)
 		json_object_set(msg, "id", id);
-	json_object_set_new(msg, "error", json_pack("{s:s, s:s}", "class", cls, "desc", desc));
+	err = json_pack("{s:s, s:s}", "class", cls, "desc", desc);
+	if (!err) { /* not UTF-8: jansson refuses it, and the reply would be an empty object */
+		char *fixed = utf8_repair(desc);
+
+		err =
+		    json_pack("{s:s, s:s}", "class", cls, "desc", fixed ? fixed : "out of memory");
+		free(fixed);
+	}
+	json_object_set_new(msg, "error", err);
 	qmp_conn_send(c, msg);
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test.sh - the whole test suite on a fresh Debian 12 machine: installs what it needs, builds
-# with -Werror, runs the unit tests (Check), the rig supervisor's self-test, and the integration
+# with -Werror, runs the unit tests (Check), again in an ASan+UBSan build, each libFuzzer harness
+# for 10 s (tests/fuzz/run.sh), the rig supervisor's self-test, and the integration
 # tests on real guests: on /dev/kvm when it runs guests, else in two nested QEMU rigs at once
 # (tests/rig/supervise.py: a hung or crashed rig is detected, replaced, and its test rerun once).
 #
@@ -49,6 +50,52 @@ if [ "$unit_status" -ne 0 ] && [ "$unit_fail" -eq 0 ]; then
 	unit_fail=1 # a test binary crashed or failed to run
 fi
 echo "unit: $unit_pass passed, $unit_fail failed"
+
+echo "== unit tests under ASan+UBSan (gcc, a second build in $BUILD-asan)"
+# No --werror here: gcc's -Warray-bounds gives false positives on sanitized -O2 code.
+ASAN_BUILD=$BUILD-asan
+asan_pass=0 asan_fail=0
+if [ ! -f "$ASAN_BUILD/build.ninja" ]; then
+	meson setup "$ASAN_BUILD" --buildtype=debugoptimized -Dstatic=false -Db_sanitize=address,undefined \
+		-Db_lundef=false >"$BUILD/asan-setup.log" 2>&1 || { tail -n 20 "$BUILD/asan-setup.log"; asan_fail=1; }
+fi
+if [ "$asan_fail" -eq 0 ]; then
+	# Only the unit tests (not the binary, nor the Go clients).
+	mapfile -t asan_targets < <(meson introspect "$ASAN_BUILD" --targets | python3 -c '
+import json, os, sys
+for t in json.load(sys.stdin):
+    if t["type"] == "executable" and t["name"].startswith("test_"):
+        print(os.path.relpath(t["filename"][0], sys.argv[1]))' "$ASAN_BUILD")
+	if ninja -C "$ASAN_BUILD" "${asan_targets[@]}" >"$BUILD/asan-build.log" 2>&1; then
+		asan_status=0
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+			meson test -C "$ASAN_BUILD" --no-rebuild --suite unit --print-errorlogs --verbose \
+			>"$BUILD/unit-asan.log" 2>&1 || asan_status=$?
+		read -r asan_pass asan_fail < <(awk '/^[0-9]+%: Checks:/ {
+			gsub(",", ""); c += $3; f += $5 + $7 } END { print c - f, f + 0 }' "$BUILD/unit-asan.log")
+		if [ "$asan_status" -ne 0 ]; then
+			grep -E ':[0-9]+:[EF]:|ERROR: (Address|Leak)Sanitizer|runtime error' "$BUILD/unit-asan.log" | head -n 20 || true
+			[ "$asan_fail" -ne 0 ] || { tail -n 30 "$BUILD/unit-asan.log"; asan_fail=1; }
+		fi
+	else
+		tail -n 30 "$BUILD/asan-build.log"
+		asan_fail=1
+	fi
+fi
+echo "unit (ASan+UBSan): $asan_pass passed, $asan_fail failed"
+
+echo "== fuzzers (tests/fuzz/run.sh: each harness 10 s on its saved corpus, clang, ASan+UBSan)"
+fuzz_status=0
+MINIVMM_FUZZ_BUILD=$BUILD-fuzz tests/fuzz/run.sh 10 >"$BUILD/fuzz.log" 2>&1 || fuzz_status=$?
+grep -E '^(fuzz |    )' "$BUILD/fuzz.log" || true
+read -r fuzz_pass fuzz_fail < <(sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$BUILD/fuzz.log")
+fuzz_pass=${fuzz_pass:-0}
+fuzz_fail=${fuzz_fail:-0}
+if [ "$fuzz_status" -ne 0 ] && [ "$fuzz_fail" -eq 0 ]; then
+	tail -n 30 "$BUILD/fuzz.log" # the build failed
+	fuzz_fail=1
+fi
+echo "fuzz: $fuzz_pass passed, $fuzz_fail failed"
 
 echo "== rig supervisor self-test (injected hangs, lockups and guest crashes)"
 rig_status=0
@@ -110,10 +157,12 @@ grep '^|\|^missing' "$BUILD/bench-quick.log" || true
 echo "== summary ($(( $(date +%s) - START )) s)"
 echo "format and floors: $fmt_pass passed, $fmt_fail failed"
 echo "unit: $unit_pass passed, $unit_fail failed"
+echo "unit (ASan+UBSan): $asan_pass passed, $asan_fail failed"
+echo "fuzz: $fuzz_pass passed, $fuzz_fail failed"
 echo "rig self-test: $rig_pass passed, $rig_fail failed"
 echo "integration: $integ_pass passed, $integ_fail failed"
 echo "benchmark smoke test: $bench_pass passed, $bench_fail failed"
 grep -A100 '^reruns' "$BUILD/integration.log" | grep -v '^integration:' || true
-echo "$((fmt_pass + unit_pass + rig_pass + integ_pass + bench_pass)) passed, $((fmt_fail + unit_fail + rig_fail + integ_fail + bench_fail)) failed"
-[ "$fmt_fail" -eq 0 ] && [ "$unit_fail" -eq 0 ] && [ "$rig_fail" -eq 0 ] && [ "$integ_fail" -eq 0 ] &&
-	[ "$bench_fail" -eq 0 ]
+echo "$((fmt_pass + unit_pass + asan_pass + fuzz_pass + rig_pass + integ_pass + bench_pass)) passed, $((fmt_fail + unit_fail + asan_fail + fuzz_fail + rig_fail + integ_fail + bench_fail)) failed"
+[ "$fmt_fail" -eq 0 ] && [ "$unit_fail" -eq 0 ] && [ "$asan_fail" -eq 0 ] && [ "$fuzz_fail" -eq 0 ] &&
+	[ "$rig_fail" -eq 0 ] && [ "$integ_fail" -eq 0 ] && [ "$bench_fail" -eq 0 ]

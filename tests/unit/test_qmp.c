@@ -1285,6 +1285,27 @@ END_TEST
 
 /* QEMU's JSON dialect and its number printing, and errors in its member order (all checked
  * against qemu-system-x86_64 10.0.2). */
+/* An error that quotes the client's bytes which are not UTF-8 ("\\u" then 0xb0: jansson's
+ * message shows both) is still an error reply, with U+FFFD for the bad byte; it was an empty
+ * object "{}", a reply with neither "return" nor "error" (found by tests/fuzz/fuzz_qmp). Then
+ * the stream carries on. */
+START_TEST(test_error_quoting_bad_utf8)
+{
+	static const char prefix[] =
+	    "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, ";
+	int fd = negotiated_client();
+	char *got;
+
+	wr(fd, "\"\\u\xb0\"");
+	got = rd(fd);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_msg(!strncmp(got, prefix, strlen(prefix)), "got %s", got);
+	ck_assert_msg(strstr(got, "\\uFFFD") != NULL, "got %s", got);
+	expect(fd, "{\"execute\": \"stop\"}", "{\"return\": {}}");
+	close(fd);
+}
+END_TEST
+
 START_TEST(test_json_as_qemu)
 {
 	static const char *const cases[][2] = {
@@ -1408,6 +1429,7 @@ int main(void)
 	tcase_add_test(tc, test_journal_size_cap);
 	tcase_add_test(tc, test_introspection);
 	tcase_add_test(tc, test_json_as_qemu);
+	tcase_add_test(tc, test_error_quoting_bad_utf8);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

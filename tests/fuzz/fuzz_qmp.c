@@ -1,0 +1,305 @@
+/* fuzz_qmp.c - libFuzzer harness: the QMP server (transport, splitter, dispatcher, schema). */
+/*
+ * The input is what a client writes to a QMP socket; the server runs over a socketpair with
+ * a fake VM behind it, as tests/unit/test_qmp.c builds it. Invariants, beyond "no crash":
+ *  - every message the server sends is one CRLF-terminated line holding one JSON object with
+ *    exactly one of "QMP" (first, and only first), "return", "error" or "event";
+ *  - every value or splitter error in the input gets exactly one reply, none is lost or
+ *    doubled (counted against a second splitter over the same bytes);
+ *  - no command reaches the VM before a successful qmp_capabilities.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <linux/sockios.h>
+
+#include "api/json_stream.h"
+#include "api/qmp.h"
+#include "core/event.h"
+
+static unsigned vm_calls; /* backend operations that change the VM */
+
+static int f_status(void *ctx, int *running, const char **status, struct qmp_error *err)
+{
+	(void)ctx;
+	(void)err;
+	*running = 1;
+	*status = "running";
+	return 0;
+}
+
+static int f_op(void *ctx, struct qmp_error *err)
+{
+	(void)ctx;
+	(void)err;
+	vm_calls++;
+	return 0;
+}
+
+static int f_fails(void *ctx, struct qmp_error *err)
+{
+	(void)ctx;
+	vm_calls++;
+	err->cls = "GenericError";
+	snprintf(err->desc, sizeof(err->desc), "Resetting the Virtual Machine is required");
+	return -1;
+}
+
+static int f_set(void *ctx, const char *r, const char *s, const char *p, const char *w,
+		 struct qmp_error *err)
+{
+	(void)ctx;
+	(void)r;
+	(void)s;
+	(void)p;
+	(void)w;
+	(void)err;
+	vm_calls++;
+	return 0;
+}
+
+static int f_wd(void *ctx, const char *a, struct qmp_error *err)
+{
+	(void)ctx;
+	(void)a;
+	(void)err;
+	vm_calls++;
+	return 0;
+}
+
+static int f_dump(void *ctx, const char *protocol, int detach, int has_filter, uint64_t begin,
+		  uint64_t length, struct qmp_error *err)
+{
+	(void)ctx;
+	(void)protocol;
+	(void)detach;
+	(void)has_filter;
+	(void)begin;
+	(void)length;
+	vm_calls++;
+	err->cls = "GenericError";
+	snprintf(err->desc, sizeof(err->desc), "fake: no dump");
+	return -1;
+}
+
+static void f_query_dump(void *ctx, struct dump_result *r)
+{
+	(void)ctx;
+	memset(r, 0, sizeof(*r));
+}
+
+static unsigned f_cpus(void *ctx, struct qmp_cpu_info *out, unsigned max)
+{
+	(void)ctx;
+	for (unsigned i = 0; i < 2 && i < max; i++)
+		out[i] = (struct qmp_cpu_info){ i, 4242 + (int)i };
+	return 2;
+}
+
+static unsigned f_pci(void *ctx, struct qmp_pci_function *out, unsigned max)
+{
+	static const struct qmp_pci_function fns[] = {
+		{ 0, 0, 0x1b36, 0x0008, 0, 0, 0x0600, 0, 0, { { 0 } }, 0 },
+		{ 1,
+		  0,
+		  0x1b36,
+		  0x0011,
+		  0x1af4,
+		  0x1100,
+		  0x0880,
+		  0,
+		  0,
+		  { { 0, 0, 1, 0xc0000000, 0x1000 } },
+		  1 },
+	};
+
+	(void)ctx;
+	for (unsigned i = 0; i < 2 && i < max; i++)
+		out[i] = fns[i];
+	return 2;
+}
+
+static unsigned f_chardevs(void *ctx, struct qmp_chardev_info *out, unsigned max)
+{
+	(void)ctx;
+	if (!max)
+		return 0;
+	snprintf(out[0].label, sizeof(out[0].label), "serial0");
+	snprintf(out[0].filename, sizeof(out[0].filename), "stdio");
+	out[0].frontend_open = 1;
+	return 1;
+}
+
+static const struct qmp_backend be = {
+	.query_status = f_status,
+	.stop = f_op,
+	.cont = f_fails,
+	.system_reset = f_op,
+	.system_powerdown = f_op,
+	.quit = f_op,
+	.set_action = f_set,
+	.watchdog_set_action = f_wd,
+	.dump_guest_memory = f_dump,
+	.query_dump = f_query_dump,
+	.inject_nmi = f_op,
+	.query_cpus = f_cpus,
+	.query_pci = f_pci,
+	.query_chardevs = f_chardevs,
+	.name = "vm1",
+	.uuid = "0123abcd-0000-1111-2222-333344445555",
+	.max_cpus = 254,
+};
+static const struct qmp_version ver = { QMP_QEMU_MAJOR, QMP_QEMU_MINOR, QMP_QEMU_MICRO,
+					"minivmm 0.1.0" };
+
+/* What the server sent. */
+static char *out;
+static size_t out_len, out_cap;
+
+static int drain(int fd)
+{
+	int got = 0;
+
+	for (;;) {
+		ssize_t n;
+
+		if (out_cap - out_len < 65536) {
+			out_cap = out_cap ? 2 * out_cap : 1 << 20;
+			out = realloc(out, out_cap);
+			if (!out)
+				abort();
+		}
+		n = recv(fd, out + out_len, out_cap - out_len, MSG_DONTWAIT);
+		if (n <= 0)
+			return got;
+		out_len += (size_t)n;
+		got = 1;
+	}
+}
+
+static int count_value(void *ctx, json_t *v)
+{
+	(void)v;
+	(*(unsigned *)ctx)++;
+	return 0;
+}
+
+static int count_error(void *ctx, const char *desc)
+{
+	(void)desc;
+	(*(unsigned *)ctx)++;
+	return 0;
+}
+
+static void fail(const char *why, const char *line)
+{
+	fprintf(stderr, "%s: %.300s\n", why, line ? line : "");
+	if (getenv("FUZZ_QMP_SHOW"))
+		fwrite(out, 1, out_len, stderr);
+	abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct json_stream_ops ops = { count_value, count_error, NULL };
+	struct json_stream js;
+	struct loop *loop;
+	struct qmp_server *srv;
+	unsigned expected = 0, replies = 0, lines = 0, quiet = 0;
+	int negotiated = 0, sv[2];
+	size_t off = 0, pos = 0;
+
+	/* What the server should answer: one reply per value or splitter error. */
+	ops.ctx = &expected;
+	json_stream_init(&js, &ops);
+	if (json_stream_feed(&js, data, size) != (long)size)
+		abort();
+	json_stream_destroy(&js);
+
+	out_len = 0;
+	vm_calls = 0;
+	if (loop_create(&loop) || qmp_server_create(loop, &be, &ver, &srv))
+		abort();
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) || qmp_server_add_client_fd(srv, sv[1]))
+		abort();
+	/* Write, run the server and read its replies until it has taken every byte and has
+	 * been quiet for a few rounds. */
+	while (quiet < 3) {
+		int unread = 0;
+
+		if (off < size) {
+			ssize_t n = send(sv[0], data + off, size - off, MSG_DONTWAIT);
+
+			if (n > 0)
+				off += (size_t)n;
+		}
+		loop_run_once(loop, 0);
+		if (ioctl(sv[0], SIOCOUTQ, &unread))
+			abort();
+		if (drain(sv[0]) || off < size || unread)
+			quiet = 0;
+		else
+			quiet++;
+	}
+
+	/* Every line: one object, one kind of message. */
+	while (pos < out_len) {
+		char *crlf = memmem(out + pos, out_len - pos, "\r\n", 2);
+		json_error_t jerr;
+		json_t *msg;
+		const char *kind = NULL;
+		unsigned kinds = 0;
+		static const char *const known[] = { "QMP", "return", "error", "event" };
+
+		if (!crlf)
+			fail("a message without CRLF", out + pos);
+		*crlf = 0;
+		if (memchr(out + pos, '\n', (size_t)(crlf - (out + pos))))
+			fail("a message spans lines", out + pos);
+		msg = json_loads(out + pos, 0, &jerr);
+		if (!json_is_object(msg))
+			fail("not a JSON object", out + pos);
+		for (unsigned k = 0; k < 4; k++) {
+			if (json_object_get(msg, known[k])) {
+				kind = known[k];
+				kinds++;
+			}
+		}
+		if (kinds != 1)
+			fail("not exactly one of QMP, return, error, event", out + pos);
+		if ((lines == 0) != !strcmp(kind, "QMP"))
+			fail("the greeting is not the first message, or comes twice", out + pos);
+		if (!strcmp(kind, "return") || !strcmp(kind, "error"))
+			replies++;
+		/* qmp_capabilities' success is the only {"return": {}} before negotiation */
+		if (!negotiated && !strcmp(kind, "return")) {
+			json_t *r = json_object_get(msg, "return");
+
+			if (json_is_object(r) && !json_object_size(r))
+				negotiated = 1;
+			else
+				fail("a command ran before negotiation", out + pos);
+		}
+		json_decref(msg);
+		lines++;
+		pos = (size_t)(crlf + 2 - out);
+	}
+	if (!lines)
+		fail("no greeting", NULL);
+	if (replies != expected) {
+		fprintf(stderr, "%u replies to %u values and errors\n", replies, expected);
+		abort();
+	}
+	if (!negotiated && vm_calls)
+		fail("the VM was driven before negotiation", NULL);
+
+	close(sv[0]);
+	qmp_server_destroy(srv);
+	loop_destroy(loop);
+	return 0;
+}

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# run.sh - build the libFuzzer harnesses (clang, ASan+UBSan) and run each on its saved corpus.
+#
+# Usage: tests/fuzz/run.sh [--merge] [SECONDS] [HARNESS ...]
+#   SECONDS   time per harness (default 10: what scripts/test.sh runs; 600 for a real run)
+#   HARNESS   json_stream qmp bzimage cmdline serial fw_cfg watchdog pci pvpanic (default all)
+#   --merge   afterwards, fold the new inputs into tests/fuzz/corpus/<harness>/ (-merge=1 keeps
+#             only inputs that add coverage); without it the saved corpus is only read
+# Environment: MINIVMM_FUZZ_BUILD (build dir, default build-fuzz), MINIVMM_FUZZ_JOBS (harnesses
+# run at once, default the number of CPUs, at most 2).
+# Prints one line per harness (executions, coverage) and "fuzz: N passed, M failed"; a crash,
+# leak, sanitizer report, timeout (10 s for one input) or broken invariant fails the harness
+# and leaves the input in $BUILD/fuzz-artifacts/<harness>/.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+ALL=(json_stream qmp bzimage cmdline serial fw_cfg watchdog pci pvpanic)
+
+merge=0
+if [ "${1:-}" = "--merge" ]; then
+	merge=1
+	shift
+fi
+secs=10
+if [[ "${1:-}" =~ ^[0-9]+$ ]]; then
+	secs=$1
+	shift
+fi
+harnesses=("$@")
+[ ${#harnesses[@]} -gt 0 ] || harnesses=("${ALL[@]}")
+BUILD=${MINIVMM_FUZZ_BUILD:-$ROOT/build-fuzz}
+jobs=${MINIVMM_FUZZ_JOBS:-$(nproc)}
+[ "$jobs" -le 2 ] || jobs=2
+
+if [ ! -f "$BUILD/build.ninja" ]; then
+	CC=clang meson setup "$BUILD" -Dfuzz=true -Dstatic=false -Db_sanitize=address,undefined -Db_lundef=false \
+		--buildtype=debugoptimized >"$ROOT/.fuzz-setup.log" 2>&1 ||
+		{ cat "$ROOT/.fuzz-setup.log"; exit 1; }
+	mv "$ROOT/.fuzz-setup.log" "$BUILD/setup.log"
+fi
+ninja -C "$BUILD" $(for h in "${harnesses[@]}"; do echo "tests/fuzz/fuzz_$h"; done) >"$BUILD/fuzz-build.log" 2>&1 ||
+	{ tail -n 40 "$BUILD/fuzz-build.log"; exit 1; }
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+
+# One harness: new inputs go to a scratch corpus, the saved one is read only.
+run_one() {
+	local h=$1
+	local out=$BUILD/fuzz-logs/$h.log scratch=$BUILD/fuzz-corpus/$h art=$BUILD/fuzz-artifacts/$h/
+	local rc=0
+	mkdir -p "$scratch" "$art" "$BUILD/fuzz-logs"
+	"$BUILD/tests/fuzz/fuzz_$h" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+		-print_final_stats=1 -artifact_prefix="$art" "$scratch" "$ROOT/tests/fuzz/corpus/$h" \
+		>"$out" 2>&1 || rc=$?
+	local execs cov ft
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out" | tail -n 1)
+	cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$out" | tail -n 1)
+	if [ "$rc" -eq 0 ]; then
+		echo "fuzz $h: passed, ${execs:-?} executions in ${secs} s, ${cov:-no coverage line}"
+	else
+		echo "fuzz $h: FAILED (exit $rc), ${execs:-?} executions, ${cov:-}; log $out, input in $art"
+		grep -E '^(==[0-9]+==ERROR|SUMMARY|[^ #].*: .*\(0x|.*runtime error)' "$out" | grep -v '^INFO' |
+			head -n 5 | sed 's/^/    /'
+	fi
+	[ "$rc" -eq 0 ]
+}
+export -f run_one
+export BUILD ROOT secs
+
+status=0
+printf '%s\n' "${harnesses[@]}" | xargs -P "$jobs" -I{} bash -c 'run_one "$@"' _ {} |
+	tee "$BUILD/fuzz-summary.log" || status=$?
+pass=$(grep -c ': passed' "$BUILD/fuzz-summary.log" || true)
+fail=$(grep -c ': FAILED' "$BUILD/fuzz-summary.log" || true)
+
+if [ "$merge" -eq 1 ]; then
+	for h in "${harnesses[@]}"; do
+		"$BUILD/tests/fuzz/fuzz_$h" -merge=1 -timeout=10 "$ROOT/tests/fuzz/corpus/$h" \
+			"$BUILD/fuzz-corpus/$h" >"$BUILD/fuzz-logs/$h.merge.log" 2>&1 ||
+			echo "fuzz $h: merge failed, see $BUILD/fuzz-logs/$h.merge.log"
+	done
+fi
+echo "fuzz: $pass passed, $fail failed"
+[ "$fail" -eq 0 ] && [ "$status" -eq 0 ]
