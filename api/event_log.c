@@ -28,6 +28,11 @@ int event_log_open(const char *path, struct event_log **out)
 	return 0;
 }
 
+int event_log_fd(const struct event_log *log)
+{
+	return log->fd;
+}
+
 int event_log_write(struct event_log *log, const json_t *event)
 {
 	char *line = json_dumps(event, JSON_PRESERVE_ORDER | JSON_COMPACT);

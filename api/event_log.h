@@ -9,6 +9,9 @@ struct event_log;
 /* Open (create or append to) @path. Returns 0 or -errno. */
 int event_log_open(const char *path, struct event_log **out) __attribute__((warn_unused_result));
 
+/* The journal's file descriptor (for an async-signal-safe last line). */
+int event_log_fd(const struct event_log *log);
+
 /* Append @event as one line and fdatasync it: on disk when this returns. Returns 0 or -errno. */
 int event_log_write(struct event_log *log, const json_t *event);
 

@@ -9,9 +9,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api/event_log.h"
 #include "api/qmp_schema.h"
 #include "devices/pvpanic.h"
 #include "core/log.h"
+#include "confine.h"
+#include "seccomp.h"
 #include "vm.h"
 
 #define DEFAULT_MEM_MIB 256
@@ -49,6 +52,10 @@ static const char usage_text[] =
     "  --no-reboot          same as --action reboot=shutdown\n"
     "  --no-shutdown        same as --action shutdown=pause\n"
     "  -S, --paused         stay in prelaunch until the QMP command cont\n"
+    "  --seccomp on|off     seccomp-bpf allowlist per thread (default on; off is for\n"
+    "                       debugging: a forbidden syscall otherwise ends minivmm, status 1)\n"
+    "  --chroot DIR         chroot to DIR once every input, device and socket is open\n"
+    "  --user UID:GID       then become UID:GID with no groups and no capabilities\n"
     "  --log-level LEVEL    error, warn (default), info or debug\n"
     "  --qmp-schema-doc     print the QMP reference (Markdown) and exit\n"
     "  -h, --help           show this help and exit\n"
@@ -79,6 +86,9 @@ enum {
 	OPT_PANIC_DUMP,
 	OPT_NAME,
 	OPT_UUID,
+	OPT_SECCOMP,
+	OPT_CHROOT,
+	OPT_USER,
 };
 
 static const struct option long_options[] = {
@@ -103,6 +113,9 @@ static const struct option long_options[] = {
 	{ "panic-dump", required_argument, NULL, OPT_PANIC_DUMP },
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "uuid", required_argument, NULL, OPT_UUID },
+	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
+	{ "chroot", required_argument, NULL, OPT_CHROOT },
+	{ "user", required_argument, NULL, OPT_USER },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -165,7 +178,10 @@ int main(int argc, char **argv)
 	char err[200];
 	static struct vm vm;
 	unsigned long long v;
-	int opt, status;
+	int opt, status, use_seccomp = 1, drop_user = 0;
+	const char *chroot_dir = NULL;
+	uid_t uid = 0;
+	gid_t gid = 0;
 
 	opterr = 0; /* our own one-line messages */
 	while ((opt = getopt_long(argc, argv, ":hVS", long_options, NULL)) != -1) {
@@ -289,6 +305,28 @@ int main(int argc, char **argv)
 				    "(hex digits), got '%s'",
 				    optarg);
 			break;
+		case OPT_SECCOMP:
+			if (!strcmp(optarg, "on"))
+				use_seccomp = 1;
+			else if (!strcmp(optarg, "off"))
+				use_seccomp = 0;
+			else
+				return usage_error("--seccomp wants on or off, got '%s'", optarg);
+			break;
+		case OPT_CHROOT: {
+			struct stat st;
+
+			if (stat(optarg, &st) || !S_ISDIR(st.st_mode))
+				return usage_error("--chroot: '%s' is not a directory", optarg);
+			chroot_dir = optarg;
+			break;
+		}
+		case OPT_USER:
+			if (confine_parse_user(optarg, &uid, &gid))
+				return usage_error("--user wants UID:GID (numbers), got '%s'",
+						   optarg);
+			drop_user = 1;
+			break;
 		case OPT_ACTION:
 			if (actions_parse_one(&cfg.actions, optarg, err, sizeof(err)))
 				return usage_error("%s", err);
@@ -333,6 +371,14 @@ int main(int argc, char **argv)
 		vm_destroy(&vm);
 		return status;
 	}
+	/* Everything is open: confine, then vm_run loads the filters before the guest runs. */
+	if (confine_no_new_privs() || confine_drop(chroot_dir, drop_user, uid, gid) ||
+	    seccomp_prepare(use_seccomp)) {
+		vm_destroy(&vm);
+		return EXIT_VM_INTERNAL;
+	}
+	if (vm.control.event_log)
+		seccomp_set_journal_fd(event_log_fd(vm.control.event_log));
 	status = vm_run(&vm);
 	vm_destroy(&vm);
 	return status;

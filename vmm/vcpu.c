@@ -1,5 +1,6 @@
 /* vcpu.c - one thread per vCPU running KVM_RUN and dispatching exits to the buses. */
 #include "vcpu.h"
+#include "seccomp.h"
 #include "boot/x86_cpu.h"
 #include "core/layout.h"
 #include "core/log.h"
@@ -307,6 +308,12 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	/* The thread's own allowlist, before the guest runs on it. */
+	snprintf(detail, sizeof(detail), "vcpu%u", v->id);
+	if (seccomp_enter(SECCOMP_THREAD_VCPU, detail)) {
+		vcpu_post_error(v, "seccomp: ", "cannot load the vCPU thread's filter");
+		goto out;
+	}
 
 	while (vcpu_park_if_asked(v) == 0) {
 		v->io_pending = 0;
