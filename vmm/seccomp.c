@@ -99,6 +99,7 @@ static const struct sys_rule main_syscalls[] = {
 	SYS(timerfd_settime, ARG_ANY, "arming device timers (watchdogs) and event throttles"),
 	SYS(clone3, ARG_ANY, "pthread_create: vCPU threads after a reset, the dump thread"),
 	SYS(clone, ARG_ANY, "pthread_create where clone3 is not available"),
+	SYS(rt_sigaction, ARG_ANY, "glibc's first pthread_create sets its internal signal handler"),
 	SYS(set_robust_list, ARG_ANY, "a new thread's first call, before it loads its filter"),
 	SYS(rseq, ARG_ANY, "a new thread registering rseq, before it loads its filter"),
 	SYS(prctl, ARG_PR_SET_SECCOMP, "a new thread loading its own, narrower filter"),
