@@ -8,7 +8,8 @@ import tempfile
 import time
 import unittest
 
-from harness import VM, INIT_MARKER, QMPClient, initrd_with_script, read_journal
+from harness import (VM, INIT_MARKER, QMPClient, assert_refused, guest_kernel, initrd_with_script,
+                     read_journal)
 
 CMDLINE = "console=ttyS0"
 GETPPID = 110  # x86_64
@@ -61,6 +62,17 @@ class ConfineTest(unittest.TestCase):
         last = read_journal(self.journal)[-1]
         self.assertEqual(last["event"], "SECCOMP_VIOLATION")
         self.assertEqual(last["data"], {"thread": thread, "syscall": GETPPID, "name": "getppid"})
+
+    def test_option_errors(self):
+        k = ["--kernel", guest_kernel()]
+        for args, needle in [(["--seccomp", "maybe"], "--seccomp wants on or off, got 'maybe'"),
+                             (["--user", "nobody"], "--user wants UID:GID (numbers), got 'nobody'"),
+                             (["--user", "1:"], "--user wants UID:GID (numbers), got '1:'"),
+                             (["--user", "-1:-1"], "--user wants UID:GID"),
+                             (["--chroot", "/nonexistent"], "--chroot: '/nonexistent' is not a "
+                              "directory")]:
+            with self.subTest(args=args):
+                assert_refused(self, k + args, needle)
 
     def test_forbidden_syscall_on_main_thread_kills(self):
         vm = self.start(WAIT_SCRIPT, env={"MINIVMM_SECCOMP_SELFTEST": "main"})
