@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <linux/kvm.h>
 #include <seccomp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -100,6 +101,7 @@ static const struct sys_rule main_syscalls[] = {
 	SYS(clone3, ARG_ANY, "pthread_create: vCPU threads after a reset, the dump thread"),
 	SYS(clone, ARG_ANY, "pthread_create where clone3 is not available"),
 	SYS(rt_sigaction, ARG_ANY, "glibc's first pthread_create sets its internal signal handler"),
+	SYS(gettid, ARG_ANY, "a new vCPU thread records its id, before it loads its filter"),
 	SYS(set_robust_list, ARG_ANY, "a new thread's first call, before it loads its filter"),
 	SYS(rseq, ARG_ANY, "a new thread registering rseq, before it loads its filter"),
 	SYS(prctl, ARG_PR_SET_SECCOMP, "a new thread loading its own, narrower filter"),
@@ -383,9 +385,15 @@ int seccomp_prepare(int on)
 
 int seccomp_enter(enum seccomp_thread kind, const char *name)
 {
+	sigset_t sys;
+
 	strncpy(thread_name, name, sizeof(thread_name) - 1);
 	if (!prepared)
 		return 0;
+	/* A violation while SIGSYS is blocked kills the process with no report: never. */
+	sigemptyset(&sys);
+	sigaddset(&sys, SIGSYS);
+	pthread_sigmask(SIG_UNBLOCK, &sys, NULL);
 	if (enabled && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &progs[kind]) < 0) {
 		pr_err("seccomp: cannot load the %s thread's filter: %s", name, strerror(errno));
 		return -1;

@@ -395,8 +395,11 @@ int vcpus_start(struct vcpus *vs, int paused)
 	vs->pause_req = paused;
 	vs->parked = 0;
 	vs->alive = 0;
-	/* Threads inherit this mask; each vcpu thread unblocks only the kick signal. */
+	/* Threads inherit this mask; each vcpu thread unblocks only the kick signal. SIGSYS
+	 * stays deliverable: a seccomp violation with it blocked would kill the process without
+	 * the report (seccomp.c). */
 	sigfillset(&set);
+	sigdelset(&set, SIGSYS);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 	for (unsigned i = 0; i < vs->n; i++) {
 		struct vcpu *v = &vs->v[i];

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,8 +190,13 @@ static void *vcpu_thread(void *arg)
 static void main_starts_vcpu_thread(void)
 {
 	pthread_t t;
+	sigset_t all;
 
 	enter_main();
+	/* As vcpus_start did: the thread starts with every signal blocked. Its report must
+	 * still come (a blocked SIGSYS would kill the process without one). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	if (pthread_create(&t, NULL, vcpu_thread, NULL) || pthread_join(t, NULL))
 		_exit(7);
 }
@@ -223,7 +229,7 @@ END_TEST
 START_TEST(test_counts)
 {
 	/* The README's confinement table states these: change both together. */
-	static const unsigned want[3][2] = { { 46, 19 }, { 17, 3 }, { 19, 0 } };
+	static const unsigned want[3][2] = { { 47, 19 }, { 17, 3 }, { 19, 0 } };
 	unsigned ns, ni;
 
 	for (int k = 0; k < SECCOMP_THREAD__MAX; k++) {
