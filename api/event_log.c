@@ -45,6 +45,11 @@ int event_log_open(const char *path, struct event_log **out)
 	return 0;
 }
 
+int event_log_fd(const struct event_log *log)
+{
+	return log->fd;
+}
+
 void event_log_set_max(struct event_log *log, uint64_t bytes)
 {
 	log->max = bytes;

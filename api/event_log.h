@@ -36,6 +36,9 @@ int event_log_open(const char *path, struct event_log **out) __attribute__((warn
 /* Change the size cap to @bytes (the file's size when it was opened counts). */
 void event_log_set_max(struct event_log *log, uint64_t bytes);
 
+/* The journal's file descriptor (for an async-signal-safe last line). */
+int event_log_fd(const struct event_log *log);
+
 /*
  * Append @event, of kind @kind (< 64: a QMP event number) and class @cls, as one line. A
  * guest-class event that would take the journal past its cap is dropped instead (counted);

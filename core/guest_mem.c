@@ -1,6 +1,7 @@
 /* guest_mem.c - guest RAM regions around the 32-bit hole, and checked access to them. */
 #include "guest_mem.h"
 #include "layout.h"
+#include "log.h"
 
 #include <errno.h>
 #include <string.h>
@@ -13,6 +14,11 @@ static int region_map(struct guest_region *r, uint64_t gpa, uint64_t size)
 
 	if (p == MAP_FAILED)
 		return -errno;
+	/* Guest RAM stays out of a host core dump of minivmm (QEMU's dump-guest-core=off): it is
+	 * the guest's data, and large. dump-guest-memory reads it through the mapping as before. */
+	if (madvise(p, size, MADV_DONTDUMP) < 0)
+		pr_warn("guest RAM: MADV_DONTDUMP: %s; a host core dump would include it",
+			strerror(errno));
 	r->gpa = gpa;
 	r->size = size;
 	r->host = p;

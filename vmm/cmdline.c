@@ -12,6 +12,7 @@
 #include "api/qmp_schema.h"
 #include "core/log.h"
 #include "cmdline.h"
+#include "confine.h"
 #include "exit.h"
 
 static const char usage_text[] =
@@ -50,6 +51,10 @@ static const char usage_text[] =
     "  --no-reboot          same as --action reboot=shutdown\n"
     "  --no-shutdown        same as --action shutdown=pause\n"
     "  -S, --paused         stay in prelaunch until the QMP command cont\n"
+    "  --seccomp on|off     seccomp-bpf allowlist per thread (default on; off is for\n"
+    "                       debugging: a forbidden syscall otherwise ends minivmm, status 1)\n"
+    "  --chroot DIR         chroot to DIR once every input, device and socket is open\n"
+    "  --user UID:GID       then become UID:GID with no groups and no capabilities\n"
     "  --log-level LEVEL    error, warn (default), info or debug\n"
     "  --qmp-schema-doc     print the QMP reference (Markdown) and exit\n"
     "  -h, --help           show this help and exit\n"
@@ -81,6 +86,9 @@ enum {
 	OPT_NAME,
 	OPT_UUID,
 	OPT_QMP_MAX_CLIENTS,
+	OPT_SECCOMP,
+	OPT_CHROOT,
+	OPT_USER,
 	OPT_EVENT_LOG_MAX,
 };
 
@@ -108,6 +116,9 @@ static const struct option long_options[] = {
 	{ "panic-dump", required_argument, NULL, OPT_PANIC_DUMP },
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "uuid", required_argument, NULL, OPT_UUID },
+	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
+	{ "chroot", required_argument, NULL, OPT_CHROOT },
+	{ "user", required_argument, NULL, OPT_USER },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -174,6 +185,7 @@ int cmdline_parse(int argc, char **argv, struct vm_config *cfg, FILE *out, FILE 
 		.serial = SERIAL_MODE_STDIO,
 		.acpi_s5 = 1,
 		.actions = ACTIONS_DEFAULT,
+		.seccomp = 1,
 	};
 	err_out = err_stream;
 	optind = 0; /* GNU getopt starts afresh, so the parser can run more than once */
@@ -277,6 +289,28 @@ int cmdline_parse(int argc, char **argv, struct vm_config *cfg, FILE *out, FILE 
 				return usage_error("too many --qmp options (at most 4), at '%s'",
 						   optarg);
 			cfg->qmp[cfg->nqmp++] = optarg;
+			break;
+		case OPT_SECCOMP:
+			if (!strcmp(optarg, "on"))
+				cfg->seccomp = 1;
+			else if (!strcmp(optarg, "off"))
+				cfg->seccomp = 0;
+			else
+				return usage_error("--seccomp wants on or off, got '%s'", optarg);
+			break;
+		case OPT_CHROOT: {
+			struct stat st;
+
+			if (stat(optarg, &st) || !S_ISDIR(st.st_mode))
+				return usage_error("--chroot: '%s' is not a directory", optarg);
+			cfg->chroot_dir = optarg;
+			break;
+		}
+		case OPT_USER:
+			if (confine_parse_user(optarg, &cfg->uid, &cfg->gid))
+				return usage_error("--user wants UID:GID (numbers), got '%s'",
+						   optarg);
+			cfg->drop_user = 1;
 			break;
 		case OPT_QMP_MAX_CLIENTS:
 			if (parse_uint(optarg, 1, 1024, &v))

@@ -2,6 +2,7 @@
  * thread. */
 #include "dump.h"
 #include "vm.h"
+#include "seccomp.h"
 #include "devices/fw_cfg.h"
 #include "core/log.h"
 
@@ -140,7 +141,15 @@ static void *dump_thread(void *opaque)
 	struct dump *d = opaque;
 	uint64_t one = 1;
 
-	dump_write(d);
+	if (seccomp_enter(SECCOMP_THREAD_DUMP, "dump")) {
+		d->err = -EPERM;
+		snprintf(d->error, sizeof(d->error), "dump: cannot load the dump thread's filter");
+		close(d->fd);
+		d->fd = -1;
+		__atomic_store_n(&d->status, DUMP_STATUS_FAILED, __ATOMIC_RELEASE);
+	} else {
+		dump_write(d);
+	}
 	if (write(d->efd, &one, sizeof(one)) < 0)
 		pr_err("dump: cannot wake the main loop: %s", strerror(errno));
 	return NULL;
@@ -184,14 +193,23 @@ int dump_init(struct dump *d, struct vm *vm)
 
 	memset(d, 0, sizeof(*d));
 	d->vm = vm;
-	d->fd = -1;
+	d->fd = d->dir_fd = -1;
+	if (vm->cfg.panic_dump) {
+		d->dir_fd = open(vm->cfg.panic_dump, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (d->dir_fd < 0) {
+			ret = -errno;
+			pr_err("--panic-dump '%s': %s", vm->cfg.panic_dump, strerror(errno));
+			return ret;
+		}
+	}
 	d->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (d->efd < 0)
-		return -errno;
-	ret = loop_add(vm->loop, d->efd, EPOLLIN, dump_on_done, d);
+	ret = d->efd < 0 ? -errno : loop_add(vm->loop, d->efd, EPOLLIN, dump_on_done, d);
 	if (ret) {
-		close(d->efd);
-		d->efd = -1;
+		if (d->efd >= 0)
+			close(d->efd);
+		if (d->dir_fd >= 0)
+			close(d->dir_fd);
+		d->efd = d->dir_fd = -1;
 	}
 	return ret;
 }
@@ -209,6 +227,9 @@ void dump_fini(struct dump *d)
 	if (d->fd >= 0)
 		close(d->fd);
 	d->fd = -1;
+	if (d->dir_fd >= 0)
+		close(d->dir_fd);
+	d->dir_fd = -1;
 	free(d->cpus);
 	free(d->vmcoreinfo);
 	d->cpus = NULL;
@@ -298,7 +319,7 @@ int dump_panic(struct dump *d, const char *dir, struct vm_event *ev)
 {
 	struct timespec ts;
 	struct tm tm;
-	char stamp[32];
+	char stamp[32], name[96];
 	int ret;
 
 	dump_reap(d);
@@ -309,13 +330,15 @@ int dump_panic(struct dump *d, const char *dir, struct vm_event *ev)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
-	snprintf(d->file, sizeof(d->file), "%s/minivmm-%d-%s.%06ldZ.vmcore", dir, (int)getpid(),
-		 stamp, ts.tv_nsec / 1000);
+	snprintf(name, sizeof(name), "minivmm-%d-%s.%06ldZ.vmcore", (int)getpid(), stamp,
+		 ts.tv_nsec / 1000);
+	snprintf(d->file, sizeof(d->file), "%s/%s", dir, name);
 	d->err = 0;
 	d->error[0] = 0;
 	d->desc.nranges = (unsigned)elfcore_ranges(&d->vm->mem, 0, 0, d->ranges);
 	ret = dump_collect(d);
-	d->fd = ret ? -1 : open(d->file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	/* In the directory opened at setup: the name as given may not resolve after --chroot. */
+	d->fd = ret ? -1 : openat(d->dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (d->fd < 0) {
 		d->err = ret ? ret : -errno;
 		snprintf(d->error, sizeof(d->error), "Could not open '%s': %s", d->file,

@@ -21,7 +21,9 @@ struct dump {
 	pthread_t thread;
 	int thread_live;
 	int fd;
-	int err; /* the writer's -errno */
+	int dir_fd; /* --panic-dump's directory, opened at setup: a core is created with openat,
+		     * so that it lands there even after --chroot; -1 without --panic-dump */
+	int err;    /* the writer's -errno */
 	struct elfcore_range ranges[ELFCORE_MAX_RANGES];
 	struct elfcore_desc desc;
 	struct elfcore_regs *cpus;

@@ -74,11 +74,11 @@ static void kvm_cpuid_timing(struct kvm_vm *vm)
 	};
 }
 
+static int kvm_vm_create_vm(struct kvm_vm *vm);
+
 int kvm_vm_create(struct kvm_vm *vm)
 {
 	const char *dev = getenv("MINIVMM_KVM_DEV");
-	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
-	uint64_t idmap = KVM_IDMAP_GPA;
 	int ret;
 
 	memset(vm, 0, sizeof(*vm));
@@ -131,13 +131,34 @@ int kvm_vm_create(struct kvm_vm *vm)
 		goto err_cpuid;
 	}
 
+	ret = kvm_vm_create_vm(vm);
+	if (ret)
+		goto err_cpuid;
+	return 0;
+
+err_cpuid:
+	free(vm->cpuid);
+	vm->cpuid = NULL;
+err_sys:
+	close(vm->sys_fd);
+	vm->sys_fd = -1;
+	return ret;
+}
+
+/* The VM fd on the open /dev/kvm: created, with the TSS, identity map, irqchip and PIT. */
+static int kvm_vm_create_vm(struct kvm_vm *vm)
+{
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	uint64_t idmap = KVM_IDMAP_GPA;
+	int ret;
+
 	do
 		vm->vm_fd = ioctl(vm->sys_fd, KVM_CREATE_VM, 0);
 	while (vm->vm_fd < 0 && errno == EINTR);
 	if (vm->vm_fd < 0) {
 		ret = -errno;
 		pr_err("KVM_CREATE_VM: %s", strerror(errno));
-		goto err_cpuid;
+		return ret;
 	}
 	/* Both live in the 32-bit hole, where no RAM and no device is. */
 	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_GPA) < 0 ||
@@ -162,13 +183,15 @@ int kvm_vm_create(struct kvm_vm *vm)
 err_vm:
 	close(vm->vm_fd);
 	vm->vm_fd = -1;
-err_cpuid:
-	free(vm->cpuid);
-	vm->cpuid = NULL;
-err_sys:
-	close(vm->sys_fd);
-	vm->sys_fd = -1;
 	return ret;
+}
+
+int kvm_vm_recreate(struct kvm_vm *vm)
+{
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	vm->vm_fd = -1;
+	return kvm_vm_create_vm(vm);
 }
 
 int kvm_vm_set_memory(struct kvm_vm *vm, const struct guest_mem *gm)

@@ -21,6 +21,12 @@ struct kvm_vm {
  */
 int kvm_vm_create(struct kvm_vm *vm) __attribute__((warn_unused_result));
 
+/*
+ * A new VM fd on the same /dev/kvm fd (a reset): the old VM fd is closed, its vcpus must be
+ * gone. /dev/kvm is not opened again, so this works after --chroot. Returns 0 or -errno.
+ */
+int kvm_vm_recreate(struct kvm_vm *vm) __attribute__((warn_unused_result));
+
 /* Register every region of @gm as a memory slot. Call after kvm_vm_create. */
 int kvm_vm_set_memory(struct kvm_vm *vm, const struct guest_mem *gm)
     __attribute__((warn_unused_result));

@@ -1,5 +1,6 @@
 /* vcpu.c - one thread per vCPU running KVM_RUN and dispatching exits to the buses. */
 #include "vcpu.h"
+#include "seccomp.h"
 #include "boot/x86_cpu.h"
 #include "core/layout.h"
 #include "core/log.h"
@@ -307,6 +308,12 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	/* The thread's own allowlist, before the guest runs on it. */
+	snprintf(detail, sizeof(detail), "vcpu%u", v->id);
+	if (seccomp_enter(SECCOMP_THREAD_VCPU, detail)) {
+		vcpu_post_error(v, "seccomp: ", "cannot load the vCPU thread's filter");
+		goto out;
+	}
 
 	while (vcpu_park_if_asked(v) == 0) {
 		v->io_pending = 0;
@@ -388,8 +395,11 @@ int vcpus_start(struct vcpus *vs, int paused)
 	vs->pause_req = paused;
 	vs->parked = 0;
 	vs->alive = 0;
-	/* Threads inherit this mask; each vcpu thread unblocks only the kick signal. */
+	/* Threads inherit this mask; each vcpu thread unblocks only the kick signal. SIGSYS
+	 * stays deliverable: a seccomp violation with it blocked would kill the process without
+	 * the report (seccomp.c). */
 	sigfillset(&set);
+	sigdelset(&set, SIGSYS);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 	for (unsigned i = 0; i < vs->n; i++) {
 		struct vcpu *v = &vs->v[i];

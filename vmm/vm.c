@@ -10,6 +10,7 @@
 #include "core/layout.h"
 #include "core/log.h"
 #include "core/steps.h"
+#include "seccomp.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -494,9 +495,12 @@ int vm_reset(struct vm *vm)
 	reqqueue_new_epoch(&vm->reqs);
 	/* Devices first: lowering their interrupt lines needs the old VM's irqchip. */
 	board_reset(vm);
-	kvm_vm_destroy(&vm->kvm);
+	close(vm->kvm.vm_fd);
+	vm->kvm.vm_fd = -1;
 	guest_mem_discard(&vm->mem);
-	if (step_kvm(vm) || step_firmware_and_boot(vm) || vcpus_create(&vm->vcpus))
+	/* The same /dev/kvm fd: after --chroot the device node may not be reachable. */
+	if (kvm_vm_recreate(&vm->kvm) || kvm_vm_set_memory(&vm->kvm, &vm->mem) ||
+	    step_firmware_and_boot(vm) || vcpus_create(&vm->vcpus))
 		return -1;
 	return vcpus_start(&vm->vcpus, 1) ? -1 : 0;
 }
@@ -527,6 +531,12 @@ int vm_run(struct vm *vm)
 
 	pthread_mutex_lock(&vm->lock); /* the main thread's, except while its loop waits */
 	console_start(&vm->console);
+	/* Setup is over: from here on the main thread may do only what its allowlist says. The
+	 * vcpu threads start under it and narrow it to their own. */
+	if (seccomp_enter(SECCOMP_THREAD_MAIN, "main")) {
+		console_restore(&vm->console);
+		return EXIT_VM_INTERNAL;
+	}
 	ret = vcpus_start(&vm->vcpus, 1);
 	if (ret || lifecycle_boot(&vm->lc)) {
 		vcpus_stop(&vm->vcpus);

@@ -55,6 +55,11 @@ struct vm_config {
 	const char *panic_dump;	  /* --panic-dump DIR, or NULL */
 	const char *name;	  /* --name, or NULL */
 	char uuid[37];		  /* --uuid, lower case; "" when not given */
+	int seccomp;		  /* --seccomp on (the default) or off */
+	const char *chroot_dir;	  /* --chroot DIR, or NULL */
+	int drop_user;		  /* --user given: become uid:gid */
+	uid_t uid;
+	gid_t gid;
 };
 
 struct vm;
