@@ -21,8 +21,9 @@
 #define DESC_FINALIZED	 2
 /* A data block opens with the id of its descriptor (an unsigned long), then the text. */
 #define BLK_ID_SIZE 8
-/* Most bits either ring's size may have: 2^26 bytes of text, 2^21 descriptors. */
-#define MAX_SIZE_BITS  26
+/* Most bits either ring's size may have: 2^25 bytes of text (Linux's largest LOG_BUF_SHIFT),
+ * 2^21 descriptors. */
+#define MAX_SIZE_BITS  25
 #define MAX_COUNT_BITS 21
 
 int printk_vmcoreinfo(const char *info, size_t len, const char *key, int base, uint64_t *val)
@@ -117,6 +118,7 @@ int printk_mmu_init(struct printk_mmu *m, const struct guest_mem *gm, const char
 /* --- the output, as makedumpfile's dump_record writes it ----------------------------------- */
 
 struct out {
+	int count_only; /* measure, keep nothing */
 	char *buf;
 	size_t len, cap;
 	int err;
@@ -126,6 +128,14 @@ static void out_put(struct out *o, const char *s, size_t n)
 {
 	if (o->err)
 		return;
+	if (o->count_only) {
+		o->len += n;
+		return;
+	}
+	if (o->len + n > PRINTK_MAX_OUT) {
+		o->err = -E2BIG;
+		return;
+	}
 	if (o->len + n + 1 > o->cap) {
 		size_t cap = o->cap ? o->cap : 65536;
 		char *b;
@@ -285,8 +295,8 @@ static void ring_record(const struct layout *l, const struct ring *r, uint64_t i
 	out_record(o, ts, r->text + begin, text_len);
 }
 
-int printk_read_log(const struct printk_mmu *m, const char *info, size_t len, char **out,
-		    size_t *outlen, char *why, size_t whylen)
+int printk_read_log(const struct printk_mmu *m, const char *info, size_t len, size_t keep,
+		    char **out, size_t *outlen, size_t *total, char *why, size_t whylen)
 {
 	struct layout l;
 	struct ring r = { 0 };
@@ -342,12 +352,27 @@ int printk_read_log(const struct printk_mmu *m, const char *info, size_t len, ch
 	    printk_read_virt(m, r.text, kaddr, r.size))
 		goto out;
 	/* From the tail id to the head id, then the head: makedumpfile's order. A sane ring has
-	 * at most count descriptors in between; a guest's claim of more is cut there. */
-	n = 0;
-	for (uint64_t id = tail & DESC_ID_MASK; n <= r.count; id = (id + 1) & DESC_ID_MASK, n++) {
-		ring_record(&l, &r, id, &o);
-		if (id == (head & DESC_ID_MASK))
-			break;
+	 * at most count descriptors in between; a guest's claim of more is cut there. First the
+	 * length of it all, then (skipping records while what follows them is still @keep bytes
+	 * or more) the text itself. */
+	for (int pass = 0; pass < 2; pass++) {
+		struct out m = { .count_only = 1 };
+
+		n = 0;
+		for (uint64_t id = tail & DESC_ID_MASK; n <= r.count;
+		     id = (id + 1) & DESC_ID_MASK, n++) {
+			if (pass == 0) {
+				ring_record(&l, &r, id, &m);
+			} else {
+				ring_record(&l, &r, id, &m); /* m.len: the log up to this record */
+				if (!keep || *total - m.len < keep)
+					ring_record(&l, &r, id, &o);
+			}
+			if (id == (head & DESC_ID_MASK))
+				break;
+		}
+		if (pass == 0)
+			*total = m.len;
 	}
 	ret = fail(why, whylen, -ENOMEM, "out of memory");
 	out_put(&o, "", 0);
@@ -365,22 +390,6 @@ out:
 	free(r.text);
 	free(rb);
 	return ret;
-}
-
-size_t printk_tail(const char *log, size_t len, size_t min)
-{
-	size_t at;
-
-	if (len <= min)
-		return 0;
-	at = len - min;
-	for (;;) {
-		while (at && log[at - 1] != '\n')
-			at--;
-		if (!at || log[at] != ' ')
-			return at;
-		at--; /* a continuation line: back to the line before */
-	}
 }
 
 const char *printk_panic_message(const char *log, size_t len, size_t *n)

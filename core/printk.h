@@ -13,6 +13,8 @@
 #define PRINTK_ENTRY_MASK 0x000ffffffffff000ull
 /* The largest ring read (text or descriptors): Linux's log_buf_len is at most 2^25 bytes. */
 #define PRINTK_MAX_RING (64u << 20)
+/* The most formatted text kept (a newline becomes a newline and an indent, a byte "\xNN"). */
+#define PRINTK_MAX_OUT (256u << 20)
 
 /*
  * The value of "@key=..." in a VMCOREINFO text (@len bytes, lines "KEY=VALUE\n"), parsed in
@@ -55,17 +57,13 @@ int printk_mmu_init(struct printk_mmu *m, const struct guest_mem *gm, const char
  * "\xNN" of the signed char (so 0xc3 is "\xffffffc3"), and a newline. The caller id is not
  * printed (makedumpfile 1.7.5 added it). Every guest value is checked: a corrupt ring gives
  * -EINVAL or a shorter log, never a read outside guest RAM.
- * Returns 0 with a malloc'd NUL-terminated *@out of *@outlen bytes, or -errno with a reason in
+ * With @keep 0 the whole log; else only its end: the fewest last records that make @keep
+ * bytes or more (all of them if the log is shorter). Returns 0 with a malloc'd NUL-terminated
+ * *@out of *@outlen bytes and the whole log's length in *@total, or -errno with a reason in
  * @why.
  */
-int printk_read_log(const struct printk_mmu *m, const char *info, size_t len, char **out,
-		    size_t *outlen, char *why, size_t whylen);
-
-/*
- * Where the last @min bytes of @log (@len) begin, moved back to the start of the record they
- * cut (a record's continuation lines start with a space): 0 when @len <= @min.
- */
-size_t printk_tail(const char *log, size_t len, size_t min);
+int printk_read_log(const struct printk_mmu *m, const char *info, size_t len, size_t keep,
+		    char **out, size_t *outlen, size_t *total, char *why, size_t whylen);
 
 /*
  * The panic message in @log: the last line holding "Kernel panic - not syncing: ", from that

@@ -56,7 +56,7 @@ static int vcpu_regs(int fd, struct panic_regs *o)
 }
 
 /* The kernel log into @s->log, or the reason there is none in @s->why. */
-static int read_log(struct vm *vm, struct panic_report_state *s, size_t *len)
+static int read_log(struct vm *vm, struct panic_report_state *s, size_t *len, size_t *total)
 {
 	struct printk_mmu mmu;
 	const char *info;
@@ -76,7 +76,8 @@ static int read_log(struct vm *vm, struct panic_report_state *s, size_t *len)
 			 "SYMBOL(init_top_pgt) and no vcpu's CR3 is known");
 		return ret;
 	}
-	return printk_read_log(&mmu, info, ilen, &s->log, len, s->why, sizeof(s->why));
+	return printk_read_log(&mmu, info, ilen, PANIC_REPORT_LOG_MIN, &s->log, len, total, s->why,
+			       sizeof(s->why));
 }
 
 int panic_report_build(struct vm *vm, enum panic_action action, const char *vmcore,
@@ -84,7 +85,7 @@ int panic_report_build(struct vm *vm, enum panic_action action, const char *vmco
 {
 	struct panic_report_state *s = &vm->report;
 	int cpu = __atomic_exchange_n(&vm->panic_cpu, -1, __ATOMIC_ACQ_REL);
-	size_t len = 0, at;
+	size_t len = 0, total = 0;
 
 	panic_report_fini(s);
 	s->r = (struct panic_report){ .cpu = cpu, .action = action };
@@ -100,16 +101,15 @@ int panic_report_build(struct vm *vm, enum panic_action action, const char *vmco
 		snprintf(s->vmcore, sizeof(s->vmcore), "%s", vmcore);
 		s->r.vmcore = s->vmcore;
 	}
-	if (read_log(vm, s, &len)) {
+	if (read_log(vm, s, &len, &total)) {
 		free(s->log);
 		s->log = NULL;
 		s->r.log_error = s->why;
 		pr_warn("panic report: no kernel log: %s", s->why);
 	} else {
-		at = printk_tail(s->log, len, PANIC_REPORT_LOG_MIN);
-		s->r.log = s->log + at;
-		s->r.log_len = len - at;
-		s->r.log_total = len;
+		s->r.log = s->log;
+		s->r.log_len = len;
+		s->r.log_total = total;
 		s->r.message = printk_panic_message(s->log, len, &s->r.message_len);
 	}
 	if (s->r.message)

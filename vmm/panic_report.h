@@ -13,7 +13,7 @@ struct vm;
 /* The last report and what it points into. */
 struct panic_report_state {
 	struct panic_report r;
-	char *log; /* the whole formatted log */
+	char *log; /* the end of the formatted log */
 	char why[256];
 	char vmcore[4096];
 };

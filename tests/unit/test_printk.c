@@ -224,18 +224,28 @@ static void ring_addz(uint64_t ts, const char *text)
 	ring_add(ts, text, strlen(text), 2);
 }
 
-static char *read_log(size_t *len)
+static char *read_log_keep(size_t keep, size_t *len, size_t *total)
 {
 	struct printk_mmu m;
 	char why[200], *log = NULL;
 
 	ck_assert_int_eq(printk_mmu_init(&m, &gm, vmcoreinfo, sizeof(vmcoreinfo) - 1, 0, 0), 0);
 	ck_assert_uint_eq(m.pgd, PGD);
-	ck_assert_int_eq(
-	    printk_read_log(&m, vmcoreinfo, sizeof(vmcoreinfo) - 1, &log, len, why, sizeof(why)),
-	    0);
+	ck_assert_int_eq(printk_read_log(&m, vmcoreinfo, sizeof(vmcoreinfo) - 1, keep, &log, len,
+					 total, why, sizeof(why)),
+			 0);
 	ck_assert_ptr_nonnull(log);
 	ck_assert_uint_eq(strlen(log), *len);
+	ck_assert_uint_ge(*total, *len);
+	return log;
+}
+
+static char *read_log(size_t *len)
+{
+	size_t total;
+	char *log = read_log_keep(0, len, &total);
+
+	ck_assert_uint_eq(total, *len);
 	return log;
 }
 
@@ -349,13 +359,26 @@ START_TEST(ring_as_makedumpfile_formats_it)
 	ck_assert_ptr_nonnull(msg);
 	ck_assert_int_eq((int)n, 49);
 	ck_assert_int_eq(memcmp(msg, "Kernel panic - not syncing: sysrq triggered crash", n), 0);
-	/* The tail starts at a record, never on a continuation line. */
-	ck_assert_uint_eq(
-	    printk_tail(log, len, 20),
-	    len - strlen("[99999999.999999] Kernel panic - not syncing: sysrq triggered crash\n"));
-	n = printk_tail(log, len, sizeof(expected_tail) - 1 - 25);
-	ck_assert_str_eq(log + n, expected_tail);
-	ck_assert_uint_eq(printk_tail(log, len, len), 0);
+	/* Only the end: whole records, the fewest that make @keep bytes, never a continuation
+	 * line alone; the total is the whole log's. */
+	{
+		size_t tlen, total;
+		char *t = read_log_keep(20, &tlen, &total);
+
+		ck_assert_uint_eq(total, len);
+		ck_assert_str_eq(t, "[99999999.999999] Kernel panic - not syncing: sysrq triggered "
+				    "crash\n");
+		free(t);
+		t = read_log_keep(sizeof(expected_tail) - 1 - 30, &tlen, &total);
+		ck_assert_str_eq(t, expected_tail);
+		free(t);
+		t = read_log_keep(sizeof(expected_tail) - 1, &tlen, &total);
+		ck_assert_str_eq(t, expected_tail);
+		free(t);
+		t = read_log_keep(len + 1000, &tlen, &total);
+		ck_assert_str_eq(t, log);
+		free(t);
+	}
 	free(log);
 	free(ram);
 }
@@ -365,37 +388,39 @@ START_TEST(ring_refusals)
 {
 	struct printk_mmu m = { &gm, PGD, 0, PRINTK_ENTRY_MASK };
 	char why[200], *log = NULL, info[sizeof(vmcoreinfo) + 64];
-	size_t len;
+	size_t len, total;
 
 	scenario();
 	/* No prb: an older kernel or no printk. */
-	ck_assert_int_eq(printk_read_log(&m, "OSRELEASE=5.4\n", 14, &log, &len, why, sizeof(why)),
-			 -ENOENT);
+	ck_assert_int_eq(
+	    printk_read_log(&m, "OSRELEASE=5.4\n", 14, 0, &log, &len, &total, why, sizeof(why)),
+	    -ENOENT);
 	ck_assert_ptr_nonnull(strstr(why, "SYMBOL(prb)"));
 	/* prb pointing nowhere. */
 	put_virt64(SYM_PRB, 0xffffc90000000000ull);
-	ck_assert_int_eq(
-	    printk_read_log(&m, vmcoreinfo, sizeof(vmcoreinfo) - 1, &log, &len, why, sizeof(why)),
-	    -EFAULT);
+	ck_assert_int_eq(printk_read_log(&m, vmcoreinfo, sizeof(vmcoreinfo) - 1, 0, &log, &len,
+					 &total, why, sizeof(why)),
+			 -EFAULT);
 	ck_assert_ptr_nonnull(strstr(why, "printk_ringbuffer"));
 	put_virt64(SYM_PRB, SYM_RB);
 	/* A hostile size: 2^40 descriptors is refused, not allocated. */
 	put_virt(SYM_RB + 0, &(uint32_t){ 40 }, 4);
-	ck_assert_int_eq(
-	    printk_read_log(&m, vmcoreinfo, sizeof(vmcoreinfo) - 1, &log, &len, why, sizeof(why)),
-	    -EINVAL);
+	ck_assert_int_eq(printk_read_log(&m, vmcoreinfo, sizeof(vmcoreinfo) - 1, 0, &log, &len,
+					 &total, why, sizeof(why)),
+			 -EINVAL);
 	put_virt(SYM_RB + 0, &(uint32_t){ COUNT_BITS }, 4);
 	/* An offset past its struct. */
 	snprintf(info, sizeof(info), "%sOFFSET(prb_desc.state_var)=4000\n", vmcoreinfo);
 	*strstr(info, "OFFSET(prb_desc.state_var)=0") = 'X';
-	ck_assert_int_eq(printk_read_log(&m, info, strlen(info), &log, &len, why, sizeof(why)), 0);
+	ck_assert_int_eq(
+	    printk_read_log(&m, info, strlen(info), 0, &log, &len, &total, why, sizeof(why)), 0);
 	ck_assert_uint_eq(len, 0); /* every record's state is unreadable: none printed */
 	free(log);
 	/* A text length longer than the block, and a begin lpos past the ring: cut, in RAM. */
 	put_virt(INFOS_VA + (head_id - 1) % COUNT * INFO_SIZE + 16, &(uint16_t){ 65535 }, 2);
-	ck_assert_int_eq(
-	    printk_read_log(&m, vmcoreinfo, sizeof(vmcoreinfo) - 1, &log, &len, why, sizeof(why)),
-	    0);
+	ck_assert_int_eq(printk_read_log(&m, vmcoreinfo, sizeof(vmcoreinfo) - 1, 0, &log, &len,
+					 &total, why, sizeof(why)),
+			 0);
 	ck_assert_ptr_nonnull(strstr(log, "Kernel panic - not syncing: sysrq triggered crash"));
 	free(log);
 	free(ram);
