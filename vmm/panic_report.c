@@ -107,10 +107,18 @@ int panic_report_build(struct vm *vm, enum panic_action action, const char *vmco
 		s->r.log_error = s->why;
 		pr_warn("panic report: no kernel log: %s", s->why);
 	} else {
-		s->r.log = s->log;
-		s->r.log_len = len;
+		const char *at = s->log;
+
+		if (len > PANIC_REPORT_LOG_MAX) {
+			const char *nl =
+			    memchr(s->log + len - PANIC_REPORT_LOG_MAX, '\n', PANIC_REPORT_LOG_MAX);
+
+			at = nl ? nl + 1 : s->log + len - PANIC_REPORT_LOG_MAX;
+		}
+		s->r.log = at;
+		s->r.log_len = len - (size_t)(at - s->log);
 		s->r.log_total = total;
-		s->r.message = printk_panic_message(s->log, len, &s->r.message_len);
+		s->r.message = printk_panic_message(s->r.log, s->r.log_len, &s->r.message_len);
 	}
 	if (s->r.message)
 		pr_err("guest panicked on vcpu %d: %.*s", cpu, (int)s->r.message_len, s->r.message);

@@ -9,6 +9,10 @@ struct vm;
 
 /* At least this much of the kernel's log goes into a report (whole records, so a little more). */
 #define PANIC_REPORT_LOG_MIN (16 * 1024)
+/* ... and at most this: QMP clients read a message as one line, and Go's (govmm, go-qemu)
+ * give up on a line past 64 KiB. Only a guest's outsized last record makes the log start
+ * after a newline inside a record rather than at one. */
+#define PANIC_REPORT_LOG_MAX (32 * 1024)
 
 /* The last report and what it points into. */
 struct panic_report_state {
