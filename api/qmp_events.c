@@ -2,6 +2,9 @@
 #include "qmp_events.h"
 #include "qmp.h"
 
+#include <stdio.h>
+#include <string.h>
+
 static const char *const guest_panic_action_names[] = {
 	[GUEST_PANIC_PAUSE] = "pause",
 	[GUEST_PANIC_POWEROFF] = "poweroff",
@@ -14,6 +17,54 @@ json_t *qmp_dump_result(const struct dump_result *r)
 
 	return json_pack("{s:s, s:I, s:I}", "status", names[r->status], "completed",
 			 (json_int_t)r->completed, "total", (json_int_t)r->total);
+}
+
+/* Registers as "0x" and 16 hex digits: a kernel address reads as in an oops, and no u64 is
+ * bent into a negative JSON integer. */
+static json_t *panic_regs_json(const struct panic_regs *r)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} regs[] = {
+#define R(x) { #x, offsetof(struct panic_regs, x) }
+		R(rax),	    R(rbx),	R(rcx), R(rdx), R(rsi), R(rdi), R(rbp),	 R(rsp),
+		R(r8),	    R(r9),	R(r10), R(r11), R(r12), R(r13), R(r14),	 R(r15),
+		R(rip),	    R(rflags),	R(cs),	R(ss),	R(ds),	R(es),	R(fs),	 R(gs),
+		R(fs_base), R(gs_base), R(cr0), R(cr2), R(cr3), R(cr4), R(efer),
+#undef R
+	};
+	json_t *o = json_object();
+
+	for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
+		char hex[24];
+		uint64_t v;
+
+		memcpy(&v, (const char *)r + regs[i].off, sizeof(v));
+		snprintf(hex, sizeof(hex), "0x%016llx", (unsigned long long)v);
+		json_object_set_new(o, regs[i].name, json_string(hex));
+	}
+	return o;
+}
+
+json_t *qmp_panic_report(const struct panic_report *r)
+{
+	json_t *d = json_object();
+
+	json_object_set_new(d, "cpu", r->cpu >= 0 ? json_integer(r->cpu) : json_null());
+	json_object_set_new(d, "message",
+			    r->message ? json_stringn(r->message, r->message_len) : json_null());
+	json_object_set_new(d, "action", json_string(panic_action_names[r->action]));
+	if (r->vmcore)
+		json_object_set_new(d, "vmcore", json_string(r->vmcore));
+	json_object_set_new(d, "registers", r->have_regs ? panic_regs_json(&r->regs) : json_null());
+	json_object_set_new(d, "log", r->log ? json_stringn(r->log, r->log_len) : json_null());
+	if (r->log)
+		json_object_set_new(d, "log_total", json_integer((json_int_t)r->log_total));
+	else
+		json_object_set_new(d, "log_error",
+				    json_string(r->log_error ? r->log_error : "unknown"));
+	return d;
 }
 
 json_t *qmp_event_data(const struct vm_event *ev)
@@ -38,6 +89,8 @@ json_t *qmp_event_data(const struct vm_event *ev)
 			json_object_set_new(d, "__org.minivmm_file", json_string(ev->file));
 		return d;
 	}
+	case QMP_EVENT_GUEST_PANIC_REPORT:
+		return ev->report ? qmp_panic_report(ev->report) : NULL;
 	default:
 		return NULL;
 	}

@@ -11,6 +11,9 @@ struct qmp_server;
 /* QAPI DumpQueryResult: {"status", "completed", "total"} (query-dump, DUMP_COMPLETED). */
 json_t *qmp_dump_result(const struct dump_result *r);
 
+/* __org.minivmm_GUEST_PANIC_REPORT's data (README, "Panic report"). */
+json_t *qmp_panic_report(const struct panic_report *r);
+
 /* The "data" member of @ev as QEMU sends it, or NULL for an event without data. */
 json_t *qmp_event_data(const struct vm_event *ev);
 

@@ -351,6 +351,30 @@ const struct qmp_event_def qmp_events[QMP_EVENT__MAX] = {
 				       "`__org.minivmm_file`?: str",
 				       "A dump ended; `__org.minivmm_file` names the core "
 				       "`--panic-dump` wrote." },
+	/* Guest-triggerable with panic=none, and large: throttled like WATCHDOG. */
+	[QMP_EVENT_GUEST_PANIC_REPORT] = { "__org.minivmm_GUEST_PANIC_REPORT",
+					   "`cpu`: int or null, `message`: str or null, `action`: "
+					   "PanicAction, `vmcore`?: str, "
+					   "`registers`: {`rax` ... `r15`, `rip`, `rflags`, `cs` "
+					   "... `gs`, `fs_base`, "
+					   "`gs_base`, `cr0`, `cr2`, `cr3`, `cr4`, `efer`: \"0x\" "
+					   "and 16 hex digits} or null, "
+					   "`log`: str or null, `log_total`?: int, `log_error`?: "
+					   "str",
+					   "Not QEMU's (a downstream extension): why the guest "
+					   "panicked, after GUEST_PANICKED "
+					   "and --panic-dump's DUMP_COMPLETED, before the action's "
+					   "events. `message` is the "
+					   "\"Kernel panic - not syncing: ...\" line, `log` the "
+					   "last 16 KiB or more of the "
+					   "kernel log read from guest memory (whole records, as "
+					   "`makedumpfile --dump-dmesg` "
+					   "prints them; `log_total` bytes in all), `cpu` the vCPU "
+					   "whose write reached "
+					   "pvpanic and `registers` its registers; `log_error` "
+					   "says why `log` is null. "
+					   "Throttled: at most one a second.",
+					   1000, &qmp_type_panic_report_data },
 };
 
 const struct qmp_command *qmp_command_find(const char *name)

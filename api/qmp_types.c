@@ -19,6 +19,7 @@
 const struct qmp_type qmp_type_int = { "int", BUILTIN("int") };
 const struct qmp_type qmp_type_str = { "str", BUILTIN("string") };
 const struct qmp_type qmp_type_bool = { "bool", BUILTIN("boolean") };
+const struct qmp_type qmp_type_any = { "any", BUILTIN("value") };
 const struct qmp_type qmp_type_empty = { "{}", QMP_TYPE_OBJECT, NULL, NULL, 0, NULL, 0, NULL };
 
 static const char *const run_state_values[] = {
@@ -193,6 +194,18 @@ static const struct qmp_type guest_panic_action = { "GuestPanicAction",
 static const struct qmp_member guest_panic_data[] = { { "action", &guest_panic_action, 0 } };
 const struct qmp_type qmp_type_guest_panic_data = { "GUEST_PANICKED data",
 						    OBJECT(guest_panic_data) };
+
+/* Not QEMU's: __org.minivmm_GUEST_PANIC_REPORT. Members that may be null are "any" (QAPI has
+ * no nullable type outside an alternate); "registers" is an object of hex strings (README). */
+static const struct qmp_type panic_action = { "PanicAction", ENUM(panic_action_names) };
+static const struct qmp_member panic_report_data[] = {
+	{ "cpu", &qmp_type_any, 0 },	     { "message", &qmp_type_any, 0 },
+	{ "action", &panic_action, 0 },	     { "vmcore", &qmp_type_str, OPT },
+	{ "registers", &qmp_type_any, 0 },   { "log", &qmp_type_any, 0 },
+	{ "log_total", &qmp_type_int, OPT }, { "log_error", &qmp_type_str, OPT },
+};
+const struct qmp_type qmp_type_panic_report_data = { "__org.minivmm_GUEST_PANIC_REPORT data",
+						     OBJECT(panic_report_data) };
 
 void qmp_type_doc(FILE *out, struct qmp_type_doc *d, const struct qmp_type *t)
 {

@@ -39,7 +39,7 @@ struct qmp_type_doc {
 };
 void qmp_type_doc(FILE *out, struct qmp_type_doc *d, const struct qmp_type *t);
 
-extern const struct qmp_type qmp_type_int, qmp_type_str, qmp_type_bool;
+extern const struct qmp_type qmp_type_int, qmp_type_str, qmp_type_bool, qmp_type_any;
 extern const struct qmp_type qmp_type_empty; /* {} */
 extern const struct qmp_type qmp_type_status_info, qmp_type_version_info;
 extern const struct qmp_type qmp_type_command_info_list, qmp_type_kvm_info, qmp_type_name_info;
@@ -48,6 +48,6 @@ extern const struct qmp_type qmp_type_cpu_info_fast_list, qmp_type_chardev_info_
 extern const struct qmp_type qmp_type_pci_info_list, qmp_type_schema_info_list;
 /* Event data. */
 extern const struct qmp_type qmp_type_shutdown_data, qmp_type_watchdog_data;
-extern const struct qmp_type qmp_type_guest_panic_data;
+extern const struct qmp_type qmp_type_guest_panic_data, qmp_type_panic_report_data;
 
 #endif

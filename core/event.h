@@ -2,6 +2,7 @@
 #ifndef MINIVMM_EVENT_H
 #define MINIVMM_EVENT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "action.h"
@@ -20,6 +21,8 @@ enum qmp_event {
 	QMP_EVENT_GUEST_CRASHLOADED, /* panic (always run) */
 	QMP_EVENT_GUEST_PVSHUTDOWN,
 	QMP_EVENT_DUMP_COMPLETED, /* dump, error, file */
+	/* Not QEMU's: minivmm's panic report (a downstream extension, "__org.minivmm_"). */
+	QMP_EVENT_GUEST_PANIC_REPORT, /* report */
 	QMP_EVENT__MAX
 };
 
@@ -39,14 +42,40 @@ struct dump_result {
 	uint64_t completed, total; /* bytes */
 };
 
+/* The registers of the vcpu that reported a panic, as it stood after its pvpanic write. */
+struct panic_regs {
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rip, rflags;
+	uint64_t cs, ss, ds, es, fs, gs; /* selectors */
+	uint64_t fs_base, gs_base;
+	uint64_t cr0, cr2, cr3, cr4, efer;
+};
+
+/* Why a guest died, for a runner: __org.minivmm_GUEST_PANIC_REPORT (README, "Panic report"). */
+struct panic_report {
+	int cpu;       /* the vcpu whose write hit pvpanic; -1 unknown */
+	int have_regs; /* @regs are that vcpu's */
+	struct panic_regs regs;
+	const char *message; /* "Kernel panic - not syncing: ..." (its line), or NULL */
+	size_t message_len;
+	const char *log; /* the end of the kernel log (from a record's start), or NULL */
+	size_t log_len;
+	size_t log_total;	  /* the whole log's length, of which @log is the end */
+	const char *log_error;	  /* why there is no log */
+	enum panic_action action; /* the panic action in force */
+	const char *vmcore;	  /* the core --panic-dump wrote, or NULL */
+};
+
 struct vm_event {
 	enum qmp_event kind;
-	enum shutdown_cause cause;     /* SHUTDOWN, RESET: "guest" and "reason" */
-	enum guest_panic_action panic; /* GUEST_PANICKED, GUEST_CRASHLOADED: "action" */
-	enum watchdog_action watchdog; /* WATCHDOG: "action" */
-	struct dump_result dump;       /* DUMP_COMPLETED: "result" */
-	const char *error;	       /* DUMP_COMPLETED: "error", NULL when it succeeded */
-	const char *file;	       /* DUMP_COMPLETED of --panic-dump: the core, else NULL */
+	enum shutdown_cause cause;	   /* SHUTDOWN, RESET: "guest" and "reason" */
+	enum guest_panic_action panic;	   /* GUEST_PANICKED, GUEST_CRASHLOADED: "action" */
+	enum watchdog_action watchdog;	   /* WATCHDOG: "action" */
+	struct dump_result dump;	   /* DUMP_COMPLETED: "result" */
+	const char *error;		   /* DUMP_COMPLETED: "error", NULL when it succeeded */
+	const char *file;		   /* DUMP_COMPLETED of --panic-dump: the core, else NULL */
+	const struct panic_report *report; /* GUEST_PANIC_REPORT */
 };
 
 /* Where events go: the QMP server and the journal in the VMM, a recorder in tests. */

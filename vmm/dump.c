@@ -57,31 +57,39 @@ static int cpu_regs(int fd, struct elfcore_regs *o)
 	return 0;
 }
 
-/*
- * The descriptor of the VMCOREINFO note the guest pointed fw_cfg's etc/vmcoreinfo at, copied
- * out of guest RAM after checking it is one whole "VMCOREINFO" ELF note inside RAM. NULL when
- * the guest published none or something else (logged).
- */
-static char *guest_vmcoreinfo(struct vm *vm, size_t *len)
+int dump_find_vmcoreinfo(struct vm *vm, const char **desc, size_t *len, char *why, size_t whylen)
 {
 	uint64_t paddr;
 	uint32_t size;
-	const char *desc;
-	char *out;
 
 	if (!vm->fw_cfg || fw_cfg_vmcoreinfo(vm->fw_cfg, &paddr, &size)) {
 		/* No qemu_fw_cfg in the guest: Linux's note is still somewhere in its RAM. */
 		if (elfcore_find_vmcoreinfo(&vm->mem, &paddr, &size)) {
-			pr_warn("dump: the guest published no VMCOREINFO (qemu_fw_cfg not loaded?) "
-				"and none was found in its RAM; the core has none");
-			return NULL;
+			snprintf(why, whylen,
+				 "the guest published no VMCOREINFO (qemu_fw_cfg not loaded?) and "
+				 "none was found in its RAM");
+			return -ENOENT;
 		}
 		pr_info("dump: VMCOREINFO found in guest RAM at 0x%llx", (unsigned long long)paddr);
 	}
-	if (elfcore_guest_vmcoreinfo(&vm->mem, paddr, size, &desc, len)) {
-		pr_warn("dump: the guest's VMCOREINFO at 0x%llx (%u bytes) is not a VMCOREINFO "
-			"note in RAM; left out",
-			(unsigned long long)paddr, size);
+	if (elfcore_guest_vmcoreinfo(&vm->mem, paddr, size, desc, len)) {
+		snprintf(
+		    why, whylen,
+		    "the guest's VMCOREINFO at 0x%llx (%u bytes) is not a VMCOREINFO note in RAM",
+		    (unsigned long long)paddr, size);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A copy of the guest's VMCOREINFO text for the core, or NULL (logged). */
+static char *guest_vmcoreinfo(struct vm *vm, size_t *len)
+{
+	const char *desc;
+	char why[160], *out;
+
+	if (dump_find_vmcoreinfo(vm, &desc, len, why, sizeof(why))) {
+		pr_warn("dump: %s; the core has none", why);
 		return NULL;
 	}
 	/* A copy: the guest may run again (cont) while a detached dump is written. */

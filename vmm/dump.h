@@ -32,6 +32,13 @@ struct dump {
 	char file[4096];  /* --panic-dump's core */
 };
 
+/*
+ * The guest's VMCOREINFO text, where the guest keeps it: the note fw_cfg's etc/vmcoreinfo
+ * points at, else one found by scanning its RAM. 0 with *@desc (in guest RAM: read it while
+ * the vcpus are parked) and *@len, or -errno with the reason in @why.
+ */
+int dump_find_vmcoreinfo(struct vm *vm, const char **desc, size_t *len, char *why, size_t whylen);
+
 /* Set up @d for @vm (its main loop must exist). Returns 0 or -errno. */
 int dump_init(struct dump *d, struct vm *vm) __attribute__((warn_unused_result));
 

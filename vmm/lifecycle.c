@@ -172,19 +172,30 @@ void lifecycle_dump_end(struct lifecycle *lc, const struct vm_event *ev)
 	lifecycle_dump_abort(lc);
 }
 
-/* --panic-dump: between GUEST_PANICKED and the action, a core of the guest as it panicked
- * (every vcpu parked, no STOP: the guest is not seen to pause). It runs on afterwards only if
- * the action lets it (@resume). */
-static void panic_dump(struct lifecycle *lc, int resume)
+/*
+ * What follows GUEST_PANICKED and precedes the action: --panic-dump's core (DUMP_COMPLETED),
+ * then the panic report (__org.minivmm_GUEST_PANIC_REPORT, naming that core). Both are taken
+ * with every vcpu parked, so the memory they read is one instant, and without STOP: the guest
+ * is not seen to pause. It runs on afterwards only if the action lets it (@resume).
+ */
+static void panic_aftermath(struct lifecycle *lc, int resume)
 {
 	struct vm_event ev;
+	const char *vmcore = NULL;
 	int running = lc->state == RUNSTATE_RUNNING;
+	int dump = lc->panic_dump && lc->ops.panic_dump;
 
-	if (!lc->panic_dump || !lc->ops.panic_dump)
+	if (!dump && !lc->ops.panic_report)
 		return;
 	if (running)
 		lc->ops.pause(lc->ops.ctx);
-	if (!lc->ops.panic_dump(lc->ops.ctx, &ev))
+	if (dump && !lc->ops.panic_dump(lc->ops.ctx, &ev)) {
+		event_emit(&lc->events, &ev);
+		if (!ev.error)
+			vmcore = ev.file;
+	}
+	if (lc->ops.panic_report &&
+	    !lc->ops.panic_report(lc->ops.ctx, lc->actions.panic, vmcore, &ev))
 		event_emit(&lc->events, &ev);
 	if (running && resume)
 		lc->ops.resume(lc->ops.ctx);
@@ -196,15 +207,15 @@ static void do_panic(struct lifecycle *lc)
 
 	if (pa == PANIC_PAUSE || (pa == PANIC_SHUTDOWN && lc->actions.shutdown == SHUTDOWN_PAUSE)) {
 		emit_panic(lc, QMP_EVENT_GUEST_PANICKED, GUEST_PANIC_PAUSE);
-		panic_dump(lc, 0); /* vm_stop's pause finds them parked */
+		panic_aftermath(lc, 0); /* vm_stop's pause finds them parked */
 		vm_stop(lc, RUNSTATE_GUEST_PANICKED);
 	} else if (pa == PANIC_SHUTDOWN || pa == PANIC_EXIT_FAILURE) {
 		emit_panic(lc, QMP_EVENT_GUEST_PANICKED, GUEST_PANIC_POWEROFF);
-		panic_dump(lc, 0);
+		panic_aftermath(lc, 0);
 		do_shutdown(lc, CAUSE_GUEST_PANIC);
 	} else {
 		emit_panic(lc, QMP_EVENT_GUEST_PANICKED, GUEST_PANIC_RUN);
-		panic_dump(lc, 1);
+		panic_aftermath(lc, 1);
 	}
 }
 
@@ -268,7 +279,8 @@ static int needs_no_park(const struct lifecycle *lc, enum vm_request_kind kind)
 {
 	if (kind == VM_REQ_CRASHLOADED)
 		return 1;
-	return kind == VM_REQ_PANIC && lc->actions.panic == PANIC_NONE && !lc->panic_dump;
+	return kind == VM_REQ_PANIC && lc->actions.panic == PANIC_NONE && !lc->panic_dump &&
+	       !lc->ops.panic_report; /* the dump and the report park every vcpu */
 }
 
 int lifecycle_handle_on_vcpu(struct lifecycle *lc, enum vm_request_kind kind,

@@ -20,6 +20,11 @@ struct machine_ops {
 	/* Write a core of the parked guest and describe it in @ev (DUMP_COMPLETED); 0, or -1
 	 * when none was written and there is nothing to say. NULL: never. */
 	int (*panic_dump)(void *ctx, struct vm_event *ev);
+	/* Describe the parked guest's panic in @ev (GUEST_PANIC_REPORT): @action is the panic
+	 * action in force, @vmcore the core just written or NULL. The report stays valid until
+	 * the next call. 0, or -1 for nothing to send. NULL: never. */
+	int (*panic_report)(void *ctx, enum panic_action action, const char *vmcore,
+			    struct vm_event *ev);
 };
 
 struct lifecycle {

@@ -263,6 +263,11 @@ static int vcpu_park_if_asked(struct vcpu *v)
 	return ret;
 }
 
+int vcpu_self_id(void)
+{
+	return this_vcpu ? (int)this_vcpu->id : -1;
+}
+
 void vcpu_wait_for_request(uint64_t seq)
 {
 	if (this_vcpu)

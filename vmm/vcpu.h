@@ -73,6 +73,8 @@ void vcpus_stop(struct vcpus *vs);
 /* Close the vcpu fds (after vcpus_stop). vcpus_create may follow (a reset). */
 void vcpus_destroy(struct vcpus *vs);
 
+/* The index of the vcpu whose thread calls this, or -1 on any other thread. */
+int vcpu_self_id(void);
 /* On a vcpu thread: after this exit, wait until the main loop has handled request @seq. */
 void vcpu_wait_for_request(uint64_t seq);
 /* Main thread: request @seq is handled; a vcpu waiting for it goes on. */

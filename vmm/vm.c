@@ -94,8 +94,15 @@ static int op_panic_dump(void *ctx, struct vm_event *ev)
 	return dump_panic(&vm->dump, vm->cfg.panic_dump, ev);
 }
 
+static int op_panic_report(void *ctx, enum panic_action action, const char *vmcore,
+			   struct vm_event *ev)
+{
+	return panic_report_build(ctx, action, vmcore, ev);
+}
+
 static const struct machine_ops vm_machine_ops = {
-	op_pause, op_resume, op_reset, op_nmi, op_power_button, op_finish, NULL, op_panic_dump,
+	op_pause,  op_resume, op_reset,	     op_nmi,	      op_power_button,
+	op_finish, NULL,      op_panic_dump, op_panic_report,
 };
 
 int vm_check(struct vm *vm, const struct vm_config *cfg)
@@ -111,6 +118,8 @@ int vm_check(struct vm *vm, const struct vm_config *cfg)
 	lifecycle_init(&vm->lc, &cfg->actions, cfg->start_paused, &vm->vclock, &ops,
 		       &(struct event_sink){ control_emit, &vm->control });
 	vm->lc.panic_dump = cfg->panic_dump != NULL;
+	vm->panic_cpu = -1;
+	vm->report.r.cpu = -1;
 	vm->kernel_fd = vm->initrd_fd = vm->reqs.fd = vm->signal_fd = -1;
 	vm->console.in_fd = vm->console.out_fd = vm->console.wake_fd = -1;
 	vm->kvm.sys_fd = vm->kvm.vm_fd = -1;
@@ -164,6 +173,9 @@ static void vm_post(void *ctx, enum vm_request_kind kind, enum shutdown_cause ca
 {
 	struct vm *vm = ctx;
 
+	/* Which vcpu reported a panic (its pvpanic write is on this thread): the report's. */
+	if (kind == VM_REQ_PANIC)
+		__atomic_store_n(&vm->panic_cpu, vcpu_self_id(), __ATOMIC_RELEASE);
 	if (!pthread_mutex_trylock(&vm->lock)) {
 		int done = lifecycle_handle_on_vcpu(&vm->lc, kind, cause);
 
@@ -430,6 +442,7 @@ static void unstep_dump(void *ctx)
 	struct vm *vm = ctx;
 
 	dump_fini(&vm->dump);
+	panic_report_fini(&vm->report);
 }
 
 static int step_control(void *ctx)

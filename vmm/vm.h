@@ -24,6 +24,7 @@
 #include "exit.h"
 #include "kvm.h"
 #include "lifecycle.h"
+#include "panic_report.h"
 #include "pvpanic_opts.h"
 #include "vcpu.h"
 
@@ -101,6 +102,8 @@ struct vm {
 	struct lifecycle lc;	/* run state, actions, policy */
 	struct control control; /* QMP and the journal */
 	struct dump dump;	/* dump-guest-memory, --panic-dump */
+	int panic_cpu;		/* the vcpu that last wrote a panic to pvpanic, -1 (atomic) */
+	struct panic_report_state report; /* the last panic report */
 
 	/* Main loop and the requests devices post to it. */
 	struct loop *loop;

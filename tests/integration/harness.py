@@ -266,8 +266,14 @@ class QMPClient:
         return self.events
 
     def event_list(self):
-        """Events as (name, data) pairs, timestamps dropped."""
-        return [(e["event"], e.get("data")) for e in self.events]
+        """QEMU's events as (name, data) pairs, timestamps dropped; downstream extensions
+        (minivmm's "__org.minivmm_" events) left out, as a QEMU client ignores them."""
+        return [(e["event"], e.get("data")) for e in self.events
+                if not e["event"].startswith("__")]
+
+    def extension_events(self, name):
+        """The data of every downstream-extension event @name received so far."""
+        return [e.get("data") for e in self.events if e["event"] == name]
 
     def close(self):
         self.sock.close()
@@ -278,6 +284,8 @@ def _subsequence(want, seen):
     return all(any(w == s for s in it) for w in want)
 
 
-def read_journal(path):
+def read_journal(path, extensions=False):
+    """The journal's events; downstream extensions only with @extensions."""
     with open(path) as f:
-        return [json.loads(l) for l in f if l.strip()]
+        events = [json.loads(l) for l in f if l.strip()]
+    return [e for e in events if extensions or not e["event"].startswith("__")]

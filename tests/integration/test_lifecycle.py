@@ -312,12 +312,27 @@ class ExampleTest(unittest.TestCase):
         self.addCleanup(os.unlink, initrd)
         runner = os.path.join(os.path.dirname(__file__), "..", "..", "examples",
                               "sandbox_runner.py")
+        runs = tempfile.mkdtemp(prefix="minivmm-runs-")
+        self.addCleanup(shutil.rmtree, runs, True)
         p = subprocess.run([sys.executable, runner, "--minivmm", minivmm_bin(), "--kernel",
-                            guest_kernel(), "--initrd", initrd, "--cmdline", CMDLINE],
+                            guest_kernel(), "--initrd", initrd, "--cmdline", CMDLINE,
+                            "--out", runs],
                            stdin=subprocess.DEVNULL, capture_output=True, timeout=300)
         out = p.stdout.decode()
         self.assertEqual(p.returncode, 0, out + p.stderr.decode())
         self.assertIn("fate: panicked (action poweroff); minivmm exit status 0", out)
+        # The failed run keeps its evidence: the panic report, the core, the journal.
+        (run,) = os.listdir(runs)
+        kept = sorted(os.listdir(os.path.join(runs, run)))
+        self.assertEqual([k for k in kept if not k.endswith(".vmcore")],
+                         ["dmesg-tail.txt", "events.jsonl", "report.json"], kept)
+        self.assertEqual(len([k for k in kept if k.endswith(".vmcore")]), 1, kept)
+        with open(os.path.join(runs, run, "report.json")) as f:
+            report = json.load(f)
+        self.assertEqual(report["message"], "Kernel panic - not syncing: sysrq triggered crash")
+        self.assertEqual(os.path.basename(report["vmcore"]),
+                         [k for k in kept if k.endswith(".vmcore")][0])
+        self.assertIn("panic: Kernel panic - not syncing: sysrq triggered crash", out)
 
 
 if __name__ == "__main__":

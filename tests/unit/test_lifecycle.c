@@ -80,9 +80,26 @@ static int fake_panic_dump(void *ctx, struct vm_event *ev)
 	return 0;
 }
 
+/* The panic report: records that the vcpus were parked and which core it was told of. */
+static int reports, reported_parked;
+static struct panic_report report;
+
+static int fake_panic_report(void *ctx, enum panic_action action, const char *vmcore,
+			     struct vm_event *ev)
+{
+	(void)ctx;
+	reports++;
+	reported_parked = stub.paused;
+	report = (struct panic_report){
+		.cpu = 1, .action = action, .vmcore = vmcore, .log_error = "no log"
+	};
+	*ev = (struct vm_event){ .kind = QMP_EVENT_GUEST_PANIC_REPORT, .report = &report };
+	return 0;
+}
+
 static const struct machine_ops fake_ops = {
-	fake_pause,	   fake_resume, fake_reset, fake_nmi,
-	fake_power_button, fake_finish, NULL,	    fake_panic_dump,
+	fake_pause,  fake_resume, fake_reset,	   fake_nmi,	      fake_power_button,
+	fake_finish, NULL,	  fake_panic_dump, fake_panic_report,
 };
 
 /* --- fixture: events go to a QMP server with a journal, as in the VMM ----------------------- */
@@ -109,7 +126,7 @@ static void setup(void)
 	int fd;
 
 	memset(&stub, 0, sizeof(stub));
-	dumps = dumped_parked = 0;
+	dumps = dumped_parked = reports = reported_parked = 0;
 	strcpy(journal, "/tmp/minivmm-lc-XXXXXX");
 	fd = mkstemp(journal);
 	ck_assert_int_ge(fd, 0);
@@ -188,14 +205,22 @@ static void run_loop_for(double seconds)
 /* --- one test per action ------------------------------------------------------------------ */
 
 #define DUMPED "DUMP_COMPLETED result=false __org.minivmm_file=/d/x.vmcore"
+/* The report's members as events() prints them (a number or null shows as "false"). */
+#define REPORT(action, vmcore)                                                                     \
+	"__org.minivmm_GUEST_PANIC_REPORT cpu=false message=false action=" action vmcore           \
+	" registers=false log=false log_error=no log"
+#define CORE " vmcore=/d/x.vmcore"
 
 START_TEST(test_panic_dump_then_shutdown)
 {
 	lc.panic_dump = 1;
 	lifecycle_handle(&lc, VM_REQ_PANIC, CAUSE_GUEST_PANIC);
 	/* The core is written with every vcpu parked, before the action's events. */
-	ck_assert_str_eq(events(), "GUEST_PANICKED action=poweroff; " DUMPED
-				   "; SHUTDOWN guest=true reason=guest-panic");
+	ck_assert_str_eq(events(),
+			 "GUEST_PANICKED action=poweroff; " DUMPED
+			 "; " REPORT("shutdown", CORE) "; SHUTDOWN guest=true reason=guest-panic");
+	ck_assert_int_eq(reports, 1);
+	ck_assert_int_eq(reported_parked, 1);
 	ck_assert_int_eq(dumps, 1);
 	ck_assert_int_eq(dumped_parked, 1);
 	ck_assert(lc.done);
@@ -207,7 +232,8 @@ START_TEST(test_panic_dump_then_pause_or_run)
 	lc.panic_dump = 1;
 	lc.actions.panic = PANIC_PAUSE;
 	lifecycle_handle(&lc, VM_REQ_PANIC, CAUSE_GUEST_PANIC);
-	ck_assert_str_eq(events(), "GUEST_PANICKED action=pause; " DUMPED "; STOP");
+	ck_assert_str_eq(events(), "GUEST_PANICKED action=pause; " DUMPED
+				   "; " REPORT("pause", CORE) "; STOP");
 	ck_assert_int_eq(lc.state, RUNSTATE_GUEST_PANICKED);
 	ck_assert_int_eq(stub.resumes, 0); /* not let run between the dump and the stop */
 	teardown();
@@ -215,14 +241,33 @@ START_TEST(test_panic_dump_then_pause_or_run)
 	lc.panic_dump = 1;
 	lc.actions.panic = PANIC_NONE;
 	lifecycle_handle(&lc, VM_REQ_PANIC, CAUSE_GUEST_PANIC);
-	ck_assert_str_eq(events(), "GUEST_PANICKED action=run; " DUMPED);
+	ck_assert_str_eq(events(), "GUEST_PANICKED action=run; " DUMPED "; " REPORT("none", CORE));
 	ck_assert_int_eq(dumped_parked, 1);
 	ck_assert_int_eq(stub.resumes, 1);
 	ck_assert_int_eq(lc.state, RUNSTATE_RUNNING);
-	/* Without --panic-dump: no dump, no event. */
+	/* Without --panic-dump: no dump, no DUMP_COMPLETED, the report all the same (naming no
+	 * core), with the vcpus parked and running again after it. */
 	lc.panic_dump = 0;
 	lifecycle_handle(&lc, VM_REQ_PANIC, CAUSE_GUEST_PANIC);
 	ck_assert_int_eq(dumps, 1);
+	ck_assert_int_eq(reports, 2);
+	ck_assert_int_eq(reported_parked, 1);
+	ck_assert_int_eq(stub.resumes, 2);
+	ck_assert_str_eq(events(), "GUEST_PANICKED action=run; " DUMPED
+				   "; " REPORT("none", CORE) "; GUEST_PANICKED action=run");
+}
+END_TEST
+
+START_TEST(test_panic_report_without_dump)
+{
+	/* The report comes before the action's events: a runner has it before SHUTDOWN (and
+	 * before minivmm exits) or STOP. */
+	lifecycle_handle(&lc, VM_REQ_PANIC, CAUSE_GUEST_PANIC);
+	ck_assert_str_eq(events(), "GUEST_PANICKED action=poweroff; " REPORT(
+				       "shutdown", "") "; SHUTDOWN guest=true reason=guest-panic");
+	ck_assert_int_eq(dumps, 0);
+	ck_assert_int_eq(reported_parked, 1);
+	ck_assert_int_eq(stub.status, EXIT_VM_OK);
 }
 END_TEST
 
@@ -420,6 +465,7 @@ int main(void)
 	tcase_add_test(tc, test_watchdog_reset);
 	tcase_add_test(tc, test_panic_dump_then_shutdown);
 	tcase_add_test(tc, test_panic_dump_then_pause_or_run);
+	tcase_add_test(tc, test_panic_report_without_dump);
 	tcase_add_test(tc, test_qmp_dump_stops_and_resumes);
 	tcase_add_test(tc, test_watchdog_reset_with_no_reboot);
 	tcase_add_test(tc, test_watchdog_shutdown);
