@@ -8,13 +8,18 @@
 #include "qmp_schema.h"
 #include "qmp_events.h"
 #include "qmp_query.h"
+#include "qmp_fds.h"
+#include "qmp_transport.h"
 #include "json_compat.h"
 #include "qdict_order.h"
 #include "core/action.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *const capability_values[] = { "oob" };
 
@@ -115,6 +120,39 @@ static int qerr(struct qmp_error *err, const char *fmt, const char *a)
 	return -1;
 }
 
+/* An error naming something a client chose: quoted whole, however long, as QEMU does. */
+static void qmp_err_name(struct qmp_error *err, const char *fmt, const char *name)
+{
+	err->cls = "GenericError";
+	if ((size_t)snprintf(err->desc, sizeof(err->desc), fmt, name) >= sizeof(err->desc) &&
+	    asprintf(&err->big, fmt, name) < 0)
+		err->big = NULL;
+}
+
+/* dump-guest-memory's protocol, as QEMU 10 reads it after the format checks: "fd:NAME" takes
+ * the descriptor out of the monitor's table (it is the dump's now, whatever happens next),
+ * "file:PATH" is the backend's to open. */
+static int dump_protocol(const struct qmp_backend *be, json_t *args, int has_filter, uint64_t begin,
+			 uint64_t length, struct qmp_error *err)
+{
+	const char *protocol = opt_str(args, "protocol");
+	int detach = json_is_true(json_object_get(args, "detach")), fd = -1;
+
+	if (!strncmp(protocol, "fd:", 3)) {
+		struct qmp_fds *fds = qmp_conn_fds(be->conn);
+
+		fd = fds ? qmp_fds_take(fds, protocol + 3) : -1;
+		if (fd < 0) {
+			qmp_err_name(err, "File descriptor named '%s' has not been found",
+				     protocol + 3);
+			return -1;
+		}
+	} else if (strncmp(protocol, "file:", 5)) {
+		return qerr(err, "parameter 'protocol' must start with 'file:' or 'fd:'", NULL);
+	}
+	return be->dump_guest_memory(be->ctx, protocol, fd, detach, has_filter, begin, length, err);
+}
+
 /* QEMU 10's qmp_dump_guest_memory checks, in its order; minivmm writes ELF only, of
  * guest-physical memory (paging: true would need the guest's page tables walked). */
 static json_t *h_dump_guest_memory(const struct qmp_command *cmd, const struct qmp_backend *be,
@@ -148,11 +186,58 @@ static json_t *h_dump_guest_memory(const struct qmp_command *cmd, const struct q
 		ret = qerr(err, "paging is not supported: minivmm dumps guest-physical memory only",
 			   NULL);
 	else
-		ret = be->dump_guest_memory(be->ctx, opt_str(args, "protocol"),
-					    json_is_true(json_object_get(args, "detach")), !!begin,
-					    (uint64_t)json_integer_value(begin),
-					    (uint64_t)json_integer_value(length), err);
+		ret = dump_protocol(be, args, !!begin, (uint64_t)json_integer_value(begin),
+				    (uint64_t)json_integer_value(length), err);
 	return empty_or_null(ret);
+}
+
+/* getfd: name the descriptor that came with the command in this client's monitor. */
+static json_t *h_getfd(const struct qmp_command *cmd, const struct qmp_backend *be,
+		       const struct qmp_version *v, json_t *args, struct qmp_error *err)
+{
+	const char *name = opt_str(args, "fdname");
+	struct qmp_fds *fds = qmp_conn_fds(be->conn);
+	int fd = qmp_conn_take_msgfd(be->conn), ret;
+
+	(void)cmd;
+	(void)v;
+	if (fd < 0 || !fds) {
+		qerr(err, "No file descriptor supplied via SCM_RIGHTS", NULL);
+		return NULL;
+	}
+	if (isdigit((unsigned char)name[0])) {
+		close(fd);
+		qerr(err, "Parameter '%s' expects a name not starting with a digit", "fdname");
+		return NULL;
+	}
+	ret = qmp_fds_add(fds, name, fd);
+	if (ret == -ENOSPC) {
+		err->cls = "GenericError";
+		snprintf(err->desc, sizeof(err->desc),
+			 "Too many file descriptors on this monitor (at most %d): closefd some",
+			 QMP_FDS_MAX);
+		return NULL;
+	}
+	if (ret) {
+		qerr(err, "%s", strerror(-ret));
+		return NULL;
+	}
+	return json_object();
+}
+
+static json_t *h_closefd(const struct qmp_command *cmd, const struct qmp_backend *be,
+			 const struct qmp_version *v, json_t *args, struct qmp_error *err)
+{
+	const char *name = opt_str(args, "fdname");
+	struct qmp_fds *fds = qmp_conn_fds(be->conn);
+
+	(void)cmd;
+	(void)v;
+	if (!fds || qmp_fds_close(fds, name)) {
+		qmp_err_name(err, "File descriptor named '%s' not found", name);
+		return NULL;
+	}
+	return json_object();
 }
 
 static json_t *h_query_dump(const struct qmp_command *cmd, const struct qmp_backend *be,
@@ -203,6 +288,9 @@ static const struct qmp_arg args_dump[] = {
 	{ "begin", QMP_ARG_INT, "int", NULL, 0, 1 },
 	{ "length", QMP_ARG_INT, "int", NULL, 0, 1 },
 	{ "format", QMP_ARG_ENUM, "DumpGuestMemoryFormat", ENUM(dump_format_values), 1 },
+};
+static const struct qmp_arg args_fdname[] = {
+	{ "fdname", QMP_ARG_STR, "str", NULL, 0, 0 },
 };
 static const struct qmp_arg args_watchdog_set_action[] = {
 	{ "action", QMP_ARG_ENUM, "WatchdogAction", ENUM(watchdog_action_names), 0 },
@@ -295,8 +383,17 @@ const struct qmp_command qmp_commands[] = {
 	  "PT_LOAD per RAM range (or of [`begin`, `begin` + `length`)), an NT_PRSTATUS per vCPU "
 	  "and the guest's VMCOREINFO when it published one through fw_cfg. A running guest "
 	  "pauses for it (STOP, DUMP_COMPLETED, RESUME); with `detach` it runs on a thread and "
-	  "`query-dump` follows it. Refused: `paging: true`, formats other than `elf`, `fd:`.",
+	  "`query-dump` follows it. `protocol` `fd:NAME` writes to what `getfd` kept as NAME. "
+	  "Refused: `paging: true`, formats other than `elf`.",
 	  NULL },
+	{ "getfd", ARGS(args_fdname), h_getfd, 0,
+	  "Keep the descriptor sent (SCM_RIGHTS) with this command under `fdname`, in this "
+	  "monitor (its socket: a client that reconnects finds it; at most 32 names), for "
+	  "`dump-guest-memory`'s `fd:NAME`, which takes it. An existing name gets the new "
+	  "descriptor (the old one is closed).",
+	  NULL },
+	{ "closefd", ARGS(args_fdname), h_closefd, 0,
+	  "Close the descriptor `getfd` kept under `fdname`.", NULL },
 	{ "query-dump", NO_ARGS, h_query_dump, 0,
 	  "`{\"status\": none | active | completed | failed, \"completed\", \"total\"}` (bytes).",
 	  NULL },

@@ -121,8 +121,11 @@ static void dump_write(struct dump *d)
 		d->err = -errno;
 	close(d->fd);
 	d->fd = -1;
+	/* QEMU's messages: nothing written yet is the header's failure (/dev/full gives it). */
 	if (d->err)
-		snprintf(d->error, sizeof(d->error), "dump: failed to save memory: %s",
+		snprintf(d->error, sizeof(d->error), "dump: failed to %s: %s",
+			 __atomic_load_n(&d->completed, __ATOMIC_RELAXED) ? "save memory"
+									  : "write elf header",
 			 strerror(-d->err));
 	__atomic_store_n(&d->status, d->err ? DUMP_STATUS_FAILED : DUMP_STATUS_COMPLETED,
 			 __ATOMIC_RELEASE);
@@ -229,37 +232,34 @@ static int dump_ranges(struct dump *d, int has_filter, uint64_t begin, uint64_t 
 	int n;
 
 	if (has_filter && !length) {
-		snprintf(why, whylen, "Invalid parameter '%s'", "length");
+		snprintf(why, whylen, "parameter 'length' expects a non-zero size");
 		return -1;
 	}
 	n = elfcore_ranges(&d->vm->mem, has_filter ? begin : 0, has_filter ? length : 0, d->ranges);
 	if (n < 0) {
-		snprintf(why, whylen, "Invalid parameter '%s'", "begin");
+		snprintf(why, whylen, "dump: no guest memory to dump");
 		return -1;
 	}
 	d->desc.nranges = (unsigned)n;
 	return 0;
 }
 
-int dump_guest_memory(struct dump *d, const char *protocol, int detach, int has_filter,
+int dump_guest_memory(struct dump *d, const char *protocol, int fd, int detach, int has_filter,
 		      uint64_t begin, uint64_t length, char *why, size_t whylen)
 {
 	struct vm_event ev;
-	int fd, ret;
+	int ret;
 
 	dump_reap(d);
-	if (!strncmp(protocol, "fd:", 3)) {
-		/* No getfd yet: no name can be known. */
-		snprintf(why, whylen, "File descriptor named '%s' not found", protocol + 3);
+	if (fd < 0 && strncmp(protocol, "file:", 5)) {
+		snprintf(why, whylen, "parameter 'protocol' must start with 'file:' or 'fd:'");
 		return -1;
 	}
-	if (strncmp(protocol, "file:", 5)) {
-		snprintf(why, whylen, "Invalid parameter '%s'", "protocol");
-		return -1;
-	}
-	fd = open(protocol + 5, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, S_IRUSR);
+	if (fd < 0)
+		fd = open(protocol + 5, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, S_IRUSR);
 	if (fd < 0) {
-		snprintf(why, whylen, "Could not open '%s': %s", protocol + 5, strerror(errno));
+		/* QEMU's qemu_open with O_CREAT says "create". */
+		snprintf(why, whylen, "Could not create '%s': %s", protocol + 5, strerror(errno));
 		return -1;
 	}
 	if (dump_ranges(d, has_filter, begin, length, why, whylen)) {
@@ -291,6 +291,10 @@ int dump_guest_memory(struct dump *d, const char *protocol, int detach, int has_
 	dump_write(d);
 	dump_event(d, &ev, NULL);
 	lifecycle_dump_end(&d->vm->lc, &ev);
+	if (d->err) { /* QEMU too answers a failed dump with its error, after the event */
+		snprintf(why, whylen, "%s", d->error);
+		return -1;
+	}
 	return 0;
 }
 

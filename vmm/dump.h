@@ -40,12 +40,14 @@ void dump_fini(struct dump *d);
 void dump_query(struct dump *d, struct dump_result *r);
 
 /*
- * dump-guest-memory after the schema's checks: open @protocol ("file:PATH"; "fd:NAME" names
- * no fd, since minivmm has no getfd), check the @begin/@length window, stop a running VM
- * (lifecycle), write the core here or with @detach on a thread, DUMP_COMPLETED, resume. On a
- * refusal returns -1 with QEMU's message in @why and nothing changed. Main thread only.
+ * dump-guest-memory after the schema's checks: write to @fd (consumed: "fd:NAME" after getfd)
+ * or, when @fd is -1, to @protocol's "file:PATH", created; check the @begin/@length window,
+ * stop a running VM (lifecycle), write the core here or with @detach on a thread,
+ * DUMP_COMPLETED, resume. On a refusal returns -1 with QEMU's message in @why and the VM as it
+ * was; a dump without @detach that fails to write returns -1 too, after its DUMP_COMPLETED
+ * (as QEMU). Main thread only.
  */
-int dump_guest_memory(struct dump *d, const char *protocol, int detach, int has_filter,
+int dump_guest_memory(struct dump *d, const char *protocol, int fd, int detach, int has_filter,
 		      uint64_t begin, uint64_t length, char *why, size_t whylen);
 
 /*

@@ -9,18 +9,19 @@
 #include "tests/unit/unit.h"
 
 static struct {
-	int calls, detach, has_filter;
+	int calls, detach, has_filter, fd;
 	char protocol[64];
 	uint64_t begin, length;
 	enum dump_status status;
 } fk;
 
-static int f_dump(void *ctx, const char *protocol, int detach, int has_filter, uint64_t begin,
-		  uint64_t length, struct qmp_error *err)
+static int f_dump(void *ctx, const char *protocol, int fd, int detach, int has_filter,
+		  uint64_t begin, uint64_t length, struct qmp_error *err)
 {
 	(void)ctx;
 	(void)err;
 	fk.calls++;
+	fk.fd = fd;
 	snprintf(fk.protocol, sizeof(fk.protocol), "%s", protocol);
 	fk.detach = detach;
 	fk.has_filter = has_filter;
@@ -98,6 +99,15 @@ START_TEST(test_argument_errors)
 		  "error: win-dmp is not available now" },
 		{ "{\"paging\": true, \"protocol\": \"file:/x\"}",
 		  "error: paging is not supported: minivmm dumps guest-physical memory only" },
+		/* The protocol after the format checks, as QEMU 10. */
+		{ "{\"paging\": false, \"protocol\": \"tcp:x\"}",
+		  "error: parameter 'protocol' must start with 'file:' or 'fd:'" },
+		{ "{\"paging\": false, \"protocol\": \"fd:nope\", \"begin\": 0}",
+		  "error: Parameter 'length' is missing" },
+		{ "{\"paging\": false, \"protocol\": \"fd:nope\"}",
+		  "error: File descriptor named 'nope' has not been found" },
+		{ "{\"paging\": false, \"protocol\": \"fd:\"}",
+		  "error: File descriptor named '' has not been found" },
 	};
 
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -117,6 +127,7 @@ START_TEST(test_dump_passed_on)
 			 "{}");
 	ck_assert_int_eq(fk.calls, 1);
 	ck_assert_str_eq(fk.protocol, "file:/x");
+	ck_assert_int_eq(fk.fd, -1); /* the backend opens a file: itself */
 	ck_assert_int_eq(fk.detach, 0);
 	ck_assert_int_eq(fk.has_filter, 0);
 	ck_assert_str_eq(run("dump-guest-memory",
