@@ -71,6 +71,8 @@ struct qmp_backend {
 	int (*set_action)(void *ctx, const char *reboot, const char *shutdown, const char *panic,
 			  const char *watchdog, struct qmp_error *err);
 	int (*watchdog_set_action)(void *ctx, const char *action, struct qmp_error *err);
+	/* __org.minivmm_set-panic-dump: --panic-dump's directory from now on; NULL: off. */
+	int (*set_panic_dump)(void *ctx, const char *dir, struct qmp_error *err);
 	/* dump-guest-memory once the schema's checks passed (format elf, no paging): write to
 	 * @fd (consumed; "fd:NAME", taken from the monitor's table) or, when @fd is -1, open
 	 * @protocol ("file:PATH"), pause, dump (on a thread with @detach); QEMU's errors. */

@@ -87,6 +87,27 @@ static json_t *h_watchdog_set_action(const struct qmp_command *cmd, const struct
 	return empty_or_null(be->watchdog_set_action(be->ctx, opt_str(args, "action"), err));
 }
 
+static int qerr(struct qmp_error *err, const char *fmt, const char *a)
+{
+	err->cls = "GenericError";
+	snprintf(err->desc, sizeof(err->desc), fmt, a);
+	return -1;
+}
+
+static json_t *h_set_panic_dump(const struct qmp_command *cmd, const struct qmp_backend *be,
+				const struct qmp_version *v, json_t *args, struct qmp_error *err)
+{
+	const char *dir = opt_str(args, "dir");
+
+	(void)cmd;
+	(void)v;
+	if (!be->set_panic_dump) {
+		qerr(err, "Not supported", NULL);
+		return NULL;
+	}
+	return empty_or_null(be->set_panic_dump(be->ctx, dir && *dir ? dir : NULL, err));
+}
+
 static json_t *h_query_version(const struct qmp_command *cmd, const struct qmp_backend *be,
 			       const struct qmp_version *ver, json_t *args, struct qmp_error *err)
 {
@@ -111,13 +132,6 @@ static json_t *h_query_commands(const struct qmp_command *cmd, const struct qmp_
 	for (unsigned i = 0; i < qmp_ncommands; i++)
 		json_array_append_new(list, json_pack("{s:s}", "name", qmp_commands[i].name));
 	return list;
-}
-
-static int qerr(struct qmp_error *err, const char *fmt, const char *a)
-{
-	err->cls = "GenericError";
-	snprintf(err->desc, sizeof(err->desc), fmt, a);
-	return -1;
 }
 
 /* An error naming something a client chose: quoted whole, however long, as QEMU does. */
@@ -276,20 +290,23 @@ static const struct qmp_arg args_set_action[] = {
 	{ "panic", QMP_ARG_ENUM, "PanicAction", ENUM(panic_action_names), 1 },
 	{ "watchdog", QMP_ARG_ENUM, "WatchdogAction", ENUM(watchdog_action_names), 1 },
 };
-/* QAPI DumpGuestMemoryFormat (QEMU 10); only elf is written. */
-static const char *const dump_format_values[] = {
-	"elf",		 "kdump-zlib",	     "kdump-lzo", "kdump-snappy", "kdump-raw-zlib",
-	"kdump-raw-lzo", "kdump-raw-snappy", "win-dmp"
-};
 static const struct qmp_arg args_dump[] = {
 	{ "paging", QMP_ARG_BOOL, "bool", NULL, 0, 0 },
 	{ "protocol", QMP_ARG_STR, "str", NULL, 0, 0 },
 	{ "detach", QMP_ARG_BOOL, "bool", NULL, 0, 1 },
 	{ "begin", QMP_ARG_INT, "int", NULL, 0, 1 },
 	{ "length", QMP_ARG_INT, "int", NULL, 0, 1 },
-	{ "format", QMP_ARG_ENUM, "DumpGuestMemoryFormat", ENUM(dump_format_values), 1 },
+	{ "format", QMP_ARG_ENUM, "DumpGuestMemoryFormat", qmp_dump_format_names, QMP_DUMP_FORMATS,
+	  1 },
 };
-static const struct qmp_arg args_fdname[] = {
+static const struct qmp_arg args_set_panic_dump[] = {
+	{ "dir", QMP_ARG_STR, "str", NULL, 0, 1 },
+};
+/* Two lists, as QEMU's schema has two argument types (its introspection numbers each). */
+static const struct qmp_arg args_getfd[] = {
+	{ "fdname", QMP_ARG_STR, "str", NULL, 0, 0 },
+};
+static const struct qmp_arg args_closefd[] = {
 	{ "fdname", QMP_ARG_STR, "str", NULL, 0, 0 },
 };
 static const struct qmp_arg args_watchdog_set_action[] = {
@@ -386,19 +403,26 @@ const struct qmp_command qmp_commands[] = {
 	  "`query-dump` follows it. `protocol` `fd:NAME` writes to what `getfd` kept as NAME. "
 	  "Refused: `paging: true`, formats other than `elf`.",
 	  NULL },
-	{ "getfd", ARGS(args_fdname), h_getfd, 0,
+	/* Not QEMU's: QAPI's downstream-extension name, which QEMU clients leave alone. */
+	{ "__org.minivmm_set-panic-dump", ARGS(args_set_panic_dump), h_set_panic_dump, 0,
+	  "`--panic-dump` at run time: from now on a guest panic writes a core to `dir` before "
+	  "its action (a writable directory, else `'DIR' is not a writable directory: ...`); "
+	  "`dir` absent or empty turns it off. A dump already written or under way is not "
+	  "affected.",
+	  NULL },
+	{ "getfd", ARGS(args_getfd), h_getfd, 0,
 	  "Keep the descriptor sent (SCM_RIGHTS) with this command under `fdname`, in this "
 	  "monitor (its socket: a client that reconnects finds it; at most 32 names), for "
 	  "`dump-guest-memory`'s `fd:NAME`, which takes it. An existing name gets the new "
 	  "descriptor (the old one is closed).",
 	  NULL },
-	{ "closefd", ARGS(args_fdname), h_closefd, 0,
+	{ "closefd", ARGS(args_closefd), h_closefd, 0,
 	  "Close the descriptor `getfd` kept under `fdname`.", NULL },
 	{ "query-dump", NO_ARGS, h_query_dump, 0,
 	  "`{\"status\": none | active | completed | failed, \"completed\", \"total\"}` (bytes).",
-	  NULL },
+	  &qmp_type_dump_query_result },
 	{ "query-dump-guest-memory-capability", NO_ARGS, h_query_dump_cap, 0,
-	  "`{\"formats\": [\"elf\"]}`.", NULL },
+	  "`{\"formats\": [\"elf\"]}`.", &qmp_type_dump_capability },
 };
 
 const unsigned qmp_ncommands = sizeof(qmp_commands) / sizeof(qmp_commands[0]);
@@ -435,7 +459,8 @@ const struct qmp_event_def qmp_events[QMP_EVENT__MAX] = {
 				       "`result`: DumpQueryResult, `error`?: str, "
 				       "`__org.minivmm_file`?: str",
 				       "A dump ended; `__org.minivmm_file` names the core "
-				       "`--panic-dump` wrote." },
+				       "`--panic-dump` wrote.",
+				       .data_type = &qmp_type_dump_completed_data },
 };
 
 const struct qmp_command *qmp_command_find(const char *name)

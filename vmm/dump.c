@@ -187,6 +187,8 @@ int dump_init(struct dump *d, struct vm *vm)
 
 	memset(d, 0, sizeof(*d));
 	d->vm = vm;
+	if (vm->cfg.panic_dump)
+		snprintf(d->panic_dir, sizeof(d->panic_dir), "%s", vm->cfg.panic_dump);
 	d->fd = -1;
 	d->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (d->efd < 0)
@@ -216,6 +218,29 @@ void dump_fini(struct dump *d)
 	free(d->vmcoreinfo);
 	d->cpus = NULL;
 	d->vmcoreinfo = NULL;
+}
+
+int dump_set_panic_dir(struct dump *d, const char *dir, char *why, size_t whylen)
+{
+	struct stat st;
+
+	if (!dir) {
+		d->panic_dir[0] = 0;
+		d->vm->lc.panic_dump = 0;
+		return 0;
+	}
+	if (strlen(dir) >= sizeof(d->panic_dir) - 64) {
+		snprintf(why, whylen, "'%.64s...' is too long a directory name", dir);
+		return -1;
+	}
+	if (stat(dir, &st) || (!S_ISDIR(st.st_mode) && ((errno = ENOTDIR))) || access(dir, W_OK)) {
+		/* The reason, or the message says too little (QEMU has no such command). */
+		snprintf(why, whylen, "'%s' is not a writable directory: %s", dir, strerror(errno));
+		return -1;
+	}
+	snprintf(d->panic_dir, sizeof(d->panic_dir), "%s", dir);
+	d->vm->lc.panic_dump = 1;
+	return 0;
 }
 
 void dump_query(struct dump *d, struct dump_result *r)

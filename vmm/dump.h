@@ -26,8 +26,9 @@ struct dump {
 	struct elfcore_desc desc;
 	struct elfcore_regs *cpus;
 	char *vmcoreinfo;
-	char error[4200]; /* DUMP_COMPLETED "error" (may name the file) */
-	char file[4096];  /* --panic-dump's core */
+	char error[4200];     /* DUMP_COMPLETED "error" (may name the file) */
+	char file[4096];      /* --panic-dump's core */
+	char panic_dir[4096]; /* --panic-dump's directory, "" when off */
 };
 
 /* Set up @d for @vm (its main loop must exist). Returns 0 or -errno. */
@@ -35,6 +36,13 @@ int dump_init(struct dump *d, struct vm *vm) __attribute__((warn_unused_result))
 
 /* Wait for a dump thread still writing, then free everything. Before guest RAM goes. */
 void dump_fini(struct dump *d);
+
+/*
+ * --panic-dump's directory from now on (__org.minivmm_set-panic-dump): @dir must be a writable
+ * directory, NULL turns panic dumps off. Returns 0, or -1 with the reason in @why and nothing
+ * changed. Main thread only.
+ */
+int dump_set_panic_dir(struct dump *d, const char *dir, char *why, size_t whylen);
 
 /* query-dump. */
 void dump_query(struct dump *d, struct dump_result *r);
