@@ -245,7 +245,9 @@ static void dispatch(void *ctx, struct qmp_conn *c, json_t *req)
 	}
 	/* Keep the request (and so @id) alive: a handler may emit events to this client. */
 	json_incref(req);
+	s->be.conn = c;
 	ret = cmd->handler(cmd, &s->be, &s->ver, args, &err);
+	s->be.conn = NULL;
 	if (ret)
 		send_return(c, id, ret);
 	else

@@ -9,6 +9,7 @@
 #include "core/loop.h"
 
 struct qmp_server;
+struct qmp_conn;
 struct event_log;
 
 /* An error for the client: QMP error class ("GenericError", ...) and QEMU's message. */
@@ -70,10 +71,14 @@ struct qmp_backend {
 	int (*set_action)(void *ctx, const char *reboot, const char *shutdown, const char *panic,
 			  const char *watchdog, struct qmp_error *err);
 	int (*watchdog_set_action)(void *ctx, const char *action, struct qmp_error *err);
-	/* dump-guest-memory once the schema's checks passed (format elf, no paging): open
-	 * @protocol, pause, dump (on a thread with @detach); QEMU's errors. */
-	int (*dump_guest_memory)(void *ctx, const char *protocol, int detach, int has_filter,
-				 uint64_t begin, uint64_t length, struct qmp_error *err);
+	/* __org.minivmm_set-panic-dump: --panic-dump's directory from now on; NULL: off. */
+	int (*set_panic_dump)(void *ctx, const char *dir, struct qmp_error *err);
+	/* dump-guest-memory once the schema's checks passed (format elf, no paging): write to
+	 * @fd (consumed; "fd:NAME", taken from the monitor's table) or, when @fd is -1, open
+	 * @protocol ("file:PATH"), pause, dump (on a thread with @detach); QEMU's errors. */
+	int (*dump_guest_memory)(void *ctx, const char *protocol, int fd, int detach,
+				 int has_filter, uint64_t begin, uint64_t length,
+				 struct qmp_error *err);
 	void (*query_dump)(void *ctx, struct dump_result *r);
 	/* inject-nmi: an NMI to every vCPU. */
 	int (*inject_nmi)(void *ctx, struct qmp_error *err);
@@ -87,7 +92,10 @@ struct qmp_backend {
 	const char *name;
 	const char *uuid;
 	unsigned max_cpus;
-	/* Filled by the server, not the VMM: its own monitors for query-chardev. */
+	/* Filled by the server, not the VMM: the client whose command runs (getfd, closefd and
+	 * "fd:NAME" use its monitor's descriptors; NULL outside a command), and its own monitors
+	 * for query-chardev. */
+	struct qmp_conn *conn;
 	unsigned (*query_monitors)(void *mctx, struct qmp_chardev_info *out, unsigned max);
 	void *mctx;
 };

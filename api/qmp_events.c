@@ -1,6 +1,7 @@
 /* qmp_events.c - typed events (core/event.h) turned into QMP event data, in one place. */
 #include "qmp_events.h"
 #include "qmp.h"
+#include "qmp_types.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -13,9 +14,7 @@ static const char *const guest_panic_action_names[] = {
 
 json_t *qmp_dump_result(const struct dump_result *r)
 {
-	static const char *const names[] = { "none", "active", "completed", "failed" };
-
-	return json_pack("{s:s, s:I, s:I}", "status", names[r->status], "completed",
+	return json_pack("{s:s, s:I, s:I}", "status", qmp_dump_status_names[r->status], "completed",
 			 (json_int_t)r->completed, "total", (json_int_t)r->total);
 }
 

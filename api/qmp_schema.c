@@ -8,13 +8,18 @@
 #include "qmp_schema.h"
 #include "qmp_events.h"
 #include "qmp_query.h"
+#include "qmp_fds.h"
+#include "qmp_transport.h"
 #include "json_compat.h"
 #include "qdict_order.h"
 #include "core/action.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *const capability_values[] = { "oob" };
 
@@ -82,6 +87,27 @@ static json_t *h_watchdog_set_action(const struct qmp_command *cmd, const struct
 	return empty_or_null(be->watchdog_set_action(be->ctx, opt_str(args, "action"), err));
 }
 
+static int qerr(struct qmp_error *err, const char *fmt, const char *a)
+{
+	err->cls = "GenericError";
+	snprintf(err->desc, sizeof(err->desc), fmt, a);
+	return -1;
+}
+
+static json_t *h_set_panic_dump(const struct qmp_command *cmd, const struct qmp_backend *be,
+				const struct qmp_version *v, json_t *args, struct qmp_error *err)
+{
+	const char *dir = opt_str(args, "dir");
+
+	(void)cmd;
+	(void)v;
+	if (!be->set_panic_dump) {
+		qerr(err, "Not supported", NULL);
+		return NULL;
+	}
+	return empty_or_null(be->set_panic_dump(be->ctx, dir && *dir ? dir : NULL, err));
+}
+
 static json_t *h_query_version(const struct qmp_command *cmd, const struct qmp_backend *be,
 			       const struct qmp_version *ver, json_t *args, struct qmp_error *err)
 {
@@ -108,11 +134,37 @@ static json_t *h_query_commands(const struct qmp_command *cmd, const struct qmp_
 	return list;
 }
 
-static int qerr(struct qmp_error *err, const char *fmt, const char *a)
+/* An error naming something a client chose: quoted whole, however long, as QEMU does. */
+static void qmp_err_name(struct qmp_error *err, const char *fmt, const char *name)
 {
 	err->cls = "GenericError";
-	snprintf(err->desc, sizeof(err->desc), fmt, a);
-	return -1;
+	if ((size_t)snprintf(err->desc, sizeof(err->desc), fmt, name) >= sizeof(err->desc) &&
+	    asprintf(&err->big, fmt, name) < 0)
+		err->big = NULL;
+}
+
+/* dump-guest-memory's protocol, as QEMU 10 reads it after the format checks: "fd:NAME" takes
+ * the descriptor out of the monitor's table (it is the dump's now, whatever happens next),
+ * "file:PATH" is the backend's to open. */
+static int dump_protocol(const struct qmp_backend *be, json_t *args, int has_filter, uint64_t begin,
+			 uint64_t length, struct qmp_error *err)
+{
+	const char *protocol = opt_str(args, "protocol");
+	int detach = json_is_true(json_object_get(args, "detach")), fd = -1;
+
+	if (!strncmp(protocol, "fd:", 3)) {
+		struct qmp_fds *fds = qmp_conn_fds(be->conn);
+
+		fd = fds ? qmp_fds_take(fds, protocol + 3) : -1;
+		if (fd < 0) {
+			qmp_err_name(err, "File descriptor named '%s' has not been found",
+				     protocol + 3);
+			return -1;
+		}
+	} else if (strncmp(protocol, "file:", 5)) {
+		return qerr(err, "parameter 'protocol' must start with 'file:' or 'fd:'", NULL);
+	}
+	return be->dump_guest_memory(be->ctx, protocol, fd, detach, has_filter, begin, length, err);
 }
 
 /* QEMU 10's qmp_dump_guest_memory checks, in its order; minivmm writes ELF only, of
@@ -148,11 +200,58 @@ static json_t *h_dump_guest_memory(const struct qmp_command *cmd, const struct q
 		ret = qerr(err, "paging is not supported: minivmm dumps guest-physical memory only",
 			   NULL);
 	else
-		ret = be->dump_guest_memory(be->ctx, opt_str(args, "protocol"),
-					    json_is_true(json_object_get(args, "detach")), !!begin,
-					    (uint64_t)json_integer_value(begin),
-					    (uint64_t)json_integer_value(length), err);
+		ret = dump_protocol(be, args, !!begin, (uint64_t)json_integer_value(begin),
+				    (uint64_t)json_integer_value(length), err);
 	return empty_or_null(ret);
+}
+
+/* getfd: name the descriptor that came with the command in this client's monitor. */
+static json_t *h_getfd(const struct qmp_command *cmd, const struct qmp_backend *be,
+		       const struct qmp_version *v, json_t *args, struct qmp_error *err)
+{
+	const char *name = opt_str(args, "fdname");
+	struct qmp_fds *fds = qmp_conn_fds(be->conn);
+	int fd = qmp_conn_take_msgfd(be->conn), ret;
+
+	(void)cmd;
+	(void)v;
+	if (fd < 0 || !fds) {
+		qerr(err, "No file descriptor supplied via SCM_RIGHTS", NULL);
+		return NULL;
+	}
+	if (isdigit((unsigned char)name[0])) {
+		close(fd);
+		qerr(err, "Parameter '%s' expects a name not starting with a digit", "fdname");
+		return NULL;
+	}
+	ret = qmp_fds_add(fds, name, fd);
+	if (ret == -ENOSPC) {
+		err->cls = "GenericError";
+		snprintf(err->desc, sizeof(err->desc),
+			 "Too many file descriptors on this monitor (at most %d): closefd some",
+			 QMP_FDS_MAX);
+		return NULL;
+	}
+	if (ret) {
+		qerr(err, "%s", strerror(-ret));
+		return NULL;
+	}
+	return json_object();
+}
+
+static json_t *h_closefd(const struct qmp_command *cmd, const struct qmp_backend *be,
+			 const struct qmp_version *v, json_t *args, struct qmp_error *err)
+{
+	const char *name = opt_str(args, "fdname");
+	struct qmp_fds *fds = qmp_conn_fds(be->conn);
+
+	(void)cmd;
+	(void)v;
+	if (!fds || qmp_fds_close(fds, name)) {
+		qmp_err_name(err, "File descriptor named '%s' not found", name);
+		return NULL;
+	}
+	return json_object();
 }
 
 static json_t *h_query_dump(const struct qmp_command *cmd, const struct qmp_backend *be,
@@ -191,18 +290,24 @@ static const struct qmp_arg args_set_action[] = {
 	{ "panic", QMP_ARG_ENUM, "PanicAction", ENUM(panic_action_names), 1 },
 	{ "watchdog", QMP_ARG_ENUM, "WatchdogAction", ENUM(watchdog_action_names), 1 },
 };
-/* QAPI DumpGuestMemoryFormat (QEMU 10); only elf is written. */
-static const char *const dump_format_values[] = {
-	"elf",		 "kdump-zlib",	     "kdump-lzo", "kdump-snappy", "kdump-raw-zlib",
-	"kdump-raw-lzo", "kdump-raw-snappy", "win-dmp"
-};
 static const struct qmp_arg args_dump[] = {
 	{ "paging", QMP_ARG_BOOL, "bool", NULL, 0, 0 },
 	{ "protocol", QMP_ARG_STR, "str", NULL, 0, 0 },
 	{ "detach", QMP_ARG_BOOL, "bool", NULL, 0, 1 },
 	{ "begin", QMP_ARG_INT, "int", NULL, 0, 1 },
 	{ "length", QMP_ARG_INT, "int", NULL, 0, 1 },
-	{ "format", QMP_ARG_ENUM, "DumpGuestMemoryFormat", ENUM(dump_format_values), 1 },
+	{ "format", QMP_ARG_ENUM, "DumpGuestMemoryFormat", qmp_dump_format_names, QMP_DUMP_FORMATS,
+	  1 },
+};
+static const struct qmp_arg args_set_panic_dump[] = {
+	{ "dir", QMP_ARG_STR, "str", NULL, 0, 1 },
+};
+/* Two lists, as QEMU's schema has two argument types (its introspection numbers each). */
+static const struct qmp_arg args_getfd[] = {
+	{ "fdname", QMP_ARG_STR, "str", NULL, 0, 0 },
+};
+static const struct qmp_arg args_closefd[] = {
+	{ "fdname", QMP_ARG_STR, "str", NULL, 0, 0 },
 };
 static const struct qmp_arg args_watchdog_set_action[] = {
 	{ "action", QMP_ARG_ENUM, "WatchdogAction", ENUM(watchdog_action_names), 0 },
@@ -295,13 +400,29 @@ const struct qmp_command qmp_commands[] = {
 	  "PT_LOAD per RAM range (or of [`begin`, `begin` + `length`)), an NT_PRSTATUS per vCPU "
 	  "and the guest's VMCOREINFO when it published one through fw_cfg. A running guest "
 	  "pauses for it (STOP, DUMP_COMPLETED, RESUME); with `detach` it runs on a thread and "
-	  "`query-dump` follows it. Refused: `paging: true`, formats other than `elf`, `fd:`.",
+	  "`query-dump` follows it. `protocol` `fd:NAME` writes to what `getfd` kept as NAME. "
+	  "Refused: `paging: true`, formats other than `elf`.",
 	  NULL },
+	/* Not QEMU's: QAPI's downstream-extension name, which QEMU clients leave alone. */
+	{ "__org.minivmm_set-panic-dump", ARGS(args_set_panic_dump), h_set_panic_dump, 0,
+	  "`--panic-dump` at run time: from now on a guest panic writes a core to `dir` before "
+	  "its action (a writable directory, else `'DIR' is not a writable directory: ...`); "
+	  "`dir` absent or empty turns it off. A dump already written or under way is not "
+	  "affected.",
+	  NULL },
+	{ "getfd", ARGS(args_getfd), h_getfd, 0,
+	  "Keep the descriptor sent (SCM_RIGHTS) with this command under `fdname`, in this "
+	  "monitor (its socket: a client that reconnects finds it; at most 32 names), for "
+	  "`dump-guest-memory`'s `fd:NAME`, which takes it. An existing name gets the new "
+	  "descriptor (the old one is closed).",
+	  NULL },
+	{ "closefd", ARGS(args_closefd), h_closefd, 0,
+	  "Close the descriptor `getfd` kept under `fdname`.", NULL },
 	{ "query-dump", NO_ARGS, h_query_dump, 0,
 	  "`{\"status\": none | active | completed | failed, \"completed\", \"total\"}` (bytes).",
-	  NULL },
+	  &qmp_type_dump_query_result },
 	{ "query-dump-guest-memory-capability", NO_ARGS, h_query_dump_cap, 0,
-	  "`{\"formats\": [\"elf\"]}`.", NULL },
+	  "`{\"formats\": [\"elf\"]}`.", &qmp_type_dump_capability },
 };
 
 const unsigned qmp_ncommands = sizeof(qmp_commands) / sizeof(qmp_commands[0]);
@@ -350,7 +471,8 @@ const struct qmp_event_def qmp_events[QMP_EVENT__MAX] = {
 				       "`result`: DumpQueryResult, `error`?: str, "
 				       "`__org.minivmm_file`?: str",
 				       "A dump ended; `__org.minivmm_file` names the core "
-				       "`--panic-dump` wrote." },
+				       "`--panic-dump` wrote.",
+				       .data_type = &qmp_type_dump_completed_data },
 	/* Guest-triggerable with panic=none, and large: throttled like WATCHDOG. */
 	[QMP_EVENT_GUEST_PANIC_REPORT] = { "__org.minivmm_GUEST_PANIC_REPORT",
 					   "`cpu`: int or null, `message`: str or null, `action`: "

@@ -3,6 +3,7 @@
 #include "json_compat.h"
 #include "json_stream.h"
 #include "qdict_order.h"
+#include "qmp_fds.h"
 #include "core/log.h"
 
 #include <errno.h>
@@ -25,6 +26,7 @@
 #define QMP_DUMP_FLAGS	    (JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII)
 #define QMP_DRAIN_MS	    1000
 #define QMP_ACCEPT_RETRY_MS 100 /* after accept failed for want of fds or memory */
+#define QMP_MSGFDS	    8	/* descriptors taken from one recvmsg; the kernel closes the rest */
 
 struct outbuf {
 	struct outbuf *next;
@@ -43,6 +45,10 @@ struct qmp_conn {
 	struct json_stream in;
 	struct outbuf *out_head, *out_tail;
 	size_t outq;
+	/* SCM_RIGHTS descriptors that came with the last input carrying any, for getfd. */
+	int msgfds[QMP_MSGFDS];
+	unsigned nmsgfds;
+	struct qmp_fds own_fds; /* the monitor's table for a client handed over (from == 0) */
 };
 
 struct qmp_transport {
@@ -51,7 +57,8 @@ struct qmp_transport {
 	struct qmp_listener {
 		struct qmp_transport *t;
 		int fd;
-		char *path; /* unix socket to remove at the end, or NULL */
+		char *path;	    /* unix socket to remove at the end, or NULL */
+		struct qmp_fds fds; /* getfd's names: the monitor's, kept across reconnects */
 	} listeners[QMP_MAX_LISTENERS];
 	unsigned nlisten;
 	struct qmp_conn *clients;
@@ -252,6 +259,9 @@ static void conn_free(struct qmp_conn *c)
 		free(b);
 	}
 	close(c->fd);
+	for (unsigned i = 0; i < c->nmsgfds; i++)
+		close(c->msgfds[i]);
+	qmp_fds_clear(&c->own_fds);
 	json_stream_destroy(&c->in);
 	free(c);
 }
@@ -273,6 +283,68 @@ static void reap(struct qmp_transport *t)
 	}
 }
 
+/*
+ * Read input, keeping the descriptors that come with it for getfd. As QEMU's socket chardev
+ * does, descriptors from a newer message replace those no command took (which are closed).
+ */
+static ssize_t conn_recv(struct qmp_conn *c, char *buf, size_t len)
+{
+	union {
+		char buf[CMSG_SPACE(QMP_MSGFDS * sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { buf, len };
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = ctl.buf,
+			      .msg_controllen = sizeof(ctl.buf) };
+	ssize_t n = recvmsg(c->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+
+	if (n < 0)
+		return n;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		unsigned nfds;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfds = (unsigned)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		for (unsigned i = 0; i < c->nmsgfds; i++)
+			close(c->msgfds[i]);
+		c->nmsgfds = 0;
+		for (unsigned i = 0; i < nfds; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
+			if (c->nmsgfds < QMP_MSGFDS)
+				c->msgfds[c->nmsgfds++] = fd;
+			else
+				close(fd);
+		}
+	}
+	return n;
+}
+
+int qmp_conn_take_msgfd(struct qmp_conn *c)
+{
+	int fd;
+
+	if (!c || !c->nmsgfds)
+		return -1;
+	/* The first one; the others that came with it are closed (QEMU's tcp_get_msgfds). */
+	fd = c->msgfds[0];
+	for (unsigned i = 1; i < c->nmsgfds; i++)
+		close(c->msgfds[i]);
+	c->nmsgfds = 0;
+	return fd;
+}
+
+struct qmp_fds *qmp_conn_fds(struct qmp_conn *c)
+{
+	if (!c)
+		return NULL;
+	return c->from ? &c->t->listeners[c->from - 1].fds : &c->own_fds;
+}
+
 static void conn_on_io(void *opaque, uint32_t events)
 {
 	struct qmp_conn *c = opaque;
@@ -282,7 +354,7 @@ static void conn_on_io(void *opaque, uint32_t events)
 		conn_flush(c);
 	if (!c->dead && (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP))) {
 		char buf[QMP_READ_CHUNK];
-		ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		ssize_t n = conn_recv(c, buf, sizeof(buf));
 
 		if (n > 0) {
 			if (json_stream_feed(&c->in, buf, (size_t)n) < 0)
@@ -540,6 +612,7 @@ void qmp_transport_destroy(struct qmp_transport *t)
 		if (t->listeners[i].path)
 			unlink(t->listeners[i].path);
 		free(t->listeners[i].path);
+		qmp_fds_clear(&t->listeners[i].fds);
 	}
 	loop_remove(t->loop, t->retry_fd);
 	close(t->retry_fd);

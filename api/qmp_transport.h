@@ -61,6 +61,17 @@ void qmp_conn_set_negotiated(struct qmp_conn *c);
 int qmp_conn_oob(const struct qmp_conn *c);
 void qmp_conn_set_oob(struct qmp_conn *c);
 
+/*
+ * getfd: the first descriptor that came (SCM_RIGHTS) with @c's most recent input that carried
+ * any, now the caller's; the others that came with it are closed. -1 when there is none (or
+ * @c is NULL).
+ */
+int qmp_conn_take_msgfd(struct qmp_conn *c);
+
+/* The named descriptors of @c's monitor: its listener's table (it outlives the connection, as
+ * QEMU's monitor does a reconnect), or @c's own for a client handed over. NULL for NULL. */
+struct qmp_fds *qmp_conn_fds(struct qmp_conn *c);
+
 /* Send @msg (borrowed) to every live client that has negotiated. */
 void qmp_transport_broadcast(struct qmp_transport *t, json_t *msg);
 

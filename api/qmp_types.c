@@ -195,6 +195,37 @@ static const struct qmp_member guest_panic_data[] = { { "action", &guest_panic_a
 const struct qmp_type qmp_type_guest_panic_data = { "GUEST_PANICKED data",
 						    OBJECT(guest_panic_data) };
 
+/* qapi/dump.json. */
+const char *const qmp_dump_status_names[4] = { "none", "active", "completed", "failed" };
+const char *const qmp_dump_format_names[QMP_DUMP_FORMATS] = {
+	"elf",		 "kdump-zlib",	     "kdump-lzo", "kdump-snappy", "kdump-raw-zlib",
+	"kdump-raw-lzo", "kdump-raw-snappy", "win-dmp"
+};
+static const struct qmp_type dump_status = {
+	"DumpStatus", QMP_TYPE_ENUM, NULL, NULL, 0, qmp_dump_status_names, 4, NULL
+};
+static const struct qmp_member dump_query_result[] = {
+	{ "status", &dump_status, 0 },
+	{ "completed", &qmp_type_int, 0 },
+	{ "total", &qmp_type_int, 0 },
+};
+const struct qmp_type qmp_type_dump_query_result = { "DumpQueryResult", OBJECT(dump_query_result) };
+static const struct qmp_type dump_format = {
+	"DumpGuestMemoryFormat", QMP_TYPE_ENUM,	   NULL, NULL, 0,
+	qmp_dump_format_names,	 QMP_DUMP_FORMATS, NULL
+};
+static const struct qmp_type dump_format_list = { "[DumpGuestMemoryFormat]", ARRAY(&dump_format) };
+static const struct qmp_member dump_capability[] = { { "formats", &dump_format_list, 0 } };
+const struct qmp_type qmp_type_dump_capability = { "DumpGuestMemoryCapability",
+						   OBJECT(dump_capability) };
+/* QEMU's members, then minivmm's downstream extension (QAPI's __RFQDN_ naming). */
+static const struct qmp_member dump_completed_data[] = {
+	{ "result", &qmp_type_dump_query_result, 0 },
+	{ "error", &qmp_type_str, OPT },
+	{ "__org.minivmm_file", &qmp_type_str, OPT },
+};
+const struct qmp_type qmp_type_dump_completed_data = { "DUMP_COMPLETED data",
+						       OBJECT(dump_completed_data) };
 /* Not QEMU's: __org.minivmm_GUEST_PANIC_REPORT. Members that may be null are "any" (QAPI has
  * no nullable type outside an alternate); "registers" is an object of hex strings (README). */
 static const struct qmp_type panic_action = { "PanicAction", ENUM(panic_action_names) };

@@ -49,5 +49,12 @@ extern const struct qmp_type qmp_type_pci_info_list, qmp_type_schema_info_list;
 /* Event data. */
 extern const struct qmp_type qmp_type_shutdown_data, qmp_type_watchdog_data;
 extern const struct qmp_type qmp_type_guest_panic_data, qmp_type_panic_report_data;
+/* qapi/dump.json: DumpQueryResult (query-dump), DumpGuestMemoryCapability, DUMP_COMPLETED's
+ * data; the enums' names, which dump-guest-memory's arguments and the events use too. */
+extern const struct qmp_type qmp_type_dump_query_result, qmp_type_dump_capability;
+extern const struct qmp_type qmp_type_dump_completed_data;
+#define QMP_DUMP_FORMATS 8
+extern const char *const qmp_dump_status_names[4];
+extern const char *const qmp_dump_format_names[QMP_DUMP_FORMATS];
 
 #endif

@@ -97,13 +97,23 @@ static int be_watchdog_set_action(void *ctx, const char *action, struct qmp_erro
 	return be_set_action(ctx, NULL, NULL, NULL, action, err);
 }
 
-static int be_dump_guest_memory(void *ctx, const char *protocol, int detach, int has_filter,
+static int be_dump_guest_memory(void *ctx, const char *protocol, int fd, int detach, int has_filter,
 				uint64_t begin, uint64_t length, struct qmp_error *err)
 {
 	struct control *c = ctx;
 
-	if (!dump_guest_memory(c->dump, protocol, detach, has_filter, begin, length, err->desc,
+	if (!dump_guest_memory(c->dump, protocol, fd, detach, has_filter, begin, length, err->desc,
 			       sizeof(err->desc)))
+		return 0;
+	err->cls = "GenericError";
+	return -1;
+}
+
+static int be_set_panic_dump(void *ctx, const char *dir, struct qmp_error *err)
+{
+	struct control *c = ctx;
+
+	if (!dump_set_panic_dir(c->dump, dir, err->desc, sizeof(err->desc)))
 		return 0;
 	err->cls = "GenericError";
 	return -1;
@@ -183,6 +193,7 @@ int control_create(struct control *c, struct loop *loop, struct lifecycle *lc, s
 		.watchdog_set_action = be_watchdog_set_action,
 		.dump_guest_memory = be_dump_guest_memory,
 		.query_dump = be_query_dump,
+		.set_panic_dump = be_set_panic_dump,
 		.inject_nmi = be_inject_nmi,
 		.query_cpus = be_query_cpus,
 		.query_pci = be_query_pci,

@@ -130,8 +130,11 @@ static void dump_write(struct dump *d)
 		d->err = -errno;
 	close(d->fd);
 	d->fd = -1;
+	/* QEMU's messages: nothing written yet is the header's failure (/dev/full gives it). */
 	if (d->err)
-		snprintf(d->error, sizeof(d->error), "dump: failed to save memory: %s",
+		snprintf(d->error, sizeof(d->error), "dump: failed to %s: %s",
+			 __atomic_load_n(&d->completed, __ATOMIC_RELAXED) ? "save memory"
+									  : "write elf header",
 			 strerror(-d->err));
 	__atomic_store_n(&d->status, d->err ? DUMP_STATUS_FAILED : DUMP_STATUS_COMPLETED,
 			 __ATOMIC_RELEASE);
@@ -209,6 +212,7 @@ int dump_init(struct dump *d, struct vm *vm)
 			pr_err("--panic-dump '%s': %s", vm->cfg.panic_dump, strerror(errno));
 			return ret;
 		}
+		snprintf(d->panic_dir, sizeof(d->panic_dir), "%s", vm->cfg.panic_dump);
 	}
 	d->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	ret = d->efd < 0 ? -errno : loop_add(vm->loop, d->efd, EPOLLIN, dump_on_done, d);
@@ -244,6 +248,41 @@ void dump_fini(struct dump *d)
 	d->vmcoreinfo = NULL;
 }
 
+int dump_set_panic_dir(struct dump *d, const char *dir, char *why, size_t whylen)
+{
+	int fd;
+
+	if (!dir) {
+		if (d->dir_fd >= 0)
+			close(d->dir_fd);
+		d->dir_fd = -1;
+		d->panic_dir[0] = 0;
+		d->vm->lc.panic_dump = 0;
+		return 0;
+	}
+	if (strlen(dir) >= sizeof(d->panic_dir) - 64) {
+		snprintf(why, whylen, "'%.64s...' is too long a directory name", dir);
+		return -1;
+	}
+	/* Opened now, as --panic-dump's is at setup (after --chroot the name resolves inside). */
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || faccessat(fd, ".", W_OK, 0)) {
+		int err = errno;
+
+		if (fd >= 0)
+			close(fd);
+		/* The reason, or the message says too little (QEMU has no such command). */
+		snprintf(why, whylen, "'%s' is not a writable directory: %s", dir, strerror(err));
+		return -1;
+	}
+	if (d->dir_fd >= 0)
+		close(d->dir_fd);
+	d->dir_fd = fd;
+	snprintf(d->panic_dir, sizeof(d->panic_dir), "%s", dir);
+	d->vm->lc.panic_dump = 1;
+	return 0;
+}
+
 void dump_query(struct dump *d, struct dump_result *r)
 {
 	r->status = (enum dump_status)__atomic_load_n(&d->status, __ATOMIC_ACQUIRE);
@@ -258,37 +297,34 @@ static int dump_ranges(struct dump *d, int has_filter, uint64_t begin, uint64_t 
 	int n;
 
 	if (has_filter && !length) {
-		snprintf(why, whylen, "Invalid parameter '%s'", "length");
+		snprintf(why, whylen, "parameter 'length' expects a non-zero size");
 		return -1;
 	}
 	n = elfcore_ranges(&d->vm->mem, has_filter ? begin : 0, has_filter ? length : 0, d->ranges);
 	if (n < 0) {
-		snprintf(why, whylen, "Invalid parameter '%s'", "begin");
+		snprintf(why, whylen, "dump: no guest memory to dump");
 		return -1;
 	}
 	d->desc.nranges = (unsigned)n;
 	return 0;
 }
 
-int dump_guest_memory(struct dump *d, const char *protocol, int detach, int has_filter,
+int dump_guest_memory(struct dump *d, const char *protocol, int fd, int detach, int has_filter,
 		      uint64_t begin, uint64_t length, char *why, size_t whylen)
 {
 	struct vm_event ev;
-	int fd, ret;
+	int ret;
 
 	dump_reap(d);
-	if (!strncmp(protocol, "fd:", 3)) {
-		/* No getfd yet: no name can be known. */
-		snprintf(why, whylen, "File descriptor named '%s' not found", protocol + 3);
+	if (fd < 0 && strncmp(protocol, "file:", 5)) {
+		snprintf(why, whylen, "parameter 'protocol' must start with 'file:' or 'fd:'");
 		return -1;
 	}
-	if (strncmp(protocol, "file:", 5)) {
-		snprintf(why, whylen, "Invalid parameter '%s'", "protocol");
-		return -1;
-	}
-	fd = open(protocol + 5, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, S_IRUSR);
+	if (fd < 0)
+		fd = open(protocol + 5, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, S_IRUSR);
 	if (fd < 0) {
-		snprintf(why, whylen, "Could not open '%s': %s", protocol + 5, strerror(errno));
+		/* QEMU's qemu_open with O_CREAT says "create". */
+		snprintf(why, whylen, "Could not create '%s': %s", protocol + 5, strerror(errno));
 		return -1;
 	}
 	if (dump_ranges(d, has_filter, begin, length, why, whylen)) {
@@ -320,6 +356,10 @@ int dump_guest_memory(struct dump *d, const char *protocol, int detach, int has_
 	dump_write(d);
 	dump_event(d, &ev, NULL);
 	lifecycle_dump_end(&d->vm->lc, &ev);
+	if (d->err) { /* QEMU too answers a failed dump with its error, after the event */
+		snprintf(why, whylen, "%s", d->error);
+		return -1;
+	}
 	return 0;
 }
 

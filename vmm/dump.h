@@ -28,8 +28,9 @@ struct dump {
 	struct elfcore_desc desc;
 	struct elfcore_regs *cpus;
 	char *vmcoreinfo;
-	char error[4200]; /* DUMP_COMPLETED "error" (may name the file) */
-	char file[4096];  /* --panic-dump's core */
+	char error[4200];     /* DUMP_COMPLETED "error" (may name the file) */
+	char file[4096];      /* --panic-dump's core */
+	char panic_dir[4096]; /* --panic-dump's directory, "" when off */
 };
 
 /*
@@ -45,16 +46,25 @@ int dump_init(struct dump *d, struct vm *vm) __attribute__((warn_unused_result))
 /* Wait for a dump thread still writing, then free everything. Before guest RAM goes. */
 void dump_fini(struct dump *d);
 
+/*
+ * --panic-dump's directory from now on (__org.minivmm_set-panic-dump): @dir must be a writable
+ * directory, NULL turns panic dumps off. Returns 0, or -1 with the reason in @why and nothing
+ * changed. Main thread only.
+ */
+int dump_set_panic_dir(struct dump *d, const char *dir, char *why, size_t whylen);
+
 /* query-dump. */
 void dump_query(struct dump *d, struct dump_result *r);
 
 /*
- * dump-guest-memory after the schema's checks: open @protocol ("file:PATH"; "fd:NAME" names
- * no fd, since minivmm has no getfd), check the @begin/@length window, stop a running VM
- * (lifecycle), write the core here or with @detach on a thread, DUMP_COMPLETED, resume. On a
- * refusal returns -1 with QEMU's message in @why and nothing changed. Main thread only.
+ * dump-guest-memory after the schema's checks: write to @fd (consumed: "fd:NAME" after getfd)
+ * or, when @fd is -1, to @protocol's "file:PATH", created; check the @begin/@length window,
+ * stop a running VM (lifecycle), write the core here or with @detach on a thread,
+ * DUMP_COMPLETED, resume. On a refusal returns -1 with QEMU's message in @why and the VM as it
+ * was; a dump without @detach that fails to write returns -1 too, after its DUMP_COMPLETED
+ * (as QEMU). Main thread only.
  */
-int dump_guest_memory(struct dump *d, const char *protocol, int detach, int has_filter,
+int dump_guest_memory(struct dump *d, const char *protocol, int fd, int detach, int has_filter,
 		      uint64_t begin, uint64_t length, char *why, size_t whylen);
 
 /*

@@ -91,7 +91,7 @@ static int op_panic_dump(void *ctx, struct vm_event *ev)
 {
 	struct vm *vm = ctx;
 
-	return dump_panic(&vm->dump, vm->cfg.panic_dump, ev);
+	return dump_panic(&vm->dump, vm->dump.panic_dir, ev);
 }
 
 static int op_panic_report(void *ctx, enum panic_action action, const char *vmcore,

@@ -19,6 +19,7 @@
 
 #include "api/event_log.h"
 #include "api/qmp.h"
+#include "api/qmp_fds.h"
 #include "api/qmp_schema.h"
 #include "tests/unit/unit.h"
 
@@ -26,6 +27,7 @@ struct fake {
 	int stops, conts, resets, powerdowns, quits, nmis;
 	char set[4][32];
 	int cont_fails;
+	int dump_fd;
 };
 
 static struct fake fk;
@@ -143,7 +145,34 @@ static unsigned f_chardevs(void *ctx, struct qmp_chardev_info *out, unsigned max
 	return 1;
 }
 
+/* dump-guest-memory's backend: the descriptor "fd:NAME" handed over, written to and closed. */
+static int f_dump(void *ctx, const char *protocol, int fd, int detach, int has_filter,
+		  uint64_t begin, uint64_t length, struct qmp_error *err)
+{
+	(void)ctx;
+	(void)protocol;
+	(void)detach;
+	(void)has_filter;
+	(void)begin;
+	(void)length;
+	(void)err;
+	fk.dump_fd = fd;
+	if (fd >= 0) {
+		ck_assert_int_eq(write(fd, "core", 4), 4);
+		close(fd);
+	}
+	return 0;
+}
+
+static void f_query_dump(void *ctx, struct dump_result *r)
+{
+	(void)ctx;
+	*r = (struct dump_result){ DUMP_STATUS_NONE, 0, 0 };
+}
+
 static const struct qmp_backend be = {
+	.dump_guest_memory = f_dump,
+	.query_dump = f_query_dump,
 	.query_status = f_status,
 	.stop = f_stop,
 	.cont = f_cont,
@@ -1400,6 +1429,173 @@ START_TEST(test_fd_listener_kinds)
 }
 END_TEST
 
+/* Send @s with @passfd attached (SCM_RIGHTS), as a client does for getfd. */
+static void wr_fd(int fd, const char *s, int passfd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { (void *)s, strlen(s) };
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = ctl.buf,
+			      .msg_controllen = sizeof(ctl.buf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &passfd, sizeof(int));
+	ck_assert_int_eq(sendmsg(fd, &msg, 0), (ssize_t)strlen(s));
+}
+
+/* A pipe whose write end is sent (and closed here): its read end shows whether minivmm still
+ * holds it. 1 when the writer is gone (EOF), 0 while someone holds it. */
+static int writer_closed(int rfd)
+{
+	char c[8];
+	ssize_t n;
+
+	loop_run_once(loop, 0);
+	n = read(rfd, c, sizeof(c));
+	return n == 0 ? 1 : (n < 0 && errno == EAGAIN) ? 0 : (ck_abort_msg("read %zd", n), -1);
+}
+
+static int pipe_sent(int fd, const char *cmd, const char *want)
+{
+	int p[2];
+	char *got;
+
+	ck_assert_int_eq(pipe2(p, O_NONBLOCK), 0);
+	wr_fd(fd, cmd, p[1]);
+	close(p[1]);
+	got = rd(fd);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_str_eq(got, want);
+	return p[0];
+}
+
+START_TEST(test_getfd_closefd)
+{
+	char dir[] = "/tmp/minivmm-getfd-XXXXXX", path[64];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int a, b, h, r1, r2, r3, rs[QMP_FDS_MAX + 1];
+	char cmd[128];
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/qmp.sock", dir);
+	ck_assert_int_eq(qmp_server_listen_unix(srv, path), 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	a = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(connect(a, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_ptr_nonnull(rd(a));
+	expect(a, "{\"execute\": \"qmp_capabilities\"}", "{\"return\": {}}");
+
+	/* QEMU 10's texts. No descriptor with the command; a name starting with a digit (the
+	 * descriptor is closed); names unknown to closefd and to dump-guest-memory. */
+	expect(a, "{\"execute\": \"getfd\", \"arguments\": {\"fdname\": \"x\"}}",
+	       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"No file descriptor "
+	       "supplied via SCM_RIGHTS\"}}");
+	r1 = pipe_sent(a, "{\"execute\": \"getfd\", \"arguments\": {\"fdname\": \"1x\"}}",
+		       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'fdname' "
+		       "expects a name not starting with a digit\"}}");
+	ck_assert_int_eq(writer_closed(r1), 1);
+	close(r1);
+	expect(a, "{\"execute\": \"closefd\", \"arguments\": {\"fdname\": \"nope\"}}",
+	       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"File descriptor named "
+	       "'nope' not found\"}}");
+	expect(a,
+	       "{\"execute\": \"dump-guest-memory\", \"arguments\": {\"paging\": false, "
+	       "\"protocol\": \"fd:nope\"}}",
+	       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"File descriptor named "
+	       "'nope' has not been found\"}}");
+	expect(a, "{\"execute\": \"getfd\"}",
+	       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'fdname' is "
+	       "missing\"}}");
+
+	/* Kept under its name; a second getfd of the name replaces (and closes) the first. */
+	r1 = pipe_sent(a, "{\"execute\": \"getfd\", \"arguments\": {\"fdname\": \"d\"}}",
+		       "{\"return\": {}}");
+	r2 = pipe_sent(a, "{\"execute\": \"getfd\", \"arguments\": {\"fdname\": \"d\"}}",
+		       "{\"return\": {}}");
+	ck_assert_int_eq(writer_closed(r1), 1);
+	ck_assert_int_eq(writer_closed(r2), 0);
+	r3 = pipe_sent(a, "{\"execute\": \"getfd\", \"arguments\": {\"fdname\": \"e\"}}",
+		       "{\"return\": {}}");
+
+	/* The monitor's, not the connection's: a client that reconnects finds them. */
+	close(a);
+	b = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(connect(b, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_ptr_nonnull(rd(b));
+	expect(b, "{\"execute\": \"qmp_capabilities\"}", "{\"return\": {}}");
+	ck_assert_int_eq(writer_closed(r2), 0);
+	expect(b, "{\"execute\": \"closefd\", \"arguments\": {\"fdname\": \"e\"}}",
+	       "{\"return\": {}}");
+	ck_assert_int_eq(writer_closed(r3), 1);
+
+	/* "fd:d" hands that descriptor to the dump, which owns it from then on. */
+	fk.dump_fd = -1;
+	expect(b,
+	       "{\"execute\": \"dump-guest-memory\", \"arguments\": {\"paging\": false, "
+	       "\"protocol\": \"fd:d\"}}",
+	       "{\"return\": {}}");
+	ck_assert_int_ge(fk.dump_fd, 0);
+	ck_assert_int_eq(read(r2, cmd, sizeof(cmd)), 4);
+	ck_assert_int_eq(writer_closed(r2), 1);
+	expect(b,
+	       "{\"execute\": \"dump-guest-memory\", \"arguments\": {\"paging\": false, "
+	       "\"protocol\": \"fd:d\"}}",
+	       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"File descriptor named "
+	       "'d' has not been found\"}}");
+	expect(b, "{\"execute\": \"closefd\", \"arguments\": {\"fdname\": \"d\"}}",
+	       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"File descriptor named "
+	       "'d' not found\"}}");
+
+	/* A client handed over (not through a listener) is a monitor of its own. */
+	h = negotiated_client();
+	r1 = pipe_sent(h, "{\"execute\": \"getfd\", \"arguments\": {\"fdname\": \"h\"}}",
+		       "{\"return\": {}}");
+	expect(b, "{\"execute\": \"closefd\", \"arguments\": {\"fdname\": \"h\"}}",
+	       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"File descriptor named "
+	       "'h' not found\"}}");
+	/* ... whose descriptors go when it does. */
+	ck_assert_int_eq(writer_closed(r1), 0);
+	close(h);
+	loop_run_once(loop, 10);
+	ck_assert_int_eq(writer_closed(r1), 1);
+	close(r1);
+
+	/* Bounded: one name past the limit is refused and its descriptor closed. */
+	for (int i = 0; i <= QMP_FDS_MAX; i++) {
+		snprintf(cmd, sizeof(cmd),
+			 "{\"execute\": \"getfd\", \"arguments\": {\"fdname\": \"n%d\"}}", i);
+		rs[i] = pipe_sent(
+		    b, cmd,
+		    i < QMP_FDS_MAX
+			? "{\"return\": {}}"
+			: "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Too many "
+			  "file descriptors on this monitor (at most 32): closefd "
+			  "some\"}}");
+	}
+	ck_assert_int_eq(writer_closed(rs[QMP_FDS_MAX]), 1);
+	ck_assert_int_eq(writer_closed(rs[0]), 0);
+	/* The server going closes them all. */
+	qmp_server_destroy(srv);
+	srv = NULL;
+	ck_assert_int_eq(writer_closed(rs[0]), 1);
+	ck_assert_int_eq(writer_closed(rs[QMP_FDS_MAX - 1]), 1);
+	for (int i = 0; i <= QMP_FDS_MAX; i++)
+		close(rs[i]);
+	close(b);
+	close(r2);
+	close(r3);
+	rmdir(dir);
+	ck_assert_int_eq(qmp_server_create(loop, &be, &ver, &srv), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("qmp");
@@ -1430,6 +1626,7 @@ int main(void)
 	tcase_add_test(tc, test_introspection);
 	tcase_add_test(tc, test_json_as_qemu);
 	tcase_add_test(tc, test_error_quoting_bad_utf8);
+	tcase_add_test(tc, test_getfd_closefd);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

@@ -9,18 +9,34 @@
 #include "tests/unit/unit.h"
 
 static struct {
-	int calls, detach, has_filter;
+	int calls, detach, has_filter, fd;
 	char protocol[64];
 	uint64_t begin, length;
 	enum dump_status status;
+	int panic_calls;
+	char panic_dir[64];
 } fk;
 
-static int f_dump(void *ctx, const char *protocol, int detach, int has_filter, uint64_t begin,
-		  uint64_t length, struct qmp_error *err)
+static int f_set_panic_dump(void *ctx, const char *dir, struct qmp_error *err)
+{
+	(void)ctx;
+	fk.panic_calls++;
+	snprintf(fk.panic_dir, sizeof(fk.panic_dir), "%s", dir ? dir : "(off)");
+	if (dir && !strcmp(dir, "/nope")) {
+		err->cls = "GenericError";
+		snprintf(err->desc, sizeof(err->desc), "'/nope' is not a writable directory: x");
+		return -1;
+	}
+	return 0;
+}
+
+static int f_dump(void *ctx, const char *protocol, int fd, int detach, int has_filter,
+		  uint64_t begin, uint64_t length, struct qmp_error *err)
 {
 	(void)ctx;
 	(void)err;
 	fk.calls++;
+	fk.fd = fd;
 	snprintf(fk.protocol, sizeof(fk.protocol), "%s", protocol);
 	fk.detach = detach;
 	fk.has_filter = has_filter;
@@ -49,6 +65,7 @@ static const char *run(const char *cmd, const char *json)
 
 	be.dump_guest_memory = f_dump;
 	be.query_dump = f_query;
+	be.set_panic_dump = f_set_panic_dump;
 	ck_assert_ptr_nonnull(c);
 	ck_assert_ptr_nonnull(args);
 	if (!qmp_args_check(c, args, &err))
@@ -98,6 +115,15 @@ START_TEST(test_argument_errors)
 		  "error: win-dmp is not available now" },
 		{ "{\"paging\": true, \"protocol\": \"file:/x\"}",
 		  "error: paging is not supported: minivmm dumps guest-physical memory only" },
+		/* The protocol after the format checks, as QEMU 10. */
+		{ "{\"paging\": false, \"protocol\": \"tcp:x\"}",
+		  "error: parameter 'protocol' must start with 'file:' or 'fd:'" },
+		{ "{\"paging\": false, \"protocol\": \"fd:nope\", \"begin\": 0}",
+		  "error: Parameter 'length' is missing" },
+		{ "{\"paging\": false, \"protocol\": \"fd:nope\"}",
+		  "error: File descriptor named 'nope' has not been found" },
+		{ "{\"paging\": false, \"protocol\": \"fd:\"}",
+		  "error: File descriptor named '' has not been found" },
 	};
 
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -117,6 +143,7 @@ START_TEST(test_dump_passed_on)
 			 "{}");
 	ck_assert_int_eq(fk.calls, 1);
 	ck_assert_str_eq(fk.protocol, "file:/x");
+	ck_assert_int_eq(fk.fd, -1); /* the backend opens a file: itself */
 	ck_assert_int_eq(fk.detach, 0);
 	ck_assert_int_eq(fk.has_filter, 0);
 	ck_assert_str_eq(run("dump-guest-memory",
@@ -175,6 +202,155 @@ START_TEST(test_dump_completed_event)
 }
 END_TEST
 
+static json_t *entry(json_t *schema, const char *name)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(schema, i, e)
+	{
+		if (!strcmp(json_string_value(json_object_get(e, "name")), name))
+			return e;
+	}
+	ck_abort_msg("no schema entry %s", name);
+	return NULL;
+}
+
+static const char *member(json_t *schema, const char *name, const char *key)
+{
+	return json_string_value(json_object_get(entry(schema, name), key));
+}
+
+/* One entry of query-qmp-schema with its type names resolved (QEMU numbers them, so only the
+ * structure can be compared): objects as their members, enums as their values. */
+static json_t *resolve(json_t *schema, const char *name)
+{
+	json_t *e = entry(schema, name), *out, *m;
+	const char *mt = member(schema, name, "meta-type");
+	size_t i;
+
+	if (!strcmp(mt, "builtin"))
+		return json_string(name);
+	if (!strcmp(mt, "enum"))
+		return json_pack("{s:O}", "enum", json_object_get(e, "values"));
+	if (!strcmp(mt, "array"))
+		return json_pack("{s:o}", "array",
+				 resolve(schema, member(schema, name, "element-type")));
+	if (!strcmp(mt, "command"))
+		return json_pack("{s:o, s:o}", "command",
+				 resolve(schema, member(schema, name, "arg-type")), "ret",
+				 resolve(schema, member(schema, name, "ret-type")));
+	if (!strcmp(mt, "event"))
+		return json_pack("{s:o}", "event",
+				 resolve(schema, member(schema, name, "arg-type")));
+	out = json_array();
+	json_array_foreach(json_object_get(e, "members"), i, m)
+	{
+		json_array_append_new(
+		    out, json_pack("{s:O, s:o, s:b}", "name", json_object_get(m, "name"), "type",
+				   resolve(schema, json_string_value(json_object_get(m, "type"))),
+				   "optional", json_object_get(m, "default") != NULL));
+	}
+	return json_pack("{s:o}", "object", out);
+}
+
+/* The type of member @i of object type @name. */
+static const char *member_type(json_t *schema, const char *name, size_t i)
+{
+	json_t *m = json_array_get(json_object_get(entry(schema, name), "members"), i);
+
+	return json_string_value(json_object_get(m, "type"));
+}
+
+/* The dump commands' and getfd's entries have QEMU 10.0.2's shape (its query-qmp-schema,
+ * resolved the same way; DUMP_COMPLETED adds minivmm's downstream member). */
+START_TEST(test_schema_as_qemu)
+{
+	static const struct {
+		const char *name, *want;
+	} cases[] = {
+		{ "dump-guest-memory",
+		  "{\"command\":{\"object\":[{\"name\":\"paging\",\"optional\":false,\"type\":\"bo"
+		  "ol\"},{\"name\":\"protocol\",\"optional\":false,\"type\":\"str\"},{\"name\":\"de"
+		  "tach\",\"optional\":true,\"type\":\"bool\"},{\"name\":\"begin\",\"optional\":tr"
+		  "ue,\"type\":\"int\"},{\"name\":\"length\",\"optional\":true,\"type\":\"int\"},{"
+		  "\""
+		  "name\":\"format\",\"optional\":true,\"type\":{\"enum\":[\"elf\",\"kdump-zlib\","
+		  "\"kdump-lzo\",\"kdump-snappy\",\"kdump-raw-zlib\",\"kdump-raw-lzo\",\"kdump"
+		  "-raw-snappy\",\"win-dmp\"]}}]},\"ret\":{\"object\":[]}}" },
+		{ "query-dump",
+		  "{\"command\":{\"object\":[]},\"ret\":{\"object\":[{\"name\":\"status\",\"option"
+		  "al\":false,\"type\":{\"enum\":[\"none\",\"active\",\"completed\",\"failed\"]}},"
+		  "{\"name\":\"completed\",\"optional\":false,\"type\":\"int\"},{\"name\":\"total\""
+		  ",\"optional\":false,\"type\":\"int\"}]}}" },
+		{ "query-dump-guest-memory-capability",
+		  "{\"command\":{\"object\":[]},\"ret\":{\"object\":[{\"name\":\"formats\",\"optio"
+		  "nal\":false,\"type\":{\"array\":{\"enum\":[\"elf\",\"kdump-zlib\",\"kdump-lzo\""
+		  ",\"kdump-snappy\",\"kdump-raw-zlib\",\"kdump-raw-lzo\",\"kdump-raw-snappy"
+		  "\",\"win-dmp\"]}}}]}}" },
+		{ "DUMP_COMPLETED",
+		  "{\"event\":{\"object\":[{\"name\":\"result\",\"optional\":false,\"type\":{\"obj"
+		  "ect\":[{\"name\":\"status\",\"optional\":false,\"type\":{\"enum\":[\"none\",\"ac"
+		  "tive\",\"completed\",\"failed\"]}},{\"name\":\"completed\",\"optional\":false"
+		  ",\"type\":\"int\"},{\"name\":\"total\",\"optional\":false,\"type\":\"int\"}]}},{"
+		  "\"name\":\"error\",\"optional\":true,\"type\":\"str\"},{\"name\":\"__org.minivm"
+		  "m_file\",\"optional\":true,\"type\":\"str\"}]}}" },
+		{ "getfd",
+		  "{\"command\":{\"object\":[{\"name\":\"fdname\",\"optional\":false,\"type\":\"st"
+		  "r\"}]},\"ret\":{\"object\":[]}}" },
+		{ "closefd",
+		  "{\"command\":{\"object\":[{\"name\":\"fdname\",\"optional\":false,\"type\":\"st"
+		  "r\"}]},\"ret\":{\"object\":[]}}" },
+		{ "__org.minivmm_set-panic-dump",
+		  "{\"command\":{\"object\":[{\"name\":\"dir\",\"optional\":true,\"type\":\"str\"}]"
+		  "},\"ret\":{\"object\":[]}}" },
+	};
+	json_t *schema = qmp_schema_introspect();
+	const char *fmt, *fmts;
+
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *got = resolve(schema, cases[i].name);
+		char *s = json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS);
+
+		ck_assert_msg(!strcmp(s, cases[i].want), "%s:\n got %s\nwant %s", cases[i].name, s,
+			      cases[i].want);
+		free(s);
+		json_decref(got);
+	}
+	/* One type each, as in QEMU: the format enum of the argument and of the capability, the
+	 * DumpQueryResult of query-dump and of DUMP_COMPLETED; getfd and closefd have two. */
+	fmt = member_type(schema, member(schema, "dump-guest-memory", "arg-type"), 5);
+	fmts = member_type(schema, member(schema, "query-dump-guest-memory-capability", "ret-type"),
+			   0);
+	ck_assert_str_eq(member(schema, fmts, "element-type"), fmt);
+	ck_assert_str_eq(member_type(schema, member(schema, "DUMP_COMPLETED", "arg-type"), 0),
+			 member(schema, "query-dump", "ret-type"));
+	ck_assert_str_ne(member(schema, "getfd", "arg-type"),
+			 member(schema, "closefd", "arg-type"));
+	json_decref(schema);
+}
+END_TEST
+
+/* The run-time --panic-dump: a directory, or off when absent or empty. */
+START_TEST(test_set_panic_dump)
+{
+	memset(&fk, 0, sizeof(fk));
+	ck_assert_str_eq(run("__org.minivmm_set-panic-dump", "{\"dir\": \"/tmp\"}"), "{}");
+	ck_assert_str_eq(fk.panic_dir, "/tmp");
+	ck_assert_str_eq(run("__org.minivmm_set-panic-dump", "{}"), "{}");
+	ck_assert_str_eq(fk.panic_dir, "(off)");
+	ck_assert_str_eq(run("__org.minivmm_set-panic-dump", "{\"dir\": \"\"}"), "{}");
+	ck_assert_str_eq(fk.panic_dir, "(off)");
+	ck_assert_str_eq(run("__org.minivmm_set-panic-dump", "{\"dir\": \"/nope\"}"),
+			 "error: '/nope' is not a writable directory: x");
+	ck_assert_str_eq(run("__org.minivmm_set-panic-dump", "{\"dir\": 1}"),
+			 "error: Invalid parameter type for 'dir', expected: string");
+	ck_assert_str_eq(run("__org.minivmm_set-panic-dump", "{\"path\": \"/tmp\"}"),
+			 "error: Parameter 'path' is unexpected");
+	ck_assert_int_eq(fk.panic_calls, 4);
+}
+END_TEST
+
 static Suite *qmp_dump_suite(void)
 {
 	Suite *s = suite_create("qmp_dump");
@@ -184,6 +360,8 @@ static Suite *qmp_dump_suite(void)
 	tcase_add_test(tc, test_dump_passed_on);
 	tcase_add_test(tc, test_queries);
 	tcase_add_test(tc, test_dump_completed_event);
+	tcase_add_test(tc, test_schema_as_qemu);
+	tcase_add_test(tc, test_set_panic_dump);
 	suite_add_tcase(s, tc);
 	return s;
 }
