@@ -473,7 +473,8 @@ const struct qmp_event_def qmp_events[QMP_EVENT__MAX] = {
 				       "A dump ended; `__org.minivmm_file` names the core "
 				       "`--panic-dump` wrote.",
 				       .data_type = &qmp_type_dump_completed_data },
-	/* Guest-triggerable with panic=none, and large: throttled like WATCHDOG. */
+	/* Guest-triggerable with panic=none, and large: bounded where it is made (lifecycle.c),
+	 * one a second of guest time while the guest runs past its panics; never held back. */
 	[QMP_EVENT_GUEST_PANIC_REPORT] = { "__org.minivmm_GUEST_PANIC_REPORT",
 					   "`cpu`: int or null, `message`: str or null, `action`: "
 					   "PanicAction, `vmcore`?: str, "
@@ -495,8 +496,9 @@ const struct qmp_event_def qmp_events[QMP_EVENT__MAX] = {
 					   "whose write reached "
 					   "pvpanic and `registers` its registers; `log_error` "
 					   "says why `log` is null. "
-					   "Throttled: at most one a second.",
-					   1000, &qmp_type_panic_report_data },
+					   "With panic action none: the first, then at most one a "
+					   "second of guest time.",
+					   0, &qmp_type_panic_report_data },
 };
 
 const struct qmp_command *qmp_command_find(const char *name)

@@ -34,14 +34,15 @@ static inline int shutdown_cause_is_host(enum shutdown_cause cause)
 
 /* What is asked. The main loop alone decides what happens (policy lives in vmm/lifecycle.c). */
 enum vm_request_kind {
-	VM_REQ_SHUTDOWN,       /* power off now (ACPI S5, pvpanic bit 2, host signal, quit) */
-	VM_REQ_RESET,	       /* hard reset (i8042, 0xCF9, ACPI reset register, triple fault) */
-	VM_REQ_POWERDOWN,      /* press the ACPI power button; the guest decides */
-	VM_REQ_PANIC,	       /* guest panicked (pvpanic bit 0) */
-	VM_REQ_CRASHLOADED,    /* guest panicked, its crash kernel takes over (pvpanic bit 1) */
-	VM_REQ_PVSHUTDOWN,     /* guest shutting down through pvpanic (bit 2) */
-	VM_REQ_WATCHDOG,       /* a watchdog expired */
-	VM_REQ_INTERNAL_ERROR, /* a vcpu cannot continue */
+	VM_REQ_SHUTDOWN,	/* power off now (ACPI S5, pvpanic bit 2, host signal, quit) */
+	VM_REQ_RESET,		/* hard reset (i8042, 0xCF9, ACPI reset register, triple fault) */
+	VM_REQ_POWERDOWN,	/* press the ACPI power button; the guest decides */
+	VM_REQ_PANIC,		/* guest panicked (pvpanic bit 0) */
+	VM_REQ_CRASHLOADED,	/* guest panicked, its crash kernel takes over (pvpanic bit 1) */
+	VM_REQ_PVSHUTDOWN,	/* guest shutting down through pvpanic (bit 2) */
+	VM_REQ_WATCHDOG,	/* a watchdog expired */
+	VM_REQ_INTERNAL_ERROR,	/* a vcpu cannot continue */
+	VM_REQ_PANIC_AFTERMATH, /* the dump and report of a panic whose event a vcpu already sent */
 	VM_REQ__MAX
 };
 

@@ -10,6 +10,8 @@
 #include "core/log.h"
 #include "exit.h"
 
+#define PANIC_AFTERMATH_GAP_NS 1000000000LL /* one core and report a second past action run */
+
 static void emit(struct lifecycle *lc, enum qmp_event kind)
 {
 	event_emit(&lc->events, &(struct vm_event){ .kind = kind });
@@ -178,6 +180,23 @@ void lifecycle_dump_end(struct lifecycle *lc, const struct vm_event *ev)
  * with every vcpu parked, so the memory they read is one instant, and without STOP: the guest
  * is not seen to pause. It runs on afterwards only if the action lets it (@resume).
  */
+/*
+ * Whether a panic the guest runs past (action run) gets its core and report: the first at
+ * once, then at most one a second of guest time, so that a guest writing pvpanic in a loop
+ * cannot make the host park it and write cores without end (its GUEST_PANICKED events are
+ * bounded in qmp.c). A panic that stops or ends the VM always has them.
+ */
+static int aftermath_due(struct lifecycle *lc, int resume)
+{
+	int64_t now = timer_clock_now(lc->vclock);
+
+	if (!(lc->panic_dump && lc->ops.panic_dump) && !lc->ops.panic_report)
+		return 0;
+	if (resume && lc->had_aftermath && now - lc->last_aftermath < PANIC_AFTERMATH_GAP_NS)
+		return 0;
+	return 1;
+}
+
 static void panic_aftermath(struct lifecycle *lc, int resume)
 {
 	struct vm_event ev;
@@ -185,8 +204,10 @@ static void panic_aftermath(struct lifecycle *lc, int resume)
 	int running = lc->state == RUNSTATE_RUNNING;
 	int dump = lc->panic_dump && lc->ops.panic_dump;
 
-	if (!dump && !lc->ops.panic_report)
+	if (!aftermath_due(lc, resume))
 		return;
+	lc->had_aftermath = 1;
+	lc->last_aftermath = timer_clock_now(lc->vclock);
 	if (running)
 		lc->ops.pause(lc->ops.ctx);
 	if (dump && !lc->ops.panic_dump(lc->ops.ctx, &ev)) {
@@ -274,22 +295,19 @@ static void do_watchdog(struct lifecycle *lc)
 	}
 }
 
-/* What a vcpu may decide itself: nothing in it parks, resets or ends the VM. */
-static int needs_no_park(const struct lifecycle *lc, enum vm_request_kind kind)
+enum lifecycle_on_vcpu lifecycle_handle_on_vcpu(struct lifecycle *lc, enum vm_request_kind kind,
+						enum shutdown_cause cause)
 {
-	if (kind == VM_REQ_CRASHLOADED)
-		return 1;
-	return kind == VM_REQ_PANIC && lc->actions.panic == PANIC_NONE && !lc->panic_dump &&
-	       !lc->ops.panic_report; /* the dump and the report park every vcpu */
-}
-
-int lifecycle_handle_on_vcpu(struct lifecycle *lc, enum vm_request_kind kind,
-			     enum shutdown_cause cause)
-{
-	if (!needs_no_park(lc, kind))
-		return 0;
-	lifecycle_handle(lc, kind, cause);
-	return 1;
+	if (kind == VM_REQ_CRASHLOADED) {
+		lifecycle_handle(lc, kind, cause);
+		return LC_VCPU_DONE;
+	}
+	if (kind != VM_REQ_PANIC || lc->actions.panic != PANIC_NONE)
+		return LC_VCPU_MAIN;
+	if (lc->done)
+		return LC_VCPU_DONE;
+	emit_panic(lc, QMP_EVENT_GUEST_PANICKED, GUEST_PANIC_RUN);
+	return aftermath_due(lc, 1) ? LC_VCPU_AFTERMATH : LC_VCPU_DONE;
 }
 
 void lifecycle_handle(struct lifecycle *lc, enum vm_request_kind kind, enum shutdown_cause cause)
@@ -309,6 +327,9 @@ void lifecycle_handle(struct lifecycle *lc, enum vm_request_kind kind, enum shut
 		break;
 	case VM_REQ_PANIC:
 		do_panic(lc);
+		break;
+	case VM_REQ_PANIC_AFTERMATH:
+		panic_aftermath(lc, 1);
 		break;
 	case VM_REQ_CRASHLOADED:
 		emit_panic(lc, QMP_EVENT_GUEST_CRASHLOADED, GUEST_PANIC_RUN);

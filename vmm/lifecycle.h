@@ -34,6 +34,8 @@ struct lifecycle {
 	int done;		    /* finish was called: later requests are ignored */
 	int panic_dump;		    /* --panic-dump: a core on every panic, before its action */
 	int dump_resume;	    /* a dump stopped the VM: it runs again when the dump ends */
+	int64_t last_aftermath;	    /* vclock time of the last dump/report of a panic run past */
+	int had_aftermath;	    /* ... and whether there was one */
 	struct timer_clock *vclock; /* guest time: runs only while running */
 	struct machine_ops ops;
 	struct event_sink events;
@@ -51,15 +53,23 @@ void lifecycle_init(struct lifecycle *lc, const struct actions *actions, int sta
  */
 void lifecycle_handle(struct lifecycle *lc, enum vm_request_kind kind, enum shutdown_cause cause);
 
+/* What lifecycle_handle_on_vcpu left to do. */
+enum lifecycle_on_vcpu {
+	LC_VCPU_MAIN,	   /* nothing done: post the request to the main loop */
+	LC_VCPU_DONE,	   /* decided and its events sent */
+	LC_VCPU_AFTERMATH, /* GUEST_PANICKED sent; post VM_REQ_PANIC_AFTERMATH for the rest */
+};
+
 /*
- * The same decision, taken on the posting vcpu's thread when it needs no vcpu parked (QEMU's
- * vcpu takes its big lock and sends the event itself): a panic whose action is run (without
- * --panic-dump), a crash-loaded notice. Returns 1 when handled, 0 when the request must go to
- * the main loop (it pauses, resets or ends the VM). Call with the main loop's lock held
- * (vm.c's lifecycle lock), so that nothing else runs the lifecycle or sends on QMP meanwhile.
+ * The same decision, taken on the posting vcpu's thread for what needs no vcpu parked (QEMU's
+ * vcpu takes its big lock and sends the event itself): a crash-loaded notice, and the
+ * GUEST_PANICKED of a panic whose action is run; that panic's core and report (which park
+ * every vcpu) are then left to the main loop. Everything that pauses, resets or ends the VM
+ * goes to the main loop untouched. Call with the main loop's lock held (vm.c's lifecycle
+ * lock), so that nothing else runs the lifecycle or sends on QMP meanwhile.
  */
-int lifecycle_handle_on_vcpu(struct lifecycle *lc, enum vm_request_kind kind,
-			     enum shutdown_cause cause);
+enum lifecycle_on_vcpu lifecycle_handle_on_vcpu(struct lifecycle *lc, enum vm_request_kind kind,
+						enum shutdown_cause cause);
 
 /* Start the guest at boot: prelaunch -> running (RESUME), unless start_paused (-S). */
 int lifecycle_boot(struct lifecycle *lc);

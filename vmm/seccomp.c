@@ -143,6 +143,12 @@ static const struct sys_rule vcpu_syscalls[] = {
 	SYS(poll, ARG_ANY, "the UART waiting (bounded) for a slow console reader"),
 	SYS(timerfd_settime, ARG_ANY, "a guest write arming or stopping a watchdog timer"),
 	SYS(writev, ARG_ANY, "stdio writing a log line to stderr in pieces"),
+	/* A vcpu sends GUEST_PANICKED (action run) and GUEST_CRASHLOADED itself (vm.c, vm_post). */
+	SYS(sendto, ARG_ANY, "send(): the vcpu's own GUEST_PANICKED to the QMP clients"),
+	SYS(epoll_ctl, ARG_ANY, "watching a QMP client for EPOLLOUT when its output backs up"),
+	SYS(close, ARG_ANY, "dropping a QMP client whose unread output passed its bound"),
+	SYS(fdatasync, ARG_ANY, "the journal's batched sync, when due at that event"),
+	SYS(timerfd_create, ARG_ANY, "the event's throttle timer, created on first use"),
 };
 
 static const struct ioctl_rule vcpu_ioctls[] = {

@@ -162,12 +162,13 @@ int vm_check(struct vm *vm, const struct vm_config *cfg)
 /* --- requests from devices and vcpus ------------------------------------------------------- */
 
 /*
- * The sink devices post to. A request that parks no vcpu (a panic with action run) is decided
- * right here on the posting vcpu, under the lifecycle lock, as QEMU's vcpu does under its BQL:
- * no hop to the main thread between the guest's write and the event. The decision is still
- * lifecycle.c's. Everything else, or when the main thread holds the lock (it may be waiting
- * for this vcpu to park, so never block on it), is queued, and the vcpu waits until it is
- * handled.
+ * The sink devices post to. A request that parks no vcpu (a crash-loaded notice, the
+ * GUEST_PANICKED of a panic with action run; its core and report follow from the main loop,
+ * this vcpu waiting for them as it panicked) is decided right here on the posting vcpu, under the
+ * lifecycle lock, as QEMU's vcpu does under its BQL: no hop to the main thread between the guest's
+ * write and the event. The decision is still lifecycle.c's. Everything else, or when the main
+ * thread holds the lock (it may be waiting for this vcpu to park, so never block on it), is queued,
+ * and the vcpu waits until it is handled.
  */
 static void vm_post(void *ctx, enum vm_request_kind kind, enum shutdown_cause cause)
 {
@@ -177,11 +178,13 @@ static void vm_post(void *ctx, enum vm_request_kind kind, enum shutdown_cause ca
 	if (kind == VM_REQ_PANIC)
 		__atomic_store_n(&vm->panic_cpu, vcpu_self_id(), __ATOMIC_RELEASE);
 	if (!pthread_mutex_trylock(&vm->lock)) {
-		int done = lifecycle_handle_on_vcpu(&vm->lc, kind, cause);
+		enum lifecycle_on_vcpu left = lifecycle_handle_on_vcpu(&vm->lc, kind, cause);
 
 		pthread_mutex_unlock(&vm->lock);
-		if (done)
+		if (left == LC_VCPU_DONE)
 			return;
+		if (left == LC_VCPU_AFTERMATH) /* this vcpu waits, parked as it panicked */
+			kind = VM_REQ_PANIC_AFTERMATH;
 	}
 	vcpu_wait_for_request(reqqueue_post(&vm->reqs, kind, cause));
 }

@@ -152,7 +152,7 @@ static void teardown(void)
 /* The journal so far as "EVENT" or "EVENT key=value ..." lines joined by "; ". */
 static const char *events(void)
 {
-	static char out[2048];
+	static char out[4096];
 	char line[1024];
 	FILE *f = fopen(journal, "r");
 
@@ -248,13 +248,15 @@ START_TEST(test_panic_dump_then_pause_or_run)
 	/* Without --panic-dump: no dump, no DUMP_COMPLETED, the report all the same (naming no
 	 * core), with the vcpus parked and running again after it. */
 	lc.panic_dump = 0;
+	timer_clock_step(&vclock, 1000000000);
 	lifecycle_handle(&lc, VM_REQ_PANIC, CAUSE_GUEST_PANIC);
 	ck_assert_int_eq(dumps, 1);
 	ck_assert_int_eq(reports, 2);
 	ck_assert_int_eq(reported_parked, 1);
 	ck_assert_int_eq(stub.resumes, 2);
-	ck_assert_str_eq(events(), "GUEST_PANICKED action=run; " DUMPED
-				   "; " REPORT("none", CORE) "; GUEST_PANICKED action=run");
+	ck_assert_str_eq(
+	    events(), "GUEST_PANICKED action=run; " DUMPED
+		      "; " REPORT("none", CORE) "; GUEST_PANICKED action=run; " REPORT("none", ""));
 }
 END_TEST
 
@@ -271,26 +273,54 @@ START_TEST(test_panic_report_without_dump)
 }
 END_TEST
 
-/* A vcpu decides only what parks no vcpu: a panic with action run, a crash-loaded notice. */
+/*
+ * A vcpu decides only what parks no vcpu: a crash-loaded notice, and a panic with action run,
+ * whose GUEST_PANICKED it sends itself while its core and report (which park every vcpu) are
+ * left to the main loop: the first at once, then at most one a second of guest time.
+ */
 START_TEST(test_vcpu_decides_only_what_parks_nothing)
 {
 	lc.actions.panic = PANIC_NONE;
-	ck_assert_int_eq(lifecycle_handle_on_vcpu(&lc, VM_REQ_PANIC, CAUSE_GUEST_PANIC), 1);
-	ck_assert_int_eq(lifecycle_handle_on_vcpu(&lc, VM_REQ_CRASHLOADED, CAUSE_GUEST_PANIC), 1);
+	ck_assert_int_eq(lifecycle_handle_on_vcpu(&lc, VM_REQ_PANIC, CAUSE_GUEST_PANIC),
+			 LC_VCPU_AFTERMATH);
+	ck_assert_int_eq(lifecycle_handle_on_vcpu(&lc, VM_REQ_CRASHLOADED, CAUSE_GUEST_PANIC),
+			 LC_VCPU_DONE);
 	ck_assert_str_eq(events(), "GUEST_PANICKED action=run; GUEST_CRASHLOADED action=run");
 	ck_assert_int_eq(stub.pauses, 0);
-	/* Anything that pauses, dumps, resets or ends the VM goes to the main loop, untouched. */
+	ck_assert_int_eq(reports, 0);
+	/* The main loop then takes the report, the vcpus parked and running again after it. */
+	lifecycle_handle(&lc, VM_REQ_PANIC_AFTERMATH, CAUSE_GUEST_PANIC);
+	ck_assert_int_eq(reports, 1);
+	ck_assert_int_eq(reported_parked, 1);
+	ck_assert_int_eq(stub.resumes, 1);
+	/* Within the second: the event only, nothing left to do. */
+	timer_clock_step(&vclock, 999999999);
+	ck_assert_int_eq(lifecycle_handle_on_vcpu(&lc, VM_REQ_PANIC, CAUSE_GUEST_PANIC),
+			 LC_VCPU_DONE);
+	/* A second later: a report again (and a core with --panic-dump). */
+	timer_clock_step(&vclock, 1);
 	lc.panic_dump = 1;
-	ck_assert_int_eq(lifecycle_handle_on_vcpu(&lc, VM_REQ_PANIC, CAUSE_GUEST_PANIC), 0);
+	ck_assert_int_eq(lifecycle_handle_on_vcpu(&lc, VM_REQ_PANIC, CAUSE_GUEST_PANIC),
+			 LC_VCPU_AFTERMATH);
+	lifecycle_handle(&lc, VM_REQ_PANIC_AFTERMATH, CAUSE_GUEST_PANIC);
+	ck_assert_int_eq(dumps, 1);
+	ck_assert_int_eq(reports, 2);
 	lc.panic_dump = 0;
+	/* Anything that pauses, resets or ends the VM goes to the main loop, untouched. */
 	lc.actions.panic = PANIC_PAUSE;
-	ck_assert_int_eq(lifecycle_handle_on_vcpu(&lc, VM_REQ_PANIC, CAUSE_GUEST_PANIC), 0);
+	ck_assert_int_eq(lifecycle_handle_on_vcpu(&lc, VM_REQ_PANIC, CAUSE_GUEST_PANIC),
+			 LC_VCPU_MAIN);
 	lc.actions.panic = PANIC_SHUTDOWN;
-	ck_assert_int_eq(lifecycle_handle_on_vcpu(&lc, VM_REQ_PANIC, CAUSE_GUEST_PANIC), 0);
-	ck_assert_int_eq(lifecycle_handle_on_vcpu(&lc, VM_REQ_RESET, CAUSE_GUEST_RESET), 0);
-	ck_assert_int_eq(lifecycle_handle_on_vcpu(&lc, VM_REQ_SHUTDOWN, CAUSE_GUEST_SHUTDOWN), 0);
-	/* No event more than the two above. */
-	ck_assert_str_eq(events(), "GUEST_PANICKED action=run; GUEST_CRASHLOADED action=run");
+	ck_assert_int_eq(lifecycle_handle_on_vcpu(&lc, VM_REQ_PANIC, CAUSE_GUEST_PANIC),
+			 LC_VCPU_MAIN);
+	ck_assert_int_eq(lifecycle_handle_on_vcpu(&lc, VM_REQ_RESET, CAUSE_GUEST_RESET),
+			 LC_VCPU_MAIN);
+	ck_assert_int_eq(lifecycle_handle_on_vcpu(&lc, VM_REQ_SHUTDOWN, CAUSE_GUEST_SHUTDOWN),
+			 LC_VCPU_MAIN);
+	ck_assert_str_eq(events(),
+			 "GUEST_PANICKED action=run; GUEST_CRASHLOADED action=run; " REPORT(
+			     "none", "") "; GUEST_PANICKED action=run; GUEST_PANICKED "
+					 "action=run; " DUMPED "; " REPORT("none", CORE));
 	ck_assert_int_eq(lc.state, RUNSTATE_RUNNING);
 	ck_assert_int_eq(lc.done, 0);
 }
