@@ -16,7 +16,7 @@ static int parse_id(const char *s, const char *end, unsigned long *out)
 {
 	char *e;
 
-	if (s == end || *s == '-' || *s == '+')
+	if (s == end || *s < '0' || *s > '9') /* strtoul would take blanks and signs */
 		return -1;
 	errno = 0;
 	*out = strtoul(s, &e, 10);

@@ -240,6 +240,22 @@ START_TEST(test_counts)
 }
 END_TEST
 
+START_TEST(test_user_parsing)
+{
+	static const char *bad[] = { "",     "1",    ":1",	     "1:",	     "a:b", "1:2:3",
+				     "-1:0", "+1:0", "4294967295:0", "0:4294967295", " 1:2" };
+	uid_t u;
+	gid_t g;
+
+	ck_assert_int_eq(confine_parse_user("65534:65533", &u, &g), 0);
+	ck_assert_uint_eq(u, 65534);
+	ck_assert_uint_eq(g, 65533);
+	ck_assert_int_eq(confine_parse_user("0:0", &u, &g), 0);
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(confine_parse_user(bad[i], &u, &g) == -1, "'%s' accepted", bad[i]);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("seccomp");
@@ -253,6 +269,7 @@ int main(void)
 	tcase_add_test(tc, test_main_starts_a_vcpu_thread);
 	tcase_add_test(tc, test_vcpu_cannot_open);
 	tcase_add_test(tc, test_counts);
+	tcase_add_test(tc, test_user_parsing);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
