@@ -351,6 +351,49 @@ START_TEST(test_set_panic_dump)
 }
 END_TEST
 
+/* __org.minivmm_GUEST_PANIC_REPORT's data: member order, registers as hex, null and why. */
+START_TEST(test_panic_report_event)
+{
+	struct panic_report r = { .cpu = 1, .have_regs = 1, .action = PANIC_SHUTDOWN };
+	struct vm_event ev = { .kind = QMP_EVENT_GUEST_PANIC_REPORT, .report = &r };
+	json_t *d, *regs;
+	char *s;
+
+	r.regs.rip = 0xffffffff81234567ull;
+	r.regs.cs = 0x10;
+	r.message = "Kernel panic - not syncing: x\n[ 1.0] more";
+	r.message_len = 29;
+	r.log = "[    1.000000] a\n[    2.000000] Kernel panic - not syncing: x\n";
+	r.log_len = strlen(r.log);
+	r.log_total = 1000;
+	r.vmcore = "/d/x.vmcore";
+	d = qmp_event_data(&ev);
+	regs = json_object_get(d, "registers");
+	ck_assert_int_eq(json_object_size(regs), 31);
+	ck_assert_str_eq(json_string_value(json_object_get(regs, "rip")), "0xffffffff81234567");
+	ck_assert_str_eq(json_string_value(json_object_get(regs, "cs")), "0x0000000000000010");
+	ck_assert_str_eq(json_string_value(json_object_get(regs, "rax")), "0x0000000000000000");
+	json_object_del(d, "registers");
+	s = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	ck_assert_str_eq(s, "{\"cpu\":1,\"message\":\"Kernel panic - not syncing: x\","
+			    "\"action\":\"shutdown\",\"vmcore\":\"/d/x.vmcore\",\"log\":\"[    "
+			    "1.000000] a\\n[    2.000000] Kernel panic - not syncing: x\\n\","
+			    "\"log_total\":1000}");
+	free(s);
+	json_decref(d);
+	/* No log, no registers, no vcpu known: nulls, and why. */
+	r = (struct panic_report){ .cpu = -1, .action = PANIC_PAUSE, .log_error = "no VMCOREINFO" };
+	d = qmp_event_data(&ev);
+	s = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	ck_assert_str_eq(s, "{\"cpu\":null,\"message\":null,\"action\":\"pause\",\"registers\":"
+			    "null,\"log\":null,\"log_error\":\"no VMCOREINFO\"}");
+	free(s);
+	json_decref(d);
+	ck_assert_str_eq(qmp_events[QMP_EVENT_GUEST_PANIC_REPORT].name,
+			 "__org.minivmm_GUEST_PANIC_REPORT");
+}
+END_TEST
+
 static Suite *qmp_dump_suite(void)
 {
 	Suite *s = suite_create("qmp_dump");
@@ -362,6 +405,7 @@ static Suite *qmp_dump_suite(void)
 	tcase_add_test(tc, test_dump_completed_event);
 	tcase_add_test(tc, test_schema_as_qemu);
 	tcase_add_test(tc, test_set_panic_dump);
+	tcase_add_test(tc, test_panic_report_event);
 	suite_add_tcase(s, tc);
 	return s;
 }
