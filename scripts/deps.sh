@@ -11,6 +11,7 @@ set -euo pipefail
 PKGS=(
 	build-essential pkg-config meson ninja-build linux-libc-dev   # build
 	libfdt-dev device-tree-compiler acpica-tools libjansson-dev   # libraries and table tools
+	zlib1g-dev                                                     # kdump-compressed dumps
 	check clang-format                                             # unit tests, format check
 	busybox-static cpio xz-utils kmod                              # guest initramfs, kernel modules
 	python3                                                        # integration tests, benchmark
