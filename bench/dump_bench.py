@@ -128,7 +128,13 @@ def main():
         try:
             for name in names:
                 print("dump-bench: %s, %d MiB ..." % (name, mib), file=sys.stderr, flush=True)
-                results[(name, mib)] = one_dump(name, kernel, initrd, mib, a.dir, a.timeout)
+                try:
+                    results[(name, mib)] = one_dump(name, kernel, initrd, mib, a.dir,
+                                                    a.timeout)
+                except (RuntimeError, OSError, AssertionError, EOFError) as e:
+                    print("dump-bench:   %s %d MiB failed: %s" % (name, mib, e),
+                          file=sys.stderr, flush=True)
+                    continue
                 print("dump-bench:   %r" % results[(name, mib)], file=sys.stderr, flush=True)
         finally:
             os.unlink(initrd)
