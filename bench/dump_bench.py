@@ -3,7 +3,7 @@
 -device vmcoreinfo) on the same kernel, initramfs and touched guest RAM.
 
 For each guest size (default 1024 and 4096 MiB) and each VMM: boot, let the guest program
-`touch` (tests/guest/progs/touch.c) make all but 256 MiB of its RAM resident and non-zero,
+`memtouch` (tests/guest/progs/memtouch.c) make all but 256 MiB of its RAM resident and non-zero,
 then time one dump-guest-memory (ELF, not detached) from the request to the reply, sampling the
 VMM's VmRSS every few milliseconds from just before the request to the reply. Prints:
   time       request to reply, seconds
@@ -16,7 +16,7 @@ and the ratio QEMU/minivmm. Run it where /dev/kvm exists, or through tests/rig/r
 cores go to --dir (default $TMPDIR), one at a time, removed after each run.
 
 Environment: MINIVMM_BIN, MINIVMM_GUEST_KERNEL, MINIVMM_GUEST_INITRD (an initramfs with the
-`touch` program: tests/guest/mkinitramfs.sh builds one), QEMU (default qemu-system-x86_64).
+`memtouch` program: tests/guest/mkinitramfs.sh builds one), QEMU (default qemu-system-x86_64).
 """
 import argparse
 import os
@@ -124,7 +124,7 @@ def main():
     results = {}
     names = [a.only] if a.only else ["minivmm", "qemu"]
     for mib in [int(s) for s in a.sizes.split(",")]:
-        initrd = initrd_with_script("touch %d\n" % (mib - SPARE_MIB))
+        initrd = initrd_with_script("memtouch %d\n" % (mib - SPARE_MIB))
         try:
             for name in names:
                 print("dump-bench: %s, %d MiB ..." % (name, mib), file=sys.stderr, flush=True)

@@ -1,8 +1,8 @@
 /*
- * touch.c - guest-side benchmark tool: make N MiB of guest RAM resident and non-zero, then
+ * memtouch.c - guest-side benchmark tool: make N MiB of guest RAM resident and non-zero, then
  * wait, so a dump has that much data to write (zero pages may be left out as holes).
  *
- *   touch MIB     one non-zero word written to every page of MIB MiB; prints
+ *   memtouch MIB  one non-zero word written to every page of MIB MiB; prints
  *                 "TOUCHED MIB" and sleeps until killed
  */
 #include <stdint.h>
@@ -18,12 +18,12 @@ int main(int argc, char **argv)
 	uint8_t *p;
 
 	if (!mib) {
-		fprintf(stderr, "usage: touch MIB\n");
+		fprintf(stderr, "usage: memtouch MIB\n");
 		return 2;
 	}
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED) {
-		perror("touch: mmap");
+		perror("memtouch: mmap");
 		return 1;
 	}
 	for (size_t off = 0; off < len; off += 4096)
