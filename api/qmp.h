@@ -12,6 +12,10 @@ struct qmp_server;
 struct qmp_conn;
 struct event_log;
 
+/* The dump formats minivmm writes (QAPI DumpGuestMemoryFormat's elf, kdump-zlib, kdump-raw-zlib).
+ */
+enum qmp_dump_format { QMP_DUMP_ELF, QMP_DUMP_KDUMP_ZLIB, QMP_DUMP_KDUMP_RAW_ZLIB };
+
 /* An error for the client: QMP error class ("GenericError", ...) and QEMU's message. */
 struct qmp_error {
 	const char *cls;
@@ -73,12 +77,12 @@ struct qmp_backend {
 	int (*watchdog_set_action)(void *ctx, const char *action, struct qmp_error *err);
 	/* __org.minivmm_set-panic-dump: --panic-dump's directory from now on; NULL: off. */
 	int (*set_panic_dump)(void *ctx, const char *dir, struct qmp_error *err);
-	/* dump-guest-memory once the schema's checks passed (format elf, no paging): write to
+	/* dump-guest-memory once the schema's checks passed (no paging): write @format to
 	 * @fd (consumed; "fd:NAME", taken from the monitor's table) or, when @fd is -1, open
 	 * @protocol ("file:PATH"), pause, dump (on a thread with @detach); QEMU's errors. */
 	int (*dump_guest_memory)(void *ctx, const char *protocol, int fd, int detach,
 				 int has_filter, uint64_t begin, uint64_t length,
-				 struct qmp_error *err);
+				 enum qmp_dump_format format, struct qmp_error *err);
 	void (*query_dump)(void *ctx, struct dump_result *r);
 	/* inject-nmi: an NMI to every vCPU. */
 	int (*inject_nmi)(void *ctx, struct qmp_error *err);

@@ -147,7 +147,7 @@ static void qmp_err_name(struct qmp_error *err, const char *fmt, const char *nam
  * the descriptor out of the monitor's table (it is the dump's now, whatever happens next),
  * "file:PATH" is the backend's to open. */
 static int dump_protocol(const struct qmp_backend *be, json_t *args, int has_filter, uint64_t begin,
-			 uint64_t length, struct qmp_error *err)
+			 uint64_t length, enum qmp_dump_format format, struct qmp_error *err)
 {
 	const char *protocol = opt_str(args, "protocol");
 	int detach = json_is_true(json_object_get(args, "detach")), fd = -1;
@@ -164,11 +164,13 @@ static int dump_protocol(const struct qmp_backend *be, json_t *args, int has_fil
 	} else if (strncmp(protocol, "file:", 5)) {
 		return qerr(err, "parameter 'protocol' must start with 'file:' or 'fd:'", NULL);
 	}
-	return be->dump_guest_memory(be->ctx, protocol, fd, detach, has_filter, begin, length, err);
+	return be->dump_guest_memory(be->ctx, protocol, fd, detach, has_filter, begin, length,
+				     format, err);
 }
 
-/* QEMU 10's qmp_dump_guest_memory checks, in its order; minivmm writes ELF only, of
- * guest-physical memory (paging: true would need the guest's page tables walked). */
+/* QEMU 10's qmp_dump_guest_memory checks, in its order; minivmm writes ELF, kdump-zlib and
+ * kdump-raw-zlib of guest-physical memory (paging: true would need the guest's page tables
+ * walked). */
 static json_t *h_dump_guest_memory(const struct qmp_command *cmd, const struct qmp_backend *be,
 				   const struct qmp_version *v, json_t *args, struct qmp_error *err)
 {
@@ -176,6 +178,16 @@ static json_t *h_dump_guest_memory(const struct qmp_command *cmd, const struct q
 	json_t *begin = json_object_get(args, "begin"), *length = json_object_get(args, "length");
 	int paging = json_is_true(json_object_get(args, "paging")),
 	    other = fmt && strcmp(fmt, "elf");
+	enum qmp_dump_format format = QMP_DUMP_ELF;
+	char name[32];
+
+	if (fmt && !strcmp(fmt, "kdump-zlib"))
+		format = QMP_DUMP_KDUMP_ZLIB;
+	else if (fmt && !strcmp(fmt, "kdump-raw-zlib"))
+		format = QMP_DUMP_KDUMP_RAW_ZLIB;
+	/* QEMU names a raw format by its flattened twin when it is not built in. */
+	snprintf(name, sizeof(name), "%s%s", fmt && !strncmp(fmt, "kdump-raw-", 10) ? "kdump-" : "",
+		 fmt ? fmt + (strncmp(fmt, "kdump-raw-", 10) ? 0 : 10) : "");
 	struct dump_result r = { 0 };
 	int ret;
 
@@ -194,14 +206,14 @@ static json_t *h_dump_guest_memory(const struct qmp_command *cmd, const struct q
 		ret = qerr(err, "Parameter '%s' is missing", "length");
 	else if (!begin && length)
 		ret = qerr(err, "Parameter '%s' is missing", "begin");
-	else if (other)
-		ret = qerr(err, "%s is not available now", fmt);
+	else if (other && format == QMP_DUMP_ELF)
+		ret = qerr(err, "%s is not available now", name);
 	else if (paging)
 		ret = qerr(err, "paging is not supported: minivmm dumps guest-physical memory only",
 			   NULL);
 	else
 		ret = dump_protocol(be, args, !!begin, (uint64_t)json_integer_value(begin),
-				    (uint64_t)json_integer_value(length), err);
+				    (uint64_t)json_integer_value(length), format, err);
 	return empty_or_null(ret);
 }
 
@@ -276,7 +288,7 @@ static json_t *h_query_dump_cap(const struct qmp_command *cmd, const struct qmp_
 	(void)v;
 	(void)args;
 	(void)err;
-	return json_pack("{s:[s]}", "formats", "elf");
+	return json_pack("{s:[s, s, s]}", "formats", "elf", "kdump-zlib", "kdump-raw-zlib");
 }
 
 #define ENUM(names) names, NVALUES(names)
@@ -401,7 +413,9 @@ const struct qmp_command qmp_commands[] = {
 	  "and the guest's VMCOREINFO when it published one through fw_cfg. A running guest "
 	  "pauses for it (STOP, DUMP_COMPLETED, RESUME); with `detach` it runs on a thread and "
 	  "`query-dump` follows it. `protocol` `fd:NAME` writes to what `getfd` kept as NAME. "
-	  "Refused: `paging: true`, formats other than `elf`.",
+	  "`format` `kdump-zlib` (makedumpfile's flattened stream: `makedumpfile -R` makes the "
+	  "file) and `kdump-raw-zlib` (the file itself) write makedumpfile's compressed format, "
+	  "zero pages stored once. Refused: `paging: true`, the other formats.",
 	  NULL },
 	/* Not QEMU's: QAPI's downstream-extension name, which QEMU clients leave alone. */
 	{ "__org.minivmm_set-panic-dump", ARGS(args_set_panic_dump), h_set_panic_dump, 0,
@@ -422,7 +436,8 @@ const struct qmp_command qmp_commands[] = {
 	  "`{\"status\": none | active | completed | failed, \"completed\", \"total\"}` (bytes).",
 	  &qmp_type_dump_query_result },
 	{ "query-dump-guest-memory-capability", NO_ARGS, h_query_dump_cap, 0,
-	  "`{\"formats\": [\"elf\"]}`.", &qmp_type_dump_capability },
+	  "`{\"formats\": [\"elf\", \"kdump-zlib\", \"kdump-raw-zlib\"]}`.",
+	  &qmp_type_dump_capability },
 };
 
 const unsigned qmp_ncommands = sizeof(qmp_commands) / sizeof(qmp_commands[0]);

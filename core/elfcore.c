@@ -147,6 +147,31 @@ static uint8_t *put_note(uint8_t *p, const char *name, uint32_t type, const void
 	return p + NOTE_ALIGN(descsz);
 }
 
+uint64_t elfcore_notes_size(const struct elfcore_desc *d)
+{
+	return notes_size(d);
+}
+
+uint64_t elfcore_notes(const struct elfcore_desc *d, uint8_t *buf)
+{
+	uint8_t *p = buf;
+	uint64_t vmci = 0;
+
+	for (unsigned i = 0; i < d->ncpus; i++) {
+		uint8_t prs[ELFCORE_PRSTATUS_SIZE] = { 0 };
+		uint32_t pid = i + 1;
+
+		memcpy(prs + ELFCORE_PRSTATUS_PID, &pid, sizeof(pid));
+		memcpy(prs + ELFCORE_PRSTATUS_REGS, &d->cpus[i], sizeof(d->cpus[i]));
+		p = put_note(p, "CORE", NT_PRSTATUS, prs, sizeof(prs));
+	}
+	if (d->vmcoreinfo) {
+		vmci = (uint64_t)(p - buf) + sizeof(Elf64_Nhdr) + NOTE_ALIGN(sizeof("VMCOREINFO"));
+		put_note(p, "VMCOREINFO", 0, d->vmcoreinfo, d->vmcoreinfo_len);
+	}
+	return vmci;
+}
+
 /* The headers and notes: everything before the first page of RAM. */
 static int write_head(int fd, const struct elfcore_desc *d)
 {
@@ -175,16 +200,7 @@ static int write_head(int fd, const struct elfcore_desc *d)
 	ph[0].p_type = PT_NOTE;
 	ph[0].p_offset = (uint64_t)(p - buf);
 	ph[0].p_filesz = ph[0].p_memsz = notes_size(d);
-	for (unsigned i = 0; i < d->ncpus; i++) {
-		uint8_t prs[ELFCORE_PRSTATUS_SIZE] = { 0 };
-		uint32_t pid = i + 1;
-
-		memcpy(prs + ELFCORE_PRSTATUS_PID, &pid, sizeof(pid));
-		memcpy(prs + ELFCORE_PRSTATUS_REGS, &d->cpus[i], sizeof(d->cpus[i]));
-		p = put_note(p, "CORE", NT_PRSTATUS, prs, sizeof(prs));
-	}
-	if (d->vmcoreinfo)
-		p = put_note(p, "VMCOREINFO", 0, d->vmcoreinfo, d->vmcoreinfo_len);
+	elfcore_notes(d, p);
 
 	off = head;
 	for (unsigned i = 0; i < d->nranges; i++) {

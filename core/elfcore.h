@@ -70,6 +70,11 @@ int elfcore_guest_vmcoreinfo(const struct guest_mem *gm, uint64_t paddr, uint32_
  */
 int elfcore_find_vmcoreinfo(const struct guest_mem *gm, uint64_t *paddr, uint32_t *size);
 
+/* The PT_NOTE's contents for @d: its size, and the notes written into @buf (that size, zeroed
+ * by the caller); returns where in them the VMCOREINFO text starts (0: none). */
+uint64_t elfcore_notes_size(const struct elfcore_desc *d);
+uint64_t elfcore_notes(const struct elfcore_desc *d, uint8_t *buf);
+
 /* The size of the core file elfcore_write makes of @d (holes included). */
 uint64_t elfcore_size(const struct elfcore_desc *d);
 

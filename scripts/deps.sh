@@ -12,6 +12,7 @@ PKGS=(
 	build-essential pkg-config meson ninja-build linux-libc-dev   # build
 	libfdt-dev device-tree-compiler acpica-tools libjansson-dev   # libraries and table tools
 	libseccomp-dev                                                 # seccomp-bpf filters
+	zlib1g-dev                                                     # kdump-compressed dumps
 	check clang-format                                             # unit tests, format check
 	clang libclang-rt-14-dev                                       # libFuzzer (tests/fuzz)
 	busybox-static cpio xz-utils kmod                              # guest initramfs, kernel modules

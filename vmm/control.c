@@ -98,12 +98,13 @@ static int be_watchdog_set_action(void *ctx, const char *action, struct qmp_erro
 }
 
 static int be_dump_guest_memory(void *ctx, const char *protocol, int fd, int detach, int has_filter,
-				uint64_t begin, uint64_t length, struct qmp_error *err)
+				uint64_t begin, uint64_t length, enum qmp_dump_format format,
+				struct qmp_error *err)
 {
 	struct control *c = ctx;
 
-	if (!dump_guest_memory(c->dump, protocol, fd, detach, has_filter, begin, length, err->desc,
-			       sizeof(err->desc)))
+	if (!dump_guest_memory(c->dump, protocol, fd, detach, has_filter, begin, length,
+			       (int)format, err->desc, sizeof(err->desc)))
 		return 0;
 	err->cls = "GenericError";
 	return -1;

@@ -4,6 +4,7 @@
 #include "vm.h"
 #include "seccomp.h"
 #include "devices/fw_cfg.h"
+#include "core/kdump.h"
 #include "core/log.h"
 
 #include <errno.h>
@@ -118,14 +119,17 @@ static int dump_collect(struct dump *d)
 	d->vmcoreinfo = guest_vmcoreinfo(vm, &d->desc.vmcoreinfo_len);
 	d->desc.vmcoreinfo = d->vmcoreinfo;
 	d->desc.ranges = d->ranges;
-	d->total = elfcore_size(&d->desc);
+	d->total = d->format == DUMP_ELF ? elfcore_size(&d->desc) : kdump_total(&d->desc);
 	__atomic_store_n(&d->completed, 0, __ATOMIC_RELAXED);
 	return 0;
 }
 
 static void dump_write(struct dump *d)
 {
-	d->err = elfcore_write(d->fd, &d->desc, &d->completed);
+	if (d->format == DUMP_ELF)
+		d->err = elfcore_write(d->fd, &d->desc, &d->completed);
+	else
+		d->err = kdump_write(d->fd, &d->desc, d->format == DUMP_KDUMP_FLAT, &d->completed);
 	if (!d->err && fsync(d->fd) < 0 && errno != EINVAL)
 		d->err = -errno;
 	close(d->fd);
@@ -310,7 +314,7 @@ static int dump_ranges(struct dump *d, int has_filter, uint64_t begin, uint64_t 
 }
 
 int dump_guest_memory(struct dump *d, const char *protocol, int fd, int detach, int has_filter,
-		      uint64_t begin, uint64_t length, char *why, size_t whylen)
+		      uint64_t begin, uint64_t length, int format, char *why, size_t whylen)
 {
 	struct vm_event ev;
 	int ret;
@@ -327,6 +331,12 @@ int dump_guest_memory(struct dump *d, const char *protocol, int fd, int detach, 
 		snprintf(why, whylen, "Could not create '%s': %s", protocol + 5, strerror(errno));
 		return -1;
 	}
+	if (format == DUMP_KDUMP_RAW && lseek(fd, 0, SEEK_CUR) < 0) {
+		close(fd);
+		snprintf(why, whylen, "kdump-raw formats require a seekable file");
+		return -1;
+	}
+	d->format = format;
 	if (dump_ranges(d, has_filter, begin, length, why, whylen)) {
 		close(fd);
 		__atomic_store_n(&d->status, DUMP_STATUS_FAILED, __ATOMIC_RELEASE);
@@ -375,6 +385,7 @@ int dump_panic(struct dump *d, const char *dir, struct vm_event *ev)
 		pr_warn("dump: the guest panicked during a dump; that dump goes on, no panic dump");
 		return -1;
 	}
+	d->format = DUMP_ELF;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);

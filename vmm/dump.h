@@ -11,6 +11,9 @@
 
 struct vm;
 
+/* What dump-guest-memory writes; the values of enum qmp_dump_format (api/qmp.h). */
+enum { DUMP_ELF, DUMP_KDUMP_FLAT, DUMP_KDUMP_RAW };
+
 /* The one dump at a time (QEMU's dump state): what is written and how far it got. */
 struct dump {
 	struct vm *vm;
@@ -23,6 +26,7 @@ struct dump {
 	int fd;
 	int dir_fd; /* --panic-dump's directory, opened at setup: a core is created with openat,
 		     * so that it lands there even after --chroot; -1 without --panic-dump */
+	int format; /* DUMP_ELF, DUMP_KDUMP_FLAT, DUMP_KDUMP_RAW */
 	int err;    /* the writer's -errno */
 	struct elfcore_range ranges[ELFCORE_MAX_RANGES];
 	struct elfcore_desc desc;
@@ -60,12 +64,13 @@ void dump_query(struct dump *d, struct dump_result *r);
  * dump-guest-memory after the schema's checks: write to @fd (consumed: "fd:NAME" after getfd)
  * or, when @fd is -1, to @protocol's "file:PATH", created; check the @begin/@length window,
  * stop a running VM (lifecycle), write the core here or with @detach on a thread,
- * DUMP_COMPLETED, resume. On a refusal returns -1 with QEMU's message in @why and the VM as it
- * was; a dump without @detach that fails to write returns -1 too, after its DUMP_COMPLETED
- * (as QEMU). Main thread only.
+ * DUMP_COMPLETED, resume. @format: DUMP_ELF, DUMP_KDUMP_FLAT (makedumpfile's flattened
+ * kdump-compressed stream) or DUMP_KDUMP_RAW (that file itself: @fd must be seekable). On a refusal
+ * returns -1 with QEMU's message in @why and the VM as it was; a dump without @detach that fails to
+ * write returns -1 too, after its DUMP_COMPLETED (as QEMU). Main thread only.
  */
 int dump_guest_memory(struct dump *d, const char *protocol, int fd, int detach, int has_filter,
-		      uint64_t begin, uint64_t length, char *why, size_t whylen);
+		      uint64_t begin, uint64_t length, int format, char *why, size_t whylen);
 
 /*
  * --panic-dump: write DIR/<name>-<timestamp>.vmcore of the guest (vcpus parked) now and

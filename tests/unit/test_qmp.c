@@ -147,9 +147,11 @@ static unsigned f_chardevs(void *ctx, struct qmp_chardev_info *out, unsigned max
 
 /* dump-guest-memory's backend: the descriptor "fd:NAME" handed over, written to and closed. */
 static int f_dump(void *ctx, const char *protocol, int fd, int detach, int has_filter,
-		  uint64_t begin, uint64_t length, struct qmp_error *err)
+		  uint64_t begin, uint64_t length, enum qmp_dump_format format,
+		  struct qmp_error *err)
 {
 	(void)ctx;
+	(void)format;
 	(void)protocol;
 	(void)detach;
 	(void)has_filter;

@@ -9,7 +9,7 @@
 #include "tests/unit/unit.h"
 
 static struct {
-	int calls, detach, has_filter, fd;
+	int calls, detach, has_filter, fd, format;
 	char protocol[64];
 	uint64_t begin, length;
 	enum dump_status status;
@@ -31,9 +31,11 @@ static int f_set_panic_dump(void *ctx, const char *dir, struct qmp_error *err)
 }
 
 static int f_dump(void *ctx, const char *protocol, int fd, int detach, int has_filter,
-		  uint64_t begin, uint64_t length, struct qmp_error *err)
+		  uint64_t begin, uint64_t length, enum qmp_dump_format format,
+		  struct qmp_error *err)
 {
 	(void)ctx;
+	fk.format = (int)format;
 	(void)err;
 	fk.calls++;
 	fk.fd = fd;
@@ -109,8 +111,15 @@ START_TEST(test_argument_errors)
 		  "error: Parameter 'begin' is missing" },
 		{ "{\"paging\": true, \"protocol\": \"file:/x\", \"format\": \"kdump-zlib\"}",
 		  "error: kdump-compressed format doesn't support paging or filter" },
-		{ "{\"paging\": false, \"protocol\": \"file:/x\", \"format\": \"kdump-zlib\"}",
-		  "error: kdump-zlib is not available now" },
+		{ "{\"paging\": false, \"protocol\": \"file:/x\", \"format\": \"kdump-lzo\"}",
+		  "error: kdump-lzo is not available now" },
+		/* QEMU names a raw format that is not built in by its flattened twin. */
+		{ "{\"paging\": false, \"protocol\": \"file:/x\", \"format\": "
+		  "\"kdump-raw-snappy\"}",
+		  "error: kdump-snappy is not available now" },
+		{ "{\"paging\": false, \"protocol\": \"file:/x\", \"format\": \"kdump-raw-zlib\", "
+		  "\"begin\": 0, \"length\": 4096}",
+		  "error: kdump-compressed format doesn't support paging or filter" },
 		{ "{\"paging\": false, \"protocol\": \"file:/x\", \"format\": \"win-dmp\"}",
 		  "error: win-dmp is not available now" },
 		{ "{\"paging\": true, \"protocol\": \"file:/x\"}",
@@ -154,11 +163,20 @@ START_TEST(test_dump_passed_on)
 	ck_assert_int_eq(fk.has_filter, 1);
 	ck_assert_uint_eq(fk.begin, 4096);
 	ck_assert_uint_eq(fk.length, 8192);
+	ck_assert_int_eq(fk.format, QMP_DUMP_ELF);
+	ck_assert_str_eq(run("dump-guest-memory", "{\"paging\": false, \"protocol\": \"file:/z\", "
+						  "\"format\": \"kdump-zlib\"}"),
+			 "{}");
+	ck_assert_int_eq(fk.format, QMP_DUMP_KDUMP_ZLIB);
+	ck_assert_str_eq(run("dump-guest-memory", "{\"paging\": false, \"protocol\": \"file:/z\", "
+						  "\"format\": \"kdump-raw-zlib\"}"),
+			 "{}");
+	ck_assert_int_eq(fk.format, QMP_DUMP_KDUMP_RAW_ZLIB);
 	/* One dump at a time, QEMU's words. */
 	fk.status = DUMP_STATUS_ACTIVE;
 	ck_assert_str_eq(run("dump-guest-memory", "{\"paging\": false, \"protocol\": \"file:/x\"}"),
 			 "error: There is a dump in process, please wait.");
-	ck_assert_int_eq(fk.calls, 2);
+	ck_assert_int_eq(fk.calls, 4);
 }
 END_TEST
 
@@ -171,7 +189,7 @@ START_TEST(test_queries)
 	ck_assert_str_eq(run("query-dump", "{}"),
 			 "{\"completed\":4096,\"status\":\"none\",\"total\":8192}");
 	ck_assert_str_eq(run("query-dump-guest-memory-capability", "{}"),
-			 "{\"formats\":[\"elf\"]}");
+			 "{\"formats\":[\"elf\",\"kdump-zlib\",\"kdump-raw-zlib\"]}");
 }
 END_TEST
 

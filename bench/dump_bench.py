@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""dump_bench.py - dump-guest-memory of minivmm beside QEMU's (-M microvm, KVM,
+-device vmcoreinfo) on the same kernel, initramfs and touched guest RAM.
+
+For each guest size (default 1024 and 4096 MiB) and each VMM: boot, let the guest program
+`memtouch` (tests/guest/progs/memtouch.c) make all but 256 MiB of its RAM resident and non-zero,
+then time one dump-guest-memory (ELF, not detached) from the request to the reply, sampling the
+VMM's VmRSS every few milliseconds from just before the request to the reply. Prints:
+  time       request to reply, seconds
+  GiB/s      touched RAM written per second
+  rss-grow   highest VmRSS during the dump minus VmRSS just before it (what the dump itself
+             costs in memory: minivmm streams from the guest mapping and should add < 8 MiB)
+  hwm-grow   VmHWM after the dump minus before it
+  file       the core's size, and the bytes it occupies on disk (zero pages are holes)
+and the ratio QEMU/minivmm. Run it where /dev/kvm exists, or through tests/rig/rig.sh; the
+cores go to --dir (default $TMPDIR), one at a time, removed after each run.
+
+Environment: MINIVMM_BIN, MINIVMM_GUEST_KERNEL, MINIVMM_GUEST_INITRD (an initramfs with the
+`memtouch` program: tests/guest/mkinitramfs.sh builds one), QEMU (default qemu-system-x86_64).
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+from harness import (QMPClient, Stream, guest_kernel, initrd_with_script,  # noqa: E402
+                     minivmm_bin)
+
+CMDLINE = "console=ttyS0 panic=-1 quiet"
+SPARE_MIB = 256  # left to the guest kernel, its initramfs and the page tables
+
+
+def vmm_argv(name, kernel, initrd, mib, sock):
+    if name == "minivmm":
+        return [minivmm_bin(), "--kernel", kernel, "--initrd", initrd, "--memory", str(mib),
+                "--cmdline", CMDLINE, "--qmp", "unix:" + sock]
+    return [os.environ.get("QEMU", "qemu-system-x86_64"), "-M",
+            "microvm,rtc=off,x-option-roms=off", "-enable-kvm", "-cpu", "host", "-m", str(mib),
+            "-smp", "1", "-nodefaults", "-no-user-config", "-display", "none", "-serial",
+            "stdio", "-kernel", kernel, "-initrd", initrd, "-append", CMDLINE, "-device",
+            "vmcoreinfo", "-qmp", "unix:%s,server=on,wait=off" % sock]
+
+
+def status_kib(pid, key):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+class Sampler(threading.Thread):
+    """Highest VmRSS of @pid until stopped."""
+
+    def __init__(self, pid):
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak = 0
+        self.samples = 0
+        self.stop = threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            try:
+                self.peak = max(self.peak, status_kib(self.pid, "VmRSS"))
+                self.samples += 1
+            except OSError:
+                return
+            time.sleep(0.002)
+
+
+def one_dump(name, kernel, initrd, mib, outdir, timeout):
+    tmp = tempfile.mkdtemp(prefix="minivmm-dumpbench-")
+    sock = os.path.join(tmp, "qmp.sock")
+    core = os.path.join(outdir, "bench-%s-%d.vmcore" % (name, mib))
+    touch = mib - SPARE_MIB
+    p = subprocess.Popen(vmm_argv(name, kernel, initrd, mib, sock), stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = Stream(p.stdout), Stream(p.stderr)
+    try:
+        qmp = QMPClient(sock, timeout=timeout)
+        if not out.wait_for(r"TOUCHED %d" % touch, timeout):
+            raise RuntimeError("%s %d MiB: the guest never touched its RAM\n%s\n%s" % (
+                name, mib, out.text()[-2000:], err.text()[-2000:]))
+        time.sleep(1)
+        rss0, hwm0 = status_kib(p.pid, "VmRSS"), status_kib(p.pid, "VmHWM")
+        sampler = Sampler(p.pid)
+        sampler.start()
+        t0 = time.monotonic()
+        r = qmp.execute("dump-guest-memory", {"paging": False, "protocol": "file:" + core})
+        t = time.monotonic() - t0
+        sampler.stop.set()
+        sampler.join()
+        if "return" not in r:
+            raise RuntimeError("%s: %s" % (name, r))
+        hwm1 = status_kib(p.pid, "VmHWM")
+        st = os.stat(core)
+        qmp.close()
+        return {"time": t, "gibs": touch / 1024 / t, "rss": max(0, sampler.peak - rss0),
+                "hwm": hwm1 - hwm0, "size": st.st_size, "disk": st.st_blocks * 512,
+                "rss0": rss0, "samples": sampler.samples, "touched": touch}
+    finally:
+        p.kill()
+        p.wait()
+        if os.path.exists(core):
+            os.unlink(core)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", default="1024,4096", help="guest RAM sizes in MiB")
+    ap.add_argument("--dir", default=tempfile.gettempdir(), help="where the cores go")
+    ap.add_argument("--timeout", type=float, default=900)
+    ap.add_argument("--only", choices=["minivmm", "qemu"], help="one VMM only")
+    a = ap.parse_args()
+    kernel = guest_kernel()
+    results = {}
+    names = [a.only] if a.only else ["minivmm", "qemu"]
+    for mib in [int(s) for s in a.sizes.split(",")]:
+        initrd = initrd_with_script("memtouch %d\n" % (mib - SPARE_MIB))
+        try:
+            for name in names:
+                print("dump-bench: %s, %d MiB ..." % (name, mib), file=sys.stderr, flush=True)
+                try:
+                    results[(name, mib)] = one_dump(name, kernel, initrd, mib, a.dir,
+                                                    a.timeout)
+                except (RuntimeError, OSError, AssertionError, EOFError) as e:
+                    print("dump-bench:   %s %d MiB failed: %s" % (name, mib, e),
+                          file=sys.stderr, flush=True)
+                    continue
+                print("dump-bench:   %r" % results[(name, mib)], file=sys.stderr, flush=True)
+        finally:
+            os.unlink(initrd)
+    qemu_version = subprocess.run([os.environ.get("QEMU", "qemu-system-x86_64"), "--version"],
+                                  capture_output=True, text=True).stdout.splitlines()[0]
+    print("dump-guest-memory (ELF, not detached), one run each; guest kernel %s; %s; cores in "
+          "%s" % (os.path.basename(kernel), qemu_version, a.dir))
+    rows = [("guest", "metric", "minivmm", "qemu microvm", "qemu/minivmm")]
+    fmt = {"time": lambda v: "%.2f s" % v, "gibs": lambda v: "%.2f" % v,
+           "rss": lambda v: "%.1f MiB" % (v / 1024), "hwm": lambda v: "%.1f MiB" % (v / 1024),
+           "size": lambda v: "%.0f MiB" % (v / 2**20), "disk": lambda v: "%.0f MiB" % (v / 2**20)}
+    label = {"time": "time", "gibs": "GiB/s", "rss": "rss-grow", "hwm": "hwm-grow",
+             "size": "file", "disk": "on disk"}
+    for mib in [int(s) for s in a.sizes.split(",")]:
+        for key in ("time", "gibs", "rss", "hwm", "size", "disk"):
+            mv, qm = results.get(("minivmm", mib)), results.get(("qemu", mib))
+            ratio = ""
+            if mv and qm and mv[key]:
+                ratio = "%.2f" % (qm[key] / mv[key])
+            rows.append(("%d MiB (%d touched)" % (mib, mib - SPARE_MIB), label[key],
+                         fmt[key](mv[key]) if mv else "-", fmt[key](qm[key]) if qm else "-",
+                         ratio))
+    w = [max(len(r[i]) for r in rows) for i in range(5)]
+    for r in rows:
+        print("  ".join(c.ljust(w[i]) for i, c in enumerate(r)).rstrip())
+
+
+if __name__ == "__main__":
+    main()
