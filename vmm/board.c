@@ -209,7 +209,9 @@ static int attach_watchdog(struct vm *vm)
 /* Typed device functions as the list's void * ones. */
 /* THR writes cost no exit of their own while the guest polls the UART (its console): KVM
  * batches them until the guest's next exit, typically its LSR read for the next byte. That
- * halves the exits of a guest's console output. vm.c starts each KVM VM with it on. */
+ * halves the exits of a guest's console output. vm.c starts each KVM VM with it on. A guest
+ * that never reads LSR after its last write sees that byte leave at its next exit of any kind
+ * (Linux's earlyprintk polls before each byte); its console (8250) reads LSR after each line. */
 static void serial_tx_polled(void *ctx, int polled)
 {
 	struct vm *vm = ctx;
