@@ -325,7 +325,7 @@ static void *vcpu_thread(void *arg)
 	struct vcpus *vs = v->set;
 	sigset_t set;
 	char detail[96];
-	int ret;
+	int err;
 
 	this_vcpu = v;
 	pthread_mutex_lock(&vs->lock);
@@ -338,14 +338,14 @@ static void *vcpu_thread(void *arg)
 
 	while (vcpu_park_if_asked(v) == 0) {
 		v->io_pending = 0;
-		ret = vcpu_run(v);
-		vcpus_drain_coalesced(vs);
-		if (ret < 0) {
-			if (errno == EINTR || errno == EAGAIN) {
+		err = vcpu_run(v) < 0 ? errno : 0;
+		vcpus_drain_coalesced(vs); /* may write the console: errno is kept in err */
+		if (err) {
+			if (err == EINTR || err == EAGAIN) {
 				__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELAXED);
 				continue;
 			}
-			snprintf(detail, sizeof(detail), "%s", strerror(errno));
+			snprintf(detail, sizeof(detail), "%s", strerror(err));
 			vcpu_post_error(v, "KVM_RUN failed: ", detail);
 			break;
 		}
