@@ -46,7 +46,7 @@ from harness import (Stream, guest_kernel, initrd_with_script,  # noqa: E402
                      minivmm_bin, INIT_MARKER)
 
 MEM_MIB = 256
-DENSITY_MEM_MIB = 64
+DENSITY_MEM_MIB = int(os.environ.get("BENCH_DENSITY_MEM_MIB", "64"))
 CMDLINE = "console=ttyS0 panic=-1"
 PANIC_GAP_MS = 20
 # QEMU 10.0.2 microvm with ACPI but without option ROMs never started the kernel in the rig
