@@ -314,6 +314,7 @@ static void serial_write(void *opaque, uint64_t offset, const void *data, unsign
 	struct serial *s = opaque;
 	uint8_t v = *(const uint8_t *)data;
 	bool notify, send = false;
+	int thri_was = -1; /* THRI before an IER write, to tell tx_polled of a change */
 
 	(void)len;
 	pthread_mutex_lock(&s->lock);
@@ -336,6 +337,7 @@ static void serial_write(void *opaque, uint64_t offset, const void *data, unsign
 		/* Enabling THRI with THR empty raises THRE (Linux's startup THRE test). */
 		if ((v & SERIAL_IER_THRI) && !(s->ier & SERIAL_IER_THRI))
 			s->thr_ipending = true;
+		thri_was = !!(s->ier & SERIAL_IER_THRI);
 		s->ier = v & SERIAL_IER_MASK;
 		break;
 	case SERIAL_FCR:
@@ -367,6 +369,8 @@ static void serial_write(void *opaque, uint64_t offset, const void *data, unsign
 	notify = rx_space_due(s);
 	pthread_mutex_unlock(&s->lock);
 
+	if (thri_was >= 0 && thri_was != !!(v & SERIAL_IER_THRI) && s->cfg.tx_polled)
+		s->cfg.tx_polled(s->cfg.tx_ctx, !(v & SERIAL_IER_THRI));
 	if (send) {
 		tx_out(s, v);
 		pthread_mutex_lock(&s->lock);

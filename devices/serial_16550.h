@@ -96,6 +96,15 @@ struct serial_config {
 	int out_fd;	     /* transmitted bytes are written here; -1 discards them */
 	struct irq_line irq; /* driven high while an interrupt is pending and OUT2 gates it on */
 	void (*rx_space)(void *ctx); /* the RX FIFO had been full and now has room */
+	/*
+	 * IER's THRI went off (@polled) or on. With it off the guest polls LSR between the bytes
+	 * it writes (Linux's console), so a THR write needs no answer until the guest's next
+	 * access: the machine may batch them (KVM's coalesced writes). With it on, a THR write
+	 * must raise THRE at once. On the vcpu thread, outside the device lock; NULL: none. At
+	 * power-on and after serial_reset, THRI is off.
+	 */
+	void (*tx_polled)(void *tx_ctx, int polled);
+	void *tx_ctx;
 	void *ctx;
 };
 

@@ -178,6 +178,11 @@ static int kvm_vm_create_vm(struct kvm_vm *vm)
 		goto err_vm;
 	}
 	kvm_cpuid_timing(vm);
+	if (ioctl(vm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_PIO) > 0) {
+		ret = ioctl(vm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO);
+		if (ret > 0 && (ret + 1) * 4096 <= vm->run_size)
+			vm->coalesced_page = ret;
+	}
 	return 0;
 
 err_vm:
@@ -222,6 +227,18 @@ void kvm_vm_irq_line(void *opaque, unsigned gsi, int level)
 
 	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
 		pr_guest_debug("KVM_IRQ_LINE gsi %u: %s", gsi, strerror(errno));
+}
+
+int kvm_vm_coalesce_pio(struct kvm_vm *vm, uint16_t port, unsigned len, int on)
+{
+	struct kvm_coalesced_mmio_zone zone = { .addr = port, .size = len, .pio = 1 };
+
+	if (!vm->coalesced_page)
+		return -ENOTSUP;
+	if (ioctl(vm->vm_fd, on ? KVM_REGISTER_COALESCED_MMIO : KVM_UNREGISTER_COALESCED_MMIO,
+		  &zone) < 0)
+		return -errno;
+	return 0;
 }
 
 void kvm_vm_destroy(struct kvm_vm *vm)

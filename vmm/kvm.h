@@ -12,6 +12,7 @@ struct kvm_vm {
 	int vm_fd;
 	int run_size;		  /* mmap size of struct kvm_run */
 	struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID, fixed up per vcpu later */
+	int coalesced_page; /* page of the coalesced-write ring in a vcpu's mapping; 0: none */
 };
 
 /*
@@ -33,6 +34,14 @@ int kvm_vm_set_memory(struct kvm_vm *vm, const struct guest_mem *gm)
 
 /* Drive GSI @gsi to @level through the in-kernel irqchip (an irq_line->set). */
 void kvm_vm_irq_line(void *vm, unsigned gsi, int level);
+
+/*
+ * Let KVM batch the guest's port writes to @port..@port+@len-1 (@on) in the ring every vcpu
+ * drains at its next exit (vcpus_drain_coalesced), or stop (!@on): such a write then costs no
+ * exit of its own. Only for registers whose writes need no immediate answer. Returns 0 or
+ * -errno (-ENOTSUP: this KVM cannot).
+ */
+int kvm_vm_coalesce_pio(struct kvm_vm *vm, uint16_t port, unsigned len, int on);
 
 void kvm_vm_destroy(struct kvm_vm *vm);
 

@@ -133,6 +133,10 @@ static const struct ioctl_rule main_ioctls[] = {
 	IOC(KVM_SET_REGS, "a new vCPU's boot state (reset)"),
 	IOC(KVM_GET_REGS, "a dump's registers of a parked vCPU"),
 	IOC(KVM_NMI, "inject-nmi and the watchdog's inject-nmi action"),
+	IOC(KVM_CHECK_EXTENSION, "the new VM's coalesced-I/O capability (reset)"),
+	IOC(KVM_GET_TSC_KHZ, "the new VM's TSC frequency for the CPUID timing leaf (reset)"),
+	IOC(KVM_REGISTER_COALESCED_MMIO, "COM1's THR batched again in the new VM (reset)"),
+	IOC(KVM_UNREGISTER_COALESCED_MMIO, "COM1's THR batching turned off (reset)"),
 	IOC(KVM_IRQ_LINE, "device interrupts raised from the main loop (console input, timers)"),
 	IOC(TCGETS, "isatty() and tcgetattr() on the console's stdin"),
 	IOC(TCSETS, "tcsetattr(): the terminal put back at exit"),
@@ -156,6 +160,10 @@ static const struct ioctl_rule vcpu_ioctls[] = {
 	IOC(KVM_RUN, "running the guest"),
 	IOC(KVM_IRQ_LINE, "a device raising or lowering its interrupt during an exit"),
 	IOC(KVM_GET_REGS, "the registers in the message of a KVM internal error"),
+	IOC(KVM_REGISTER_COALESCED_MMIO,
+	    "a guest write to COM1's IER turning THRI off: THR batched"),
+	IOC(KVM_UNREGISTER_COALESCED_MMIO,
+	    "a guest write to COM1's IER turning THRI on: no batching"),
 };
 
 static const struct sys_rule dump_syscalls[] = {

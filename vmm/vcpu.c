@@ -116,6 +116,7 @@ int vcpus_init(struct vcpus *vs, const struct vcpu_env *env, unsigned n)
 	vs->env = *env;
 	vs->n = n;
 	pthread_mutex_init(&vs->lock, NULL);
+	pthread_mutex_init(&vs->ring_lock, NULL);
 	pthread_cond_init(&vs->cond, NULL);
 	return 0;
 }
@@ -152,6 +153,8 @@ int vcpus_create(struct vcpus *vs)
 			ret = -errno;
 			goto fail;
 		}
+		if (i == 0 && kvm->coalesced_page)
+			vs->ring = (void *)((uint8_t *)v->run + (size_t)kvm->coalesced_page * 4096);
 		what = "KVM_SET_CPUID2";
 		ret = vcpu_set_cpuid(v);
 		if (ret)
@@ -208,6 +211,30 @@ static void vcpu_handle_mmio(struct vcpu *v)
 		bus_write(v->set->env.mmio, run->mmio.phys_addr, run->mmio.data, len);
 	else
 		bus_read(v->set->env.mmio, run->mmio.phys_addr, run->mmio.data, len);
+}
+
+/*
+ * Hand the writes KVM batched (kvm_vm_coalesce_pio) to their devices, oldest first, as if each
+ * had exited. Every vcpu does this on every return from KVM_RUN, before its own exit: what the
+ * guest wrote before an access that exits is seen before that access (QEMU flushes its
+ * coalesced buffer the same way).
+ */
+static void vcpus_drain_coalesced(struct vcpus *vs)
+{
+	struct kvm_coalesced_mmio_ring *ring = vs->ring;
+	const uint32_t max = (4096 - sizeof(*ring)) / sizeof(ring->coalesced_mmio[0]);
+
+	if (!ring || ring->first == __atomic_load_n(&ring->last, __ATOMIC_ACQUIRE))
+		return;
+	pthread_mutex_lock(&vs->ring_lock);
+	while (ring->first != __atomic_load_n(&ring->last, __ATOMIC_ACQUIRE)) {
+		struct kvm_coalesced_mmio *m = &ring->coalesced_mmio[ring->first % max];
+		unsigned len = m->len > 8 ? 8 : m->len;
+
+		bus_write(m->pio ? vs->env.pio : vs->env.mmio, m->phys_addr, m->data, len);
+		__atomic_store_n(&ring->first, (ring->first + 1) % max, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&vs->ring_lock);
 }
 
 static __thread struct vcpu *this_vcpu;
@@ -304,6 +331,7 @@ static void *vcpu_thread(void *arg)
 	struct vcpus *vs = v->set;
 	sigset_t set;
 	char detail[96];
+	int err;
 
 	this_vcpu = v;
 	pthread_mutex_lock(&vs->lock);
@@ -322,12 +350,14 @@ static void *vcpu_thread(void *arg)
 
 	while (vcpu_park_if_asked(v) == 0) {
 		v->io_pending = 0;
-		if (vcpu_run(v) < 0) {
-			if (errno == EINTR || errno == EAGAIN) {
+		err = vcpu_run(v) < 0 ? errno : 0;
+		vcpus_drain_coalesced(vs); /* may write the console: errno is kept in err */
+		if (err) {
+			if (err == EINTR || err == EAGAIN) {
 				__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELAXED);
 				continue;
 			}
-			snprintf(detail, sizeof(detail), "%s", strerror(errno));
+			snprintf(detail, sizeof(detail), "%s", strerror(err));
 			vcpu_post_error(v, "KVM_RUN failed: ", detail);
 			break;
 		}
@@ -515,4 +545,5 @@ void vcpus_destroy(struct vcpus *vs)
 	}
 	free(vs->v);
 	vs->v = NULL;
+	vs->ring = NULL;
 }

@@ -48,6 +48,9 @@ struct vcpus {
 	unsigned parked;
 	unsigned alive;
 	uint64_t req_handled; /* seq of the last request the main loop handled (under lock) */
+	/* KVM's ring of coalesced writes (kvm_vm_coalesce_pio), one per VM; NULL: none. */
+	struct kvm_coalesced_mmio_ring *ring;
+	pthread_mutex_t ring_lock; /* one vcpu drains it at a time, in order */
 };
 
 /* Set up an empty set of @n vcpus in @env's machine. Call once, before vcpus_create. */

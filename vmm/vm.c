@@ -7,6 +7,7 @@
 #include "devices/acpi_pm.h"
 #include "devices/pvpanic.h"
 #include "core/hostfile.h"
+#include "devices/serial_16550.h"
 #include "core/layout.h"
 #include "core/log.h"
 #include "core/steps.h"
@@ -261,9 +262,15 @@ static int step_kvm(void *ctx)
 		return -EINVAL;
 	}
 	ret = kvm_vm_set_memory(&vm->kvm, &vm->mem);
-	if (ret)
+	if (ret) {
 		kvm_vm_destroy(&vm->kvm);
-	return ret;
+		return ret;
+	}
+	/* COM1 starts (and comes out of a reset) with THRI off: its THR writes are batched
+	 * (board.c, serial_tx_polled). Without KVM's support every write simply exits. */
+	if (kvm_vm_coalesce_pio(&vm->kvm, SERIAL_COM1_PORT + SERIAL_THR, 1, 1) == 0)
+		pr_debug("COM1 THR writes coalesced while polled");
+	return 0;
 }
 
 static void unstep_kvm(void *ctx)

@@ -28,6 +28,7 @@ struct rig {
 	struct fake_irq irq;
 	int rx_space_calls;
 	size_t room_in_callback;
+	char polled[16]; /* tx_polled calls in order: 'p' polled, 'i' interrupt-driven */
 };
 
 static void fake_irq_set(void *ctx, unsigned gsi, int level)
@@ -52,6 +53,17 @@ static void fake_rx_space(void *ctx)
 	r->room_in_callback = serial_rx_room(r->s);
 }
 
+static void fake_tx_polled(void *ctx, int polled)
+{
+	struct rig *r = ctx;
+	size_t n = strlen(r->polled);
+
+	if (n + 1 < sizeof(r->polled))
+		r->polled[n] = polled ? 'p' : 'i';
+	/* Would deadlock (and time out) if the device called us with its lock held. */
+	(void)serial_rx_room(r->s);
+}
+
 static void rig_init_fd(struct rig *r, int out_fd)
 {
 	struct serial_config cfg;
@@ -62,6 +74,8 @@ static void rig_init_fd(struct rig *r, int out_fd)
 		.out_fd = out_fd,
 		.irq = { fake_irq_set, &r->irq, SERIAL_COM1_IRQ },
 		.rx_space = fake_rx_space,
+		.tx_polled = fake_tx_polled,
+		.tx_ctx = r,
 		.ctx = r,
 	};
 	ck_assert_int_eq(serial_create(&cfg, &r->s), 0);
@@ -236,6 +250,26 @@ out:
 	wr(r, 1, 0);
 	return type;
 }
+
+/* The machine batches THR writes only while THRI is off: it is told of each change of THRI,
+ * and of nothing else (other IER bits, the divisor latch behind DLAB). */
+START_TEST(test_tx_polled_follows_thri)
+{
+	struct rig r;
+
+	rig_init(&r);
+	wr(&r, SERIAL_IER, SERIAL_IER_RDI); /* THRI stays off */
+	wr(&r, SERIAL_IER, SERIAL_IER_RDI | SERIAL_IER_THRI);
+	wr(&r, SERIAL_IER, SERIAL_IER_THRI | SERIAL_IER_RLSI); /* stays on */
+	wr(&r, SERIAL_LCR, SERIAL_LCR_DLAB);
+	wr(&r, SERIAL_DLM, 0); /* the divisor, not IER */
+	wr(&r, SERIAL_LCR, 0x03);
+	wr(&r, SERIAL_IER, 0);
+	wr(&r, SERIAL_IER, 0);
+	ck_assert_str_eq(r.polled, "ip");
+	rig_fini(&r);
+}
+END_TEST
 
 START_TEST(test_power_on_state)
 {
@@ -938,6 +972,7 @@ int main(void)
 
 	tcase_set_timeout(tc, 10);
 	tcase_add_test(tc, test_power_on_state);
+	tcase_add_test(tc, test_tx_polled_follows_thri);
 	tcase_add_test(tc, test_linux_probe_finds_16550a);
 	tcase_add_test(tc, test_loopback_msr_mirrors_mcr);
 	tcase_add_test(tc, test_msr_deltas);
