@@ -3,7 +3,8 @@
 #
 # Usage: tests/fuzz/run.sh [--merge] [SECONDS] [HARNESS ...]
 #   SECONDS   time per harness (default 10: what scripts/test.sh runs; 600 for a real run)
-#   HARNESS   json_stream qmp bzimage cmdline serial fw_cfg watchdog pci pvpanic (default all)
+#   HARNESS   json_stream qmp qmp_small bzimage cmdline serial fw_cfg watchdog pci pvpanic
+#             (default all)
 #   --merge   afterwards, fold the new inputs into tests/fuzz/corpus/<harness>/ (-merge=1 keeps
 #             only inputs that add coverage); without it the saved corpus is only read
 # Environment: MINIVMM_FUZZ_BUILD (build dir, default build-fuzz), MINIVMM_FUZZ_JOBS (harnesses
@@ -14,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
-ALL=(json_stream qmp bzimage cmdline serial fw_cfg watchdog pci pvpanic)
+ALL=(json_stream qmp qmp_small bzimage cmdline serial fw_cfg watchdog pci pvpanic)
 
 merge=0
 if [ "${1:-}" = "--merge" ]; then
