@@ -1,7 +1,10 @@
 /* fuzz_cmdline.c - libFuzzer harness: the command line, --pvpanic values and --action pairs. */
 /*
- * The input is the argument list, NUL-separated (argv[0] is "minivmm"). Each word is also fed
- * to pvpanic_opts_parse and actions_parse_one on their own. Invariants, beyond "no crash":
+ * The input is the argument list, NUL-separated (argv[0] is "minivmm"). vmm/main.c itself is
+ * built into the harness with its main() renamed minivmm_main, and the link wraps vm_check
+ * and vm_destroy: the first call after the options are parsed hands the configuration to the
+ * harness and ends the run, so no VM is built. Each word is also fed to pvpanic_opts_parse
+ * and actions_parse_one on their own. Invariants, beyond "no crash":
  *  - a command line accepted to run has a kernel, memory in whole MiB, 1..254 vCPUs, at most
  *    4 pvpanic instances that are valid and do not clash, at most 4 QMP sockets of the two
  *    kinds, a lower-case UUID or none, every action and mode in range;
@@ -10,20 +13,77 @@
  *  - an accepted --action KEY=VALUE sets exactly that key to that value.
  */
 #include <ctype.h>
+#include <fcntl.h>
+#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "devices/pvpanic.h"
 #include "core/action.h"
 #include "core/layout.h"
-#include "vmm/cmdline.h"
+#include "core/log.h"
+#include "vmm/exit.h"
 #include "vmm/pvpanic_opts.h"
+#include "vmm/vm.h"
+
+int minivmm_main(int argc, char **argv);
+int __wrap_vm_check(struct vm *vm, const struct vm_config *cfg);
+void __wrap_vm_destroy(struct vm *vm);
+
+/* What main() parsed, taken at its first step after the options. */
+static struct vm_config parsed;
+static int accepted;
+
+int __wrap_vm_check(struct vm *vm, const struct vm_config *cfg)
+{
+	(void)vm;
+	parsed = *cfg;
+	accepted = 1;
+	return -1; /* main() then destroys the VM it never built and returns */
+}
+
+void __wrap_vm_destroy(struct vm *vm)
+{
+	(void)vm;
+}
+
+/* Run main() on @argv with stdout and stderr sent to /dev/null; its status, and @cfg when
+ * it accepted the command line (else 0). */
+static int run_main(int argc, char **argv, struct vm_config *cfg, int *ok)
+{
+	static int null_fd = -1;
+	int saved_out, saved_err, status;
+
+	if (null_fd < 0)
+		null_fd = open("/dev/null", O_WRONLY);
+	fflush(stdout);
+	fflush(stderr);
+	saved_out = dup(1);
+	saved_err = dup(2);
+	if (null_fd < 0 || saved_out < 0 || saved_err < 0)
+		abort();
+	dup2(null_fd, 1);
+	dup2(null_fd, 2);
+	memset(&parsed, 0, sizeof(parsed));
+	accepted = 0;
+	optind = 0; /* GNU getopt starts afresh */
+	log_level = LOG_WARN;
+	status = minivmm_main(argc, argv);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(saved_out, 1);
+	dup2(saved_err, 2);
+	close(saved_out);
+	close(saved_err);
+	*cfg = parsed;
+	*ok = accepted;
+	return status;
+}
 
 #define MAX_ARGS 24
-
-static FILE *devnull;
 
 static void fail(const char *why, const char *word)
 {
@@ -140,13 +200,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *buf, *argv[MAX_ARGS + 2], *argv2[MAX_ARGS + 2];
 	struct vm_config c1, c2;
-	int argc = 1, s1, s2;
+	int argc = 1, s1, s2, ok1, ok2;
 	size_t start = 0;
 
-	if (!devnull)
-		devnull = fopen("/dev/null", "w");
 	buf = malloc(size + 1);
-	if (!buf || !devnull)
+	if (!buf)
 		abort();
 	memcpy(buf, data, size);
 	buf[size] = 0;
@@ -165,13 +223,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* getopt permutes argv: give each run its own copy of the pointers. */
 	memcpy(argv2, argv, sizeof(argv));
-	memset(&c1, 0, sizeof(c1));
-	memset(&c2, 0, sizeof(c2));
-	s1 = cmdline_parse(argc, argv, &c1, devnull, devnull);
-	s2 = cmdline_parse(argc, argv2, &c2, devnull, devnull);
-	if (s1 != s2 || (s1 == CMDLINE_RUN && memcmp(&c1, &c2, sizeof(c1))))
+	s1 = run_main(argc, argv, &c1, &ok1);
+	s2 = run_main(argc, argv2, &c2, &ok2);
+	if (s1 != s2 || ok1 != ok2 || (ok1 && memcmp(&c1, &c2, sizeof(c1))))
 		fail("the same command line parsed twice differs", argv[1]);
-	if (s1 == CMDLINE_RUN)
+	if (ok1)
 		check_config(&c1);
 	else if (s1 != EXIT_VM_OK && s1 != EXIT_VM_USAGE)
 		fail("exit status", NULL);
