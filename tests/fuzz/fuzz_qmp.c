@@ -7,6 +7,8 @@
  *  - every value or splitter error in the input gets exactly one reply, none is lost or
  *    doubled (counted against a second splitter over the same bytes);
  *  - no command reaches the VM before a successful qmp_capabilities.
+ * Built twice: qmp with the real caps, qmp_small over a splitter capped at 256 bytes and depth
+ * 8, so the server's answers to oversized and over-deep input are reached too.
  */
 #include <errno.h>
 #include <stdint.h>

@@ -125,6 +125,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		case 4: { /* the clock moves */
 			int64_t ns = (int64_t)(fin_le(&in, 4) + 1) << (fin_u8(&in) % 22);
+			int64_t s1 = wdt_i6300esb_stage_ns(esb.preload[0], esb.freq_1mhz);
+			int64_t s2 = wdt_i6300esb_stage_ns(esb.preload[1], esb.freq_1mhz);
+
+			/* A free-running watchdog that never resets the VM expires every two
+			 * stages; the manual clock runs each expiry in turn, so cap the step at
+			 * 4096 rounds (a real clock fires once and restarts from now). Zero-length
+			 * stages are left uncapped: the device must not spin on them. */
+			if (esb.enabled && esb.free_run && !esb.reboot_enabled && s1 + s2 > 0 &&
+			    ns / 4096 > s1 + s2)
+				ns = 4096 * (s1 + s2);
 
 			timer_clock_step(&clock, ns); /* nothing moves while the clock is stopped */
 			if (clock.running && ib_armed && ib_deadline <= timer_clock_now(&clock)) {

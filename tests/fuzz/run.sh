@@ -3,7 +3,8 @@
 #
 # Usage: tests/fuzz/run.sh [--merge] [SECONDS] [HARNESS ...]
 #   SECONDS   time per harness (default 10: what scripts/test.sh runs; 600 for a real run)
-#   HARNESS   json_stream qmp bzimage cmdline serial fw_cfg watchdog pci pvpanic (default all)
+#   HARNESS   json_stream qmp qmp_small bzimage cmdline serial fw_cfg watchdog pci pvpanic
+#             (default all)
 #   --merge   afterwards, fold the new inputs into tests/fuzz/corpus/<harness>/ (-merge=1 keeps
 #             only inputs that add coverage); without it the saved corpus is only read
 # Environment: MINIVMM_FUZZ_BUILD (build dir, default build-fuzz), MINIVMM_FUZZ_JOBS (harnesses
@@ -14,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
-ALL=(json_stream qmp bzimage cmdline serial fw_cfg watchdog pci pvpanic)
+ALL=(json_stream qmp qmp_small bzimage cmdline serial fw_cfg watchdog pci pvpanic)
 
 merge=0
 if [ "${1:-}" = "--merge" ]; then
@@ -41,27 +42,30 @@ fi
 ninja -C "$BUILD" $(for h in "${harnesses[@]}"; do echo "tests/fuzz/fuzz_$h"; done) >"$BUILD/fuzz-build.log" 2>&1 ||
 	{ tail -n 40 "$BUILD/fuzz-build.log"; exit 1; }
 
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 
 # One harness: new inputs go to a scratch corpus, the saved one is read only.
 run_one() {
 	local h=$1
 	local out=$BUILD/fuzz-logs/$h.log scratch=$BUILD/fuzz-corpus/$h art=$BUILD/fuzz-artifacts/$h/
-	local rc=0
+	local rc=0 known=()
 	mkdir -p "$scratch" "$art" "$BUILD/fuzz-logs"
+	# Inputs that reproduced findings are replayed first, as regression tests.
+	[ -d "$ROOT/tests/fuzz/known/$h" ] && known=("$ROOT/tests/fuzz/known/$h")
 	"$BUILD/tests/fuzz/fuzz_$h" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
 		-print_final_stats=1 -artifact_prefix="$art" "$scratch" "$ROOT/tests/fuzz/corpus/$h" \
-		>"$out" 2>&1 || rc=$?
+		"${known[@]}" >"$out" 2>&1 || rc=$?
 	local execs cov ft
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out" | tail -n 1)
 	cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$out" | tail -n 1)
 	if [ "$rc" -eq 0 ]; then
 		echo "fuzz $h: passed, ${execs:-?} executions in ${secs} s, ${cov:-no coverage line}"
 	else
-		echo "fuzz $h: FAILED (exit $rc), ${execs:-?} executions, ${cov:-}; log $out, input in $art"
-		grep -E '^(==[0-9]+==ERROR|SUMMARY|[^ #].*: .*\(0x|.*runtime error)' "$out" | grep -v '^INFO' |
-			head -n 5 | sed 's/^/    /'
+		echo "fuzz $h: FAILED (exit $rc) after ${execs:-?} executions; log $out, input in $art"
+		# the broken invariant or sanitizer report, and what libFuzzer made of it
+		grep -E -B1 '^==[0-9]+== ?ERROR|runtime error' "$out" | grep -vE '^(--|INFO|Running:|    #|=+$)' |
+			head -n 4 | sed 's/^/    /'
 	fi
 	[ "$rc" -eq 0 ]
 }
