@@ -74,8 +74,9 @@ static int f_wd(void *ctx, const char *a, struct qmp_error *err)
 	return 0;
 }
 
-static int f_dump(void *ctx, const char *protocol, int detach, int has_filter, uint64_t begin,
-		  uint64_t length, struct qmp_error *err)
+static int f_dump(void *ctx, const char *protocol, int fd, int detach, int has_filter,
+		  uint64_t begin, uint64_t length, enum qmp_dump_format format,
+		  struct qmp_error *err)
 {
 	(void)ctx;
 	(void)protocol;
@@ -83,10 +84,22 @@ static int f_dump(void *ctx, const char *protocol, int detach, int has_filter, u
 	(void)has_filter;
 	(void)begin;
 	(void)length;
+	(void)format;
+	if (fd >= 0) /* consumed, as the VMM's */
+		close(fd);
 	vm_calls++;
 	err->cls = "GenericError";
 	snprintf(err->desc, sizeof(err->desc), "fake: no dump");
 	return -1;
+}
+
+static int f_set_panic_dump(void *ctx, const char *dir, struct qmp_error *err)
+{
+	(void)ctx;
+	(void)err;
+	(void)dir;
+	vm_calls++;
+	return 0;
 }
 
 static void f_query_dump(void *ctx, struct dump_result *r)
@@ -146,6 +159,7 @@ static const struct qmp_backend be = {
 	.quit = f_op,
 	.set_action = f_set,
 	.watchdog_set_action = f_wd,
+	.set_panic_dump = f_set_panic_dump,
 	.dump_guest_memory = f_dump,
 	.query_dump = f_query_dump,
 	.inject_nmi = f_op,

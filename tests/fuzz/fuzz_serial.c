@@ -62,7 +62,11 @@ static void check_state(struct serial *s)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_in in = { data, size };
-	struct serial_config cfg = { -1, { fake_irq, NULL, SERIAL_COM1_IRQ }, rx_space, NULL };
+	struct serial_config cfg = {
+		.out_fd = -1,
+		.irq = { fake_irq, NULL, SERIAL_COM1_IRQ },
+		.rx_space = rx_space,
+	};
 	struct serial *s;
 	struct bus pio;
 	unsigned steps = 0;
