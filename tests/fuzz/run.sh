@@ -34,7 +34,7 @@ jobs=${MINIVMM_FUZZ_JOBS:-$(nproc)}
 [ "$jobs" -le 2 ] || jobs=2
 
 if [ ! -f "$BUILD/build.ninja" ]; then
-	CC=clang meson setup "$BUILD" --werror -Dfuzz=true -Dstatic=false -Db_sanitize=address,undefined -Db_lundef=false \
+	CC=clang meson setup "$BUILD" -Dc_args=-Werror=incompatible-pointer-types -Dfuzz=true -Dstatic=false -Db_sanitize=address,undefined -Db_lundef=false \
 		--buildtype=debugoptimized >"$ROOT/.fuzz-setup.log" 2>&1 ||
 		{ cat "$ROOT/.fuzz-setup.log"; exit 1; }
 	mv "$ROOT/.fuzz-setup.log" "$BUILD/setup.log"
