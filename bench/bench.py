@@ -46,7 +46,9 @@ from harness import (Stream, guest_kernel, initrd_with_script,  # noqa: E402
                      minivmm_bin, INIT_MARKER)
 
 MEM_MIB = 256
-DENSITY_MEM_MIB = int(os.environ.get("BENCH_DENSITY_MEM_MIB", "64"))
+# Issue 14 asks for 64 MiB guests; the Debian cloud kernel with the test initramfs needs more
+# (at 64 MiB no guest reached init in 400 s, in either VMM): 128 MiB unless told otherwise.
+DENSITY_MEM_MIB = int(os.environ.get("BENCH_DENSITY_MEM_MIB", "128"))
 CMDLINE = "console=ttyS0 panic=-1"
 PANIC_GAP_MS = 20
 # QEMU 10.0.2 microvm with ACPI but without option ROMs never started the kernel in the rig
