@@ -46,8 +46,9 @@ from harness import (Stream, guest_kernel, initrd_with_script,  # noqa: E402
                      minivmm_bin, INIT_MARKER)
 
 MEM_MIB = 256
-# Issue 14 asks for 64 MiB guests; the Debian cloud kernel with the test initramfs needs more
-# (at 64 MiB no guest reached init in 400 s, in either VMM): 128 MiB unless told otherwise.
+# Issue 14 asks for 64 MiB guests; the Debian cloud kernel needs more: it asks to be loaded at
+# 16 MiB with 56 MiB after it (init_size), which minivmm refuses in 64 MiB, and QEMU's guests
+# did not reach init either. 128 MiB unless told otherwise.
 DENSITY_MEM_MIB = int(os.environ.get("BENCH_DENSITY_MEM_MIB", "128"))
 CMDLINE = "console=ttyS0 panic=-1"
 PANIC_GAP_MS = 20
@@ -298,8 +299,8 @@ def density(name, argv_for, n, timeout):
         streams = [Stream(p.stdout) for p in procs]
         for s in streams:
             if not s.wait_for(INIT_MARKER, max(1.0, timeout - (time.monotonic() - t0))):
-                raise RuntimeError("%s: not all %d VMs reached init within %ss" % (
-                    name, n, timeout))
+                raise RuntimeError("%s: not all %d VMs reached init (one ended, or %ss passed)"
+                                   % (name, n, timeout))
         t_all = time.monotonic() - t0
         pss = sum(pss_kib(p.pid) for p in procs)
         rss = sum(status_kib(p.pid, "VmRSS") for p in procs)
