@@ -466,7 +466,7 @@ def main():
               "fewer" if r == "exits" else "") for r in EXIT_REASONS]
     rows += [
         ("peak RSS - touched guest RAM", "rss", fmt_kib, ">= 5x, < 2 MiB"),
-        ("binary size", "binary", lambda v: fmt_kib(v / 1024), ""),
+        ("binary size", "binary", lambda v: fmt_kib(None if v is None else v / 1024), ""),
     ]
     for q in (50, 90, 99):
         rows.append(("pvpanic write -> QMP event p%d" % q, "panic_p%d" % q,
