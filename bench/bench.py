@@ -46,7 +46,10 @@ from harness import (Stream, guest_kernel, initrd_with_script,  # noqa: E402
                      minivmm_bin, INIT_MARKER)
 
 MEM_MIB = 256
-DENSITY_MEM_MIB = int(os.environ.get("BENCH_DENSITY_MEM_MIB", "64"))
+# Issue 14 asks for 64 MiB guests; the Debian cloud kernel needs more: it asks to be loaded at
+# 16 MiB with 56 MiB after it (init_size), which minivmm refuses in 64 MiB, and QEMU's guests
+# did not reach init either. 128 MiB unless told otherwise.
+DENSITY_MEM_MIB = int(os.environ.get("BENCH_DENSITY_MEM_MIB", "128"))
 CMDLINE = "console=ttyS0 panic=-1"
 PANIC_GAP_MS = 20
 # QEMU 10.0.2 microvm with ACPI but without option ROMs never started the kernel in the rig
@@ -296,8 +299,8 @@ def density(name, argv_for, n, timeout):
         streams = [Stream(p.stdout) for p in procs]
         for s in streams:
             if not s.wait_for(INIT_MARKER, max(1.0, timeout - (time.monotonic() - t0))):
-                raise RuntimeError("%s: not all %d VMs reached init within %ss" % (
-                    name, n, timeout))
+                raise RuntimeError("%s: not all %d VMs reached init (one ended, or %ss passed)"
+                                   % (name, n, timeout))
         t_all = time.monotonic() - t0
         pss = sum(pss_kib(p.pid) for p in procs)
         rss = sum(status_kib(p.pid, "VmRSS") for p in procs)
@@ -358,7 +361,8 @@ def main():
         sys.exit("bench.py needs a /dev/kvm that runs ordinary guests: run it through tests/rig/rig.sh")
     have_stats = mount_debugfs()
     if not have_stats:
-        progress("no %s (debugfs): exit counts missing" % KVM_DEBUGFS)
+        # Only root mounts debugfs: without it the exit counts are left out, not failed.
+        progress("no %s (debugfs, root only): exit counts left out" % KVM_DEBUGFS)
     names = ("minivmm", "qemu")
     R = {n: {} for n in names}
 
@@ -462,7 +466,7 @@ def main():
               "fewer" if r == "exits" else "") for r in EXIT_REASONS]
     rows += [
         ("peak RSS - touched guest RAM", "rss", fmt_kib, ">= 5x, < 2 MiB"),
-        ("binary size", "binary", lambda v: fmt_kib(v / 1024), ""),
+        ("binary size", "binary", lambda v: fmt_kib(None if v is None else v / 1024), ""),
     ]
     for q in (50, 90, 99):
         rows.append(("pvpanic write -> QMP event p%d" % q, "panic_p%d" % q,
@@ -486,7 +490,7 @@ def main():
             rat = ratio(mkey, qkey, inverse=True)
         else:
             rat = ratio(mkey, qkey)
-        if mval is None or qval is None:
+        if (mval is None or qval is None) and not (mkey.startswith("x_") and not have_stats):
             missing.append(label.strip())
         table.append((label, fmt(mval), fmt(qval), rat, target))
 
