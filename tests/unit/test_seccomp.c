@@ -261,13 +261,17 @@ int main(void)
 	Suite *s = suite_create("seccomp");
 	TCase *tc = tcase_create("seccomp");
 
+	/* The filters are minivmm's lists, not a sanitizer runtime's: under ASan (the CI's second
+	 * unit build) its own calls would be refused, so only the build without it loads them. */
+#if !defined(__SANITIZE_ADDRESS__)
 	tcase_add_test(tc, test_selftest_kills_each_thread_kind);
-	tcase_add_test(tc, test_selftest_harmless_when_off);
 	tcase_add_test(tc, test_vcpu_allowed_calls_pass);
 	tcase_add_test(tc, test_vcpu_ioctl_outside_list_killed);
 	tcase_add_test(tc, test_executable_mapping_killed);
 	tcase_add_test(tc, test_main_starts_a_vcpu_thread);
 	tcase_add_test(tc, test_vcpu_cannot_open);
+#endif
+	tcase_add_test(tc, test_selftest_harmless_when_off);
 	tcase_add_test(tc, test_counts);
 	tcase_add_test(tc, test_user_parsing);
 	suite_add_tcase(s, tc);
