@@ -19,6 +19,7 @@ Environment: MINIVMM_BIN, MINIVMM_GUEST_KERNEL, MINIVMM_GUEST_INITRD (an initram
 `memtouch` program: tests/guest/mkinitramfs.sh builds one), QEMU (default qemu-system-x86_64).
 """
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -93,7 +94,12 @@ def one_dump(name, kernel, initrd, mib, outdir, timeout):
         sampler = Sampler(p.pid)
         sampler.start()
         t0 = time.monotonic()
-        r = qmp.execute("dump-guest-memory", {"paging": False, "protocol": "file:" + core})
+        qmp.sock.sendall(json.dumps({"execute": "dump-guest-memory", "arguments": {
+            "paging": False, "protocol": "file:" + core}}).encode())
+        while True:  # events (STOP, DUMP_COMPLETED, RESUME) come first
+            r = qmp.recv(timeout)
+            if "event" not in r:
+                break
         t = time.monotonic() - t0
         sampler.stop.set()
         sampler.join()
