@@ -287,6 +287,10 @@ static int load_file(const struct guest_mem *gm, int fd, uint64_t gpa, uint64_t 
 	    mmap(base, map_end - (off - lead), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd,
 		 (off_t)(off - lead)) == MAP_FAILED)
 		return pread_all(fd, dst, len, off);
+	/* A new mapping does not inherit guest RAM's MADV_DONTDUMP (guest_mem.c): set it again,
+	 * or the images and what the guest writes over them would be in a host core dump. */
+	if (madvise(base, map_end - (off - lead), MADV_DONTDUMP) < 0)
+		return -errno;
 	if (map_end >= end)
 		return 0;
 	return pread_all(fd, base + (map_end - (off - lead)), end - map_end, map_end);
