@@ -20,13 +20,13 @@ json_t *qmp_dump_result(const struct dump_result *r)
 
 /* Registers as "0x" and 16 hex digits: a kernel address reads as in an oops, and no u64 is
  * bent into a negative JSON integer. */
-static json_t *panic_regs_json(const struct panic_regs *r)
+static json_t *cpu_regs_json(const struct cpu_regs *r)
 {
 	static const struct {
 		const char *name;
 		size_t off;
 	} regs[] = {
-#define R(x) { #x, offsetof(struct panic_regs, x) }
+#define R(x) { #x, offsetof(struct cpu_regs, x) }
 		R(rax),	    R(rbx),	R(rcx), R(rdx), R(rsi), R(rdi), R(rbp),	 R(rsp),
 		R(r8),	    R(r9),	R(r10), R(r11), R(r12), R(r13), R(r14),	 R(r15),
 		R(rip),	    R(rflags),	R(cs),	R(ss),	R(ds),	R(es),	R(fs),	 R(gs),
@@ -56,7 +56,7 @@ json_t *qmp_panic_report(const struct panic_report *r)
 	json_object_set_new(d, "action", json_string(panic_action_names[r->action]));
 	if (r->vmcore)
 		json_object_set_new(d, "vmcore", json_string(r->vmcore));
-	json_object_set_new(d, "registers", r->have_regs ? panic_regs_json(&r->regs) : json_null());
+	json_object_set_new(d, "registers", r->have_regs ? cpu_regs_json(&r->regs) : json_null());
 	json_object_set_new(d, "log", r->log ? json_stringn(r->log, r->log_len) : json_null());
 	if (r->log)
 		json_object_set_new(d, "log_total", json_integer((json_int_t)r->log_total));

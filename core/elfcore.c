@@ -152,6 +152,38 @@ uint64_t elfcore_notes_size(const struct elfcore_desc *d)
 	return notes_size(d);
 }
 
+void elfcore_prstatus_regs(const struct cpu_regs *c, struct elfcore_regs *o)
+{
+	*o = (struct elfcore_regs){
+		.r15 = c->r15,
+		.r14 = c->r14,
+		.r13 = c->r13,
+		.r12 = c->r12,
+		.rbp = c->rbp,
+		.rbx = c->rbx,
+		.r11 = c->r11,
+		.r10 = c->r10,
+		.r9 = c->r9,
+		.r8 = c->r8,
+		.rax = c->rax,
+		.rcx = c->rcx,
+		.rdx = c->rdx,
+		.rsi = c->rsi,
+		.rdi = c->rdi,
+		.rip = c->rip,
+		.cs = c->cs,
+		.eflags = c->rflags,
+		.rsp = c->rsp,
+		.ss = c->ss,
+		.fs_base = c->fs_base,
+		.gs_base = c->gs_base,
+		.ds = c->ds,
+		.es = c->es,
+		.fs = c->fs,
+		.gs = c->gs,
+	};
+}
+
 uint64_t elfcore_notes(const struct elfcore_desc *d, uint8_t *buf)
 {
 	uint8_t *p = buf;
@@ -160,9 +192,11 @@ uint64_t elfcore_notes(const struct elfcore_desc *d, uint8_t *buf)
 	for (unsigned i = 0; i < d->ncpus; i++) {
 		uint8_t prs[ELFCORE_PRSTATUS_SIZE] = { 0 };
 		uint32_t pid = i + 1;
+		struct elfcore_regs regs;
 
+		elfcore_prstatus_regs(&d->cpus[i], &regs);
 		memcpy(prs + ELFCORE_PRSTATUS_PID, &pid, sizeof(pid));
-		memcpy(prs + ELFCORE_PRSTATUS_REGS, &d->cpus[i], sizeof(d->cpus[i]));
+		memcpy(prs + ELFCORE_PRSTATUS_REGS, &regs, sizeof(regs));
 		p = put_note(p, "CORE", NT_PRSTATUS, prs, sizeof(prs));
 	}
 	if (d->vmcoreinfo) {

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cpu_regs.h"
 #include "guest_mem.h"
 
 /*
@@ -17,6 +18,9 @@ struct elfcore_regs {
 	uint64_t rax, rcx, rdx, rsi, rdi, orig_rax, rip, cs, eflags, rsp, ss;
 	uint64_t fs_base, gs_base, ds, es, fs, gs;
 };
+
+/* @c in NT_PRSTATUS's register order (orig_rax, which a guest's trap has no use for, 0). */
+void elfcore_prstatus_regs(const struct cpu_regs *c, struct elfcore_regs *o);
 
 /* A piece of guest RAM: one PT_LOAD at guest-physical @gpa, read from @host. */
 struct elfcore_range {
@@ -31,7 +35,7 @@ struct elfcore_range {
 struct elfcore_desc {
 	const struct elfcore_range *ranges;
 	unsigned nranges;
-	const struct elfcore_regs *cpus; /* one NT_PRSTATUS each, pr_pid = index + 1 */
+	const struct cpu_regs *cpus; /* one NT_PRSTATUS each, pr_pid = index + 1 */
 	unsigned ncpus;
 	const char *vmcoreinfo; /* the VMCOREINFO note's descriptor (text), NULL for none */
 	size_t vmcoreinfo_len;

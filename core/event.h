@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "action.h"
+#include "cpu_regs.h"
 #include "request.h"
 
 /* The events, with QEMU's names and data (api/qmp_schema.c documents them, api/qmp_events.c
@@ -42,22 +43,12 @@ struct dump_result {
 	uint64_t completed, total; /* bytes */
 };
 
-/* The registers of the vcpu that reported a panic, as it stood after its pvpanic write. */
-struct panic_regs {
-	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;
-	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
-	uint64_t rip, rflags;
-	uint64_t cs, ss, ds, es, fs, gs; /* selectors */
-	uint64_t fs_base, gs_base;
-	uint64_t cr0, cr2, cr3, cr4, efer;
-};
-
 /* Why a guest died, for a runner: __org.minivmm_GUEST_PANIC_REPORT (README, "Panic report"). */
 struct panic_report {
-	int cpu;       /* the vcpu whose write hit pvpanic; -1 unknown */
-	int have_regs; /* @regs are that vcpu's */
-	struct panic_regs regs;
-	const char *message; /* "Kernel panic - not syncing: ..." (its line), or NULL */
+	int cpu;	      /* the vcpu whose write hit pvpanic; -1 unknown */
+	int have_regs;	      /* @regs are that vcpu's */
+	struct cpu_regs regs; /* as it stood after its pvpanic write */
+	const char *message;  /* "Kernel panic - not syncing: ..." (its line), or NULL */
 	size_t message_len;
 	const char *log; /* the end of the kernel log (from a record's start), or NULL */
 	size_t log_len;

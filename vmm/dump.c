@@ -14,49 +14,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-/* One vcpu's registers as NT_PRSTATUS has them. The vcpu must be parked (not in KVM_RUN). */
-static int cpu_regs(int fd, struct elfcore_regs *o)
-{
-	struct kvm_regs r;
-	struct kvm_sregs s;
-
-	if (ioctl(fd, KVM_GET_REGS, &r) < 0 || ioctl(fd, KVM_GET_SREGS, &s) < 0)
-		return -errno;
-	*o = (struct elfcore_regs){
-		.r15 = r.r15,
-		.r14 = r.r14,
-		.r13 = r.r13,
-		.r12 = r.r12,
-		.rbp = r.rbp,
-		.rbx = r.rbx,
-		.r11 = r.r11,
-		.r10 = r.r10,
-		.r9 = r.r9,
-		.r8 = r.r8,
-		.rax = r.rax,
-		.rcx = r.rcx,
-		.rdx = r.rdx,
-		.rsi = r.rsi,
-		.rdi = r.rdi,
-		.rip = r.rip,
-		.cs = s.cs.selector,
-		.eflags = r.rflags,
-		.rsp = r.rsp,
-		.ss = s.ss.selector,
-		.fs_base = s.fs.base,
-		.gs_base = s.gs.base,
-		.ds = s.ds.selector,
-		.es = s.es.selector,
-		.fs = s.fs.selector,
-		.gs = s.gs.selector,
-	};
-	return 0;
-}
 
 int dump_find_vmcoreinfo(struct vm *vm, const char **desc, size_t *len, char *why, size_t whylen)
 {
@@ -111,9 +71,12 @@ static int dump_collect(struct dump *d)
 	d->cpus = calloc(n ? n : 1, sizeof(*d->cpus));
 	if (!d->cpus)
 		return -ENOMEM;
-	for (unsigned i = 0; i < n; i++)
-		if (vm->vcpus.v && cpu_regs(vm->vcpus.v[i].fd, &d->cpus[i]))
-			pr_warn("dump: cannot read vcpu %u's registers: %s", i, strerror(errno));
+	for (unsigned i = 0; i < n; i++) {
+		int ret = vm->vcpus.v ? vcpu_read_regs(&vm->vcpus.v[i], &d->cpus[i]) : 0;
+
+		if (ret)
+			pr_warn("dump: cannot read vcpu %u's registers: %s", i, strerror(-ret));
+	}
 	d->desc.cpus = d->cpus;
 	d->desc.ncpus = n;
 	d->vmcoreinfo = guest_vmcoreinfo(vm, &d->desc.vmcoreinfo_len);

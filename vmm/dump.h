@@ -30,7 +30,7 @@ struct dump {
 	int err;    /* the writer's -errno */
 	struct elfcore_range ranges[ELFCORE_MAX_RANGES];
 	struct elfcore_desc desc;
-	struct elfcore_regs *cpus;
+	struct cpu_regs *cpus;
 	char *vmcoreinfo;
 	char error[4200];     /* DUMP_COMPLETED "error" (may name the file) */
 	char file[4096];      /* --panic-dump's core */

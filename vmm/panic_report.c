@@ -8,52 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 #define CR4_LA57 (1ull << 12)
-
-static int vcpu_regs(int fd, struct panic_regs *o)
-{
-	struct kvm_regs r;
-	struct kvm_sregs s;
-
-	if (ioctl(fd, KVM_GET_REGS, &r) < 0 || ioctl(fd, KVM_GET_SREGS, &s) < 0)
-		return -errno;
-	*o = (struct panic_regs){
-		.rax = r.rax,
-		.rbx = r.rbx,
-		.rcx = r.rcx,
-		.rdx = r.rdx,
-		.rsi = r.rsi,
-		.rdi = r.rdi,
-		.rbp = r.rbp,
-		.rsp = r.rsp,
-		.r8 = r.r8,
-		.r9 = r.r9,
-		.r10 = r.r10,
-		.r11 = r.r11,
-		.r12 = r.r12,
-		.r13 = r.r13,
-		.r14 = r.r14,
-		.r15 = r.r15,
-		.rip = r.rip,
-		.rflags = r.rflags,
-		.cs = s.cs.selector,
-		.ss = s.ss.selector,
-		.ds = s.ds.selector,
-		.es = s.es.selector,
-		.fs = s.fs.selector,
-		.gs = s.gs.selector,
-		.fs_base = s.fs.base,
-		.gs_base = s.gs.base,
-		.cr0 = s.cr0,
-		.cr2 = s.cr2,
-		.cr3 = s.cr3,
-		.cr4 = s.cr4,
-		.efer = s.efer,
-	};
-	return 0;
-}
 
 /* The kernel log into @s->log, or the reason there is none in @s->why. */
 static int read_log(struct vm *vm, struct panic_report_state *s, size_t *len, size_t *total)
@@ -90,7 +46,7 @@ int panic_report_build(struct vm *vm, enum panic_action action, const char *vmco
 	panic_report_fini(s);
 	s->r = (struct panic_report){ .cpu = cpu, .action = action };
 	if (cpu >= 0 && (unsigned)cpu < vm->vcpus.n && vm->vcpus.v) {
-		int ret = vcpu_regs(vm->vcpus.v[cpu].fd, &s->r.regs);
+		int ret = vcpu_read_regs(&vm->vcpus.v[cpu], &s->r.regs);
 
 		if (ret)
 			pr_warn("panic report: cannot read vcpu %d's registers: %s", cpu,

@@ -103,6 +103,49 @@ static int vcpu_set_boot_state(struct vcpu *v)
 	return 0;
 }
 
+int vcpu_read_regs(const struct vcpu *v, struct cpu_regs *o)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+
+	if (ioctl(v->fd, KVM_GET_REGS, &r) < 0 || ioctl(v->fd, KVM_GET_SREGS, &s) < 0)
+		return -errno;
+	*o = (struct cpu_regs){
+		.rax = r.rax,
+		.rbx = r.rbx,
+		.rcx = r.rcx,
+		.rdx = r.rdx,
+		.rsi = r.rsi,
+		.rdi = r.rdi,
+		.rbp = r.rbp,
+		.rsp = r.rsp,
+		.r8 = r.r8,
+		.r9 = r.r9,
+		.r10 = r.r10,
+		.r11 = r.r11,
+		.r12 = r.r12,
+		.r13 = r.r13,
+		.r14 = r.r14,
+		.r15 = r.r15,
+		.rip = r.rip,
+		.rflags = r.rflags,
+		.cs = s.cs.selector,
+		.ss = s.ss.selector,
+		.ds = s.ds.selector,
+		.es = s.es.selector,
+		.fs = s.fs.selector,
+		.gs = s.gs.selector,
+		.fs_base = s.fs.base,
+		.gs_base = s.gs.base,
+		.cr0 = s.cr0,
+		.cr2 = s.cr2,
+		.cr3 = s.cr3,
+		.cr4 = s.cr4,
+		.efer = s.efer,
+	};
+	return 0;
+}
+
 int vcpus_init(struct vcpus *vs, const struct vcpu_env *env, unsigned n)
 {
 	struct sigaction sa = { .sa_handler = vcpu_kick_handler };

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "core/bus.h"
+#include "core/cpu_regs.h"
 #include "core/request.h"
 #include "kvm.h"
 
@@ -75,6 +76,10 @@ unsigned vcpus_thread_ids(struct vcpus *vs, int *tids, unsigned max);
 void vcpus_stop(struct vcpus *vs);
 /* Close the vcpu fds (after vcpus_stop). vcpus_create may follow (a reset). */
 void vcpus_destroy(struct vcpus *vs);
+
+/* @v's registers into @o; @v must not be in KVM_RUN (parked, or the calling vcpu itself).
+ * Returns 0 or -errno. */
+int vcpu_read_regs(const struct vcpu *v, struct cpu_regs *o) __attribute__((warn_unused_result));
 
 /* The index of the vcpu whose thread calls this, or -1 on any other thread. */
 int vcpu_self_id(void);

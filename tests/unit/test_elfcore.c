@@ -41,14 +41,34 @@ static void fake_mem(struct guest_mem *gm)
 	memcpy(gm->regions[1].host + 0x3000, "high ram", 8); /* above 4 GiB */
 }
 
-static void fake_cpus(struct elfcore_regs *c, unsigned n)
+/* Every register of vcpu @i a value of its own: (i + 1) << 8 | the register's number here. */
+static void fake_cpus(struct cpu_regs *c, unsigned n)
 {
 	memset(c, 0, n * sizeof(*c));
 	for (unsigned i = 0; i < n; i++) {
-		c[i].rip = 0xffffffff81000000ull + i;
-		c[i].rsp = 0xffffc90000000000ull + i;
-		c[i].cs = 0x10;
-		c[i].gs = 0x18 + i;
+		uint64_t *r = (uint64_t *)&c[i];
+
+		for (unsigned k = 0; k < sizeof(c[i]) / sizeof(uint64_t); k++)
+			r[k] = (uint64_t)(i + 1) << 8 | k;
+	}
+}
+
+/* @regs (NT_PRSTATUS's elf_gregset_t) holds @c in user_regs_struct's order, written out here
+ * slot by slot so that the test does not reuse the writer's own mapping. */
+static void check_gregs(const uint8_t *regs, const struct cpu_regs *c)
+{
+	const uint64_t want[27] = {
+		c->r15,	   c->r14, c->r13, c->r12,     c->rbp,	   c->rbx, c->r11, c->r10, c->r9,
+		c->r8,	   c->rax, c->rcx, c->rdx,     c->rsi,	   c->rdi, 0,	   c->rip, c->cs,
+		c->rflags, c->rsp, c->ss,  c->fs_base, c->gs_base, c->ds,  c->es,  c->fs,  c->gs,
+	};
+
+	for (unsigned k = 0; k < 27; k++) {
+		uint64_t v;
+
+		memcpy(&v, regs + 8 * k, 8);
+		ck_assert_msg(v == want[k], "gregset slot %u: 0x%llx, want 0x%llx", k,
+			      (unsigned long long)v, (unsigned long long)want[k]);
 	}
 }
 
@@ -77,7 +97,7 @@ static uint8_t *slurp(int fd, size_t *len)
 
 /* Parse @core as a reader would and check it against @gm, @cpus and the VMCOREINFO text. */
 static void check_core(const uint8_t *core, size_t len, const struct elfcore_range *r, unsigned nr,
-		       const struct elfcore_regs *cpus, unsigned ncpus, const char *vmci)
+		       const struct cpu_regs *cpus, unsigned ncpus, const char *vmci)
 {
 	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)core;
 	const Elf64_Phdr *ph;
@@ -111,8 +131,7 @@ static void check_core(const uint8_t *core, size_t len, const struct elfcore_ran
 			ck_assert_uint_lt(nprs, ncpus);
 			memcpy(&pid, desc + ELFCORE_PRSTATUS_PID, 4);
 			ck_assert_uint_eq(pid, nprs + 1);
-			ck_assert_mem_eq(desc + ELFCORE_PRSTATUS_REGS, &cpus[nprs],
-					 sizeof(cpus[nprs]));
+			check_gregs(desc + ELFCORE_PRSTATUS_REGS, &cpus[nprs]);
 			nprs++;
 		} else if (!strcmp(name, "VMCOREINFO")) {
 			ck_assert_ptr_nonnull(vmci);
@@ -145,7 +164,7 @@ START_TEST(test_core_whole)
 {
 	struct guest_mem gm;
 	struct elfcore_range r[ELFCORE_MAX_RANGES];
-	struct elfcore_regs cpus[3];
+	struct cpu_regs cpus[3];
 	struct elfcore_desc d = { r, 0, cpus, 3, info, strlen(info) };
 	char path[64];
 	int fd = tmpfile_fd(path), n;
@@ -182,7 +201,7 @@ START_TEST(test_core_no_vmcoreinfo_window)
 {
 	struct guest_mem gm;
 	struct elfcore_range r[ELFCORE_MAX_RANGES];
-	struct elfcore_regs cpus[1];
+	struct cpu_regs cpus[1];
 	struct elfcore_desc d = { r, 0, cpus, 1, NULL, 0 };
 	char path[64];
 	int fd = tmpfile_fd(path), n;
@@ -230,7 +249,7 @@ START_TEST(test_core_pipe)
 	/* A pipe cannot seek: zero pages are written as zeroes, the core is the same. */
 	struct guest_mem gm;
 	struct elfcore_range r[ELFCORE_MAX_RANGES];
-	struct elfcore_regs cpus[2];
+	struct cpu_regs cpus[2];
 	struct elfcore_desc d = { r, 0, cpus, 2, info, strlen(info) };
 	int p[2], n;
 	uint8_t *core;
@@ -281,7 +300,7 @@ START_TEST(test_readelf)
 	/* binutils reads it as a core with the notes crash and makedumpfile look for. */
 	struct guest_mem gm;
 	struct elfcore_range r[ELFCORE_MAX_RANGES];
-	struct elfcore_regs cpus[2];
+	struct cpu_regs cpus[2];
 	struct elfcore_desc d = { r, 0, cpus, 2, info, strlen(info) };
 	char path[64], cmd[160], line[256];
 	int fd, prs = 0, vmci = 0, core = 0, loads = 0;

@@ -169,7 +169,7 @@ static void check(const uint8_t *f, size_t len, const struct elfcore_desc *d)
 START_TEST(test_raw_and_flat)
 {
 	struct elfcore_range r[2] = { { 0, sizeof(low), low }, { 4ull << 30, sizeof(high), high } };
-	struct elfcore_regs cpus[2] = { { .rip = 0x1234 }, { .rip = 0x5678 } };
+	struct cpu_regs cpus[2] = { { .rip = 0x1234 }, { .rip = 0x5678 } };
 	struct elfcore_desc d = { r, 2, cpus, 2, vmci, strlen(vmci) };
 	FILE *raw = tmpfile(), *flat = tmpfile();
 	uint8_t *a, *b, *c;
