@@ -1,29 +1,12 @@
 /* fw_cfg.c - QEMU's fw_cfg on x86 ports 0x510-0x51b: signature, id, file directory, DMA,
  * etc/vmcoreinfo. */
 #include "fw_cfg.h"
+#include "core/be.h"
 #include "core/log.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-
-static uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint64_t get_be64(const uint8_t *p)
-{
-	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
-}
 
 /* One item: its key and bytes. Only etc/vmcoreinfo is writable, and only by DMA. */
 struct entry {
@@ -92,9 +75,9 @@ static void dma_run(struct fw_cfg *fw, uint64_t desc)
 		guest_error(fw, "DMA descriptor outside RAM", desc);
 		return; /* nowhere to report the error */
 	}
-	control = get_be32(d);
-	length = get_be32(d + 4);
-	addr = get_be64(d + 8);
+	control = be_get32(d);
+	length = be_get32(d + 4);
+	addr = be_get64(d + 8);
 	if (control & FW_CFG_DMA_CTL_SELECT)
 		select_key(fw, (uint16_t)(control >> 16));
 	read = !!(control & FW_CFG_DMA_CTL_READ);
@@ -137,7 +120,7 @@ static void dma_run(struct fw_cfg *fw, uint64_t desc)
 	if (control)
 		guest_error(fw, "DMA transfer failed", desc);
 	/* Done: the control word becomes 0, or just the error bit. */
-	put_be32(done, control);
+	be_put32(done, control);
 	if (guest_mem_write(fw->mem, desc, done, sizeof(done)))
 		guest_error(fw, "DMA descriptor outside RAM", desc);
 }
@@ -174,7 +157,7 @@ static void fw_cfg_write(void *opaque, uint64_t offset, const void *data, unsign
 		/* Big-endian register: the guest's bytes are the address's bytes in order. */
 		memcpy(fw->dma_addr + off, data, len);
 		if (off + len == sizeof(fw->dma_addr)) {
-			uint64_t desc = get_be64(fw->dma_addr);
+			uint64_t desc = be_get64(fw->dma_addr);
 
 			memset(fw->dma_addr, 0, sizeof(fw->dma_addr));
 			dma_run(fw, desc);
@@ -217,8 +200,8 @@ int fw_cfg_init(struct fw_cfg *fw, const struct guest_mem *mem)
 	fw->mem = mem;
 	memcpy(fw->signature, "QEMU", 4);
 	fw->id[0] = FW_CFG_ID_TRADITIONAL | FW_CFG_ID_DMA; /* le32 */
-	put_be32(fw->dir, 1);
-	put_be32(f, FW_CFG_VMCOREINFO_LEN);
+	be_put32(fw->dir, 1);
+	be_put32(f, FW_CFG_VMCOREINFO_LEN);
 	f[4] = FW_CFG_VMCOREINFO_KEY >> 8; /* be16 select, then be16 reserved */
 	f[5] = FW_CFG_VMCOREINFO_KEY & 0xff;
 	memcpy(f + 8, FW_CFG_VMCOREINFO_FILE, sizeof(FW_CFG_VMCOREINFO_FILE));

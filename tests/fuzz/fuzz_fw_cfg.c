@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 
 #include "devices/fw_cfg.h"
+#include "core/be.h"
 #include "tests/fuzz/fuzz_input.h"
 
 #define RAM_SIZE (16 * 1024u)
@@ -31,19 +32,6 @@ static void fail(const char *why, unsigned long long a, unsigned long long b)
 {
 	fprintf(stderr, "%s (0x%llx, 0x%llx)\n", why, a, b);
 	abort();
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
 }
 
 /* A guest-physical address: mostly in RAM, sometimes at its end, sometimes anywhere. */
@@ -153,7 +141,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 				memcpy(a, fw.dma_addr, 8);
 				memcpy(a + 8 - len, buf, len);
-				desc = (uint64_t)get_be32(a) << 32 | get_be32(a + 4);
+				desc = (uint64_t)be_get32(a) << 32 | be_get32(a + 4);
 				dma = 1;
 			}
 			if (bus_write(&pio, port, buf, len) != BUS_OK)
@@ -164,19 +152,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			uint64_t at = fin_le(&in, 2) % (RAM_SIZE - 15);
 			uint8_t d[16];
 
-			put_be32(d, (uint32_t)fin_u8(&in) | (uint32_t)fin_u8(&in) << 16);
-			put_be32(d + 4, (uint32_t)fin_le(&in, 2));
+			be_put32(d, (uint32_t)fin_u8(&in) | (uint32_t)fin_u8(&in) << 16);
+			be_put32(d + 4, (uint32_t)fin_le(&in, 2));
 			addr = pick_addr(&in);
-			put_be32(d + 8, (uint32_t)(addr >> 32));
-			put_be32(d + 12, (uint32_t)addr);
+			be_put32(d + 8, (uint32_t)(addr >> 32));
+			be_put32(d + 12, (uint32_t)addr);
 			memcpy(ram + at, d, 16);
 			memcpy(shadow + at, d, 16);
 			break;
 		}
 		case 3: { /* start a DMA the way Linux does: high half, then low half */
 			desc = pick_addr(&in);
-			put_be32(buf, (uint32_t)(desc >> 32));
-			put_be32(buf + 4, (uint32_t)desc);
+			be_put32(buf, (uint32_t)(desc >> 32));
+			be_put32(buf + 4, (uint32_t)desc);
 			bus_write(&pio, FW_CFG_PORT_BASE + FW_CFG_DMA_OFF, buf, 4);
 			bus_write(&pio, FW_CFG_PORT_BASE + FW_CFG_DMA_OFF + 4, buf + 4, 4);
 			dma = 1;
@@ -198,10 +186,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (dma && desc <= RAM_SIZE - 16) {
 			desc_in_ram = 1;
-			control = get_be32(shadow + desc);
-			length = get_be32(shadow + desc + 4);
-			addr = (uint64_t)get_be32(shadow + desc + 8) << 32 |
-			       get_be32(shadow + desc + 12);
+			control = be_get32(shadow + desc);
+			length = be_get32(shadow + desc + 4);
+			addr = (uint64_t)be_get32(shadow + desc + 8) << 32 |
+			       be_get32(shadow + desc + 12);
 		}
 		if (memcmp(ram, shadow, RAM_SIZE)) {
 			for (uint64_t i = 0; i < RAM_SIZE; i++) {
@@ -215,8 +203,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			memcpy(shadow, ram, RAM_SIZE);
 		}
-		if (desc_in_ram && get_be32(ram + desc) > FW_CFG_DMA_CTL_ERROR)
-			fail("DMA control word after the transfer", get_be32(ram + desc), desc);
+		if (desc_in_ram && be_get32(ram + desc) > FW_CFG_DMA_CTL_ERROR)
+			fail("DMA control word after the transfer", be_get32(ram + desc), desc);
 		if (memcmp(fw.signature, pristine.signature, 4) || memcmp(fw.id, pristine.id, 4) ||
 		    memcmp(fw.dir, pristine.dir, sizeof(fw.dir)))
 			fail("a read-only item changed", 0, 0);

@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 
 #include "devices/fw_cfg.h"
+#include "core/be.h"
 #include "tests/unit/unit.h"
 
 #define RAM_SIZE (64 * 1024)
@@ -47,26 +48,13 @@ static void read_blob(struct fw_cfg *fw, uint16_t key, uint8_t *buf, unsigned le
 		buf[i] = rd8(fw, FW_CFG_DATA_OFF);
 }
 
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* Linux's way: iowrite32be(high) at +4, then iowrite32be(low) at +8, which starts it. */
 static void dma_kick(struct fw_cfg *fw, uint64_t desc)
 {
 	uint8_t hi[4], lo[4];
 
-	put_be32(hi, (uint32_t)(desc >> 32));
-	put_be32(lo, (uint32_t)desc);
+	be_put32(hi, (uint32_t)(desc >> 32));
+	be_put32(lo, (uint32_t)desc);
 	fw_cfg_bus_ops.write(fw, FW_CFG_DMA_OFF, hi, 4);
 	fw_cfg_bus_ops.write(fw, FW_CFG_DMA_OFF + 4, lo, 4);
 }
@@ -77,14 +65,14 @@ static uint32_t dma(struct fw_cfg *fw, struct guest_mem *gm, uint64_t desc, uint
 {
 	uint8_t d[16];
 
-	put_be32(d, control);
-	put_be32(d + 4, length);
-	put_be32(d + 8, (uint32_t)(addr >> 32));
-	put_be32(d + 12, (uint32_t)addr);
+	be_put32(d, control);
+	be_put32(d + 4, length);
+	be_put32(d + 8, (uint32_t)(addr >> 32));
+	be_put32(d + 12, (uint32_t)addr);
 	ck_assert_int_eq(guest_mem_write(gm, desc, d, 16), 0);
 	dma_kick(fw, desc);
 	ck_assert_int_eq(guest_mem_read(gm, d, desc, 4), 0);
-	return get_be32(d);
+	return be_get32(d);
 }
 
 START_TEST(test_signature_id_dir)
@@ -105,13 +93,13 @@ START_TEST(test_signature_id_dir)
 	ck_assert_uint_eq(buf[0], FW_CFG_ID_TRADITIONAL | FW_CFG_ID_DMA);
 	ck_assert_uint_eq(buf[1] | buf[2] | buf[3], 0);
 	read_blob(&fw, FW_CFG_FILE_DIR, buf, 4 + 64);
-	ck_assert_uint_eq(get_be32(buf), 1);
-	ck_assert_uint_eq(get_be32(buf + 4), FW_CFG_VMCOREINFO_LEN);
+	ck_assert_uint_eq(be_get32(buf), 1);
+	ck_assert_uint_eq(be_get32(buf + 4), FW_CFG_VMCOREINFO_LEN);
 	ck_assert_uint_eq(buf[8] << 8 | buf[9], FW_CFG_VMCOREINFO_KEY);
 	ck_assert_str_eq((char *)buf + 12, "etc/vmcoreinfo");
 	/* The write-channel bit is ignored in a key. */
 	read_blob(&fw, FW_CFG_WRITE_CHANNEL | FW_CFG_FILE_DIR, buf, 4);
-	ck_assert_uint_eq(get_be32(buf), 1);
+	ck_assert_uint_eq(be_get32(buf), 1);
 	/* The file as offered: host format 1 (ELF), nothing from the guest yet. */
 	read_blob(&fw, FW_CFG_VMCOREINFO_KEY, buf, 16);
 	ck_assert_uint_eq(buf[0] | buf[1] << 8, FW_CFG_VMCOREINFO_FORMAT_ELF);
