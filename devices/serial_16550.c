@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -216,6 +217,18 @@ static void tx_drop(struct serial *s)
 	__atomic_fetch_add(&s->tx_dropped, 1, __ATOMIC_RELAXED);
 }
 
+/*
+ * Write @c only if that does not block (RWF_NOWAIT: a pipe with room, a file): one syscall
+ * where the bounded wait costs two. 0 when it would block or the fd cannot say (a terminal:
+ * EOPNOTSUPP), or on any error: tx_wait and write(2) then decide as before.
+ */
+static bool tx_try(int fd, uint8_t c)
+{
+	struct iovec iov = { &c, 1 };
+
+	return pwritev2(fd, &iov, 1, -1, RWF_NOWAIT) == 1;
+}
+
 static void tx_out(struct serial *s, uint8_t c)
 {
 	int fd = s->cfg.out_fd;
@@ -223,6 +236,10 @@ static void tx_out(struct serial *s, uint8_t c)
 	if (fd < 0)
 		return;
 	pthread_mutex_lock(&s->tx_lock);
+	if (tx_try(fd, c)) {
+		s->tx_stalled = false;
+		goto out;
+	}
 	if (!tx_wait(fd, s->tx_stalled ? 0 : SERIAL_TX_STALL_MS)) {
 		if (!s->tx_stalled)
 			pr_warn("serial: console output stalled, dropping bytes until it drains");
