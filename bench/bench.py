@@ -34,7 +34,8 @@ Prints one table, every metric with minivmm, QEMU, the ratio QEMU/minivmm and th
              - what a client sees: from the 'Z' arriving on the VMM's stdout to its
                GUEST_PANICKED arriving at a QMP client (select on both, Python's wakeups
                included; minivmm's 'Z' leaves at the pvpanic exit, QEMU's at its own exit).
-             minivmm twice: without and with --event-log (a journal line, fdatasync'd, each).
+             minivmm twice: without and with --event-log (a journal line each, written
+             before the send; a repeatable GUEST_PANICKED is fdatasync'd at most once a second).
              MINIVMM_BENCH_PANIC_SAMPLES=FILE appends every sample there.
   density    --density VMs (64 MiB each, the same initramfs) launched at once: time until all
              printed the init marker, and the memory they use together then (sum of PSS)
