@@ -25,7 +25,7 @@ Prints one table, every metric with minivmm, QEMU, the ratio QEMU/minivmm and th
                started as sh -c 'echo $$ > set_event_pid; exec VMM', with event-fork set.
                Taken the same way for both VMMs, from outside. A second row takes out of each
                sample the time other processes ran while a VMM thread was preempted
-               (sched_switch away from it in state R, until one of its threads runs again):
+               (switched out in state R and not run since; until one of its threads runs):
                on the rig's one CPU the bench's own reader, woken by the console byte that
                minivmm writes within the pvpanic exit (its COM1 output is batched by KVM and
                written before the exit is handled), would otherwise count as minivmm's.
@@ -274,7 +274,7 @@ class PanicTrace:
     write/writev/sendmsg/sendto on one of its sockets (the QMP client's), traced for the VMM's
     threads only (set_event_pid, inherited by the threads it makes: options/event-fork).
     sched_switch too, so that the time other processes ran while a VMM thread was preempted
-    (runnable, not waiting) can be taken out of each sample as well."""
+    (switched out runnable and not run since) can be taken out of each sample as well."""
 
     SENDS = ("sys_enter_write", "sys_enter_writev", "sys_enter_sendmsg", "sys_enter_sendto")
     LINE = re.compile(r"\[(\d+)\](?:\s+\S+)?\s+(\d+\.\d+):\s+(\S+?)[:(]\s*(.*)$")
@@ -377,8 +377,9 @@ class PanicTrace:
 
     def parse(self, text):
         ev = []
-        off = []  # (from, to): a VMM thread preempted by another process on that CPU
-        out_since = {}
+        off = []  # (from, to): another process ran while a VMM thread was preempted
+        out_since = {}  # CPU -> since when another process runs there, a VMM thread waiting
+        waiting = set()  # VMM threads switched out runnable (state R) and not run since
         for line in text.splitlines():
             if line.startswith("#"):
                 continue
@@ -393,10 +394,16 @@ class PanicTrace:
                 if not sw:
                     continue
                 prev, state, nxt = int(sw.group(1)), sw.group(2), int(sw.group(3))
-                if prev in self.tids and nxt not in self.tids and state.startswith("R"):
+                if prev in self.tids and state.startswith("R"):
+                    waiting.add(prev)
+                waiting.discard(nxt)
+                if nxt in self.tids:
+                    if cpu in out_since:
+                        off.append((out_since.pop(cpu), t))
+                elif prev in self.tids and waiting:
+                    # Also when the thread switching out sleeps (QEMU's main thread after
+                    # the vCPU thread woke it) while another of the VMM's waits to run.
                     out_since[cpu] = t
-                elif nxt in self.tids and cpu in out_since:
-                    off.append((out_since.pop(cpu), t))
             elif name.startswith("sys_"):
                 # The filter set in arm() passed only the socket fds (how the fd is printed,
                 # hex or decimal, depends on the kernel).
