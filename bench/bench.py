@@ -434,8 +434,13 @@ def panic_loop(name, argv, sock, count, timeout, trace=None):
     try:
         qmp = QMPEvents(sock, timeout)
         if trace:
-            progress("%s: tracing pio 0x%x and sends on socket fds %s" % (
-                name, trace.port, trace.arm(proc.pid)))
+            try:
+                progress("%s: tracing pio 0x%x and sends on socket fds %s" % (
+                    name, trace.port, trace.arm(proc.pid)))
+            except OSError as e:  # the client-side samples are still taken
+                progress("%s: ftrace could not be armed (%s)" % (name, e))
+                trace._reset()
+                trace = None
         fd = proc.stdout.fileno()
         buf = b""
         started = False
