@@ -221,7 +221,25 @@ int json_compat_is_u64(const json_t *v)
 	return s && tag[0] && !strncmp(s, tag, strlen(tag));
 }
 
-json_t *json_compat_reals(json_t *v)
+static int has_real(json_t *v)
+{
+	json_t *e;
+
+	if (json_is_real(v))
+		return 1;
+	if (json_is_array(v)) {
+		size_t i;
+
+		json_array_foreach(v, i, e) if (has_real(e)) return 1;
+	} else if (json_is_object(v)) {
+		const char *k;
+
+		json_object_foreach(v, k, e) if (has_real(e)) return 1;
+	}
+	return 0;
+}
+
+static json_t *reals_copy(json_t *v)
 {
 	if (json_is_real(v)) {
 		double d = json_real_value(v);
@@ -235,17 +253,25 @@ json_t *json_compat_reals(json_t *v)
 		json_t *out = json_array(), *e;
 		size_t i;
 
-		json_array_foreach(v, i, e) json_array_append_new(out, json_compat_reals(e));
+		json_array_foreach(v, i, e) json_array_append_new(out, reals_copy(e));
 		return out;
 	}
 	if (json_is_object(v)) {
 		json_t *out = json_object(), *e;
 		const char *k;
 
-		json_object_foreach(v, k, e) json_object_set_new(out, k, json_compat_reals(e));
+		json_object_foreach(v, k, e) json_object_set_new(out, k, reals_copy(e));
 		return out;
 	}
 	return json_incref(v);
+}
+
+json_t *json_compat_reals(json_t *v)
+{
+	/* Few messages hold a real (none of the events): no copy then. */
+	if (!has_real(v))
+		return json_incref(v);
+	return reals_copy(v);
 }
 
 static int is_number_text(char c)

@@ -23,7 +23,8 @@ int json_compat_is_u64(const json_t *v);
 /*
  * A copy of @v (new reference) with every real replaced by its text as QEMU prints a double,
  * "%.17g" (1e3 is 1000, 1e17 is 1e+17), in a tagged string that json_compat_fix_dump turns
- * back into the bare number after jansson has dumped the whole.
+ * back into the bare number after jansson has dumped the whole; @v itself (a new reference)
+ * when it holds no real (treat the result as read-only).
  */
 json_t *json_compat_reals(json_t *v);
 

@@ -34,13 +34,42 @@ static int member_cmp(const void *a, const void *b)
 	return x->pos < y->pos ? 1 : -1;
 }
 
-json_t *qdict_order(json_t *v)
+/* Whether @v's objects, at every depth, already list their members in QEMU's order: buckets
+ * strictly ascending (two members sharing one are printed newest first: a copy is needed). */
+static int in_order(json_t *v)
+{
+	if (json_is_array(v)) {
+		json_t *e;
+		size_t i;
+
+		json_array_foreach(v, i, e) if (!in_order(e)) return 0;
+		return 1;
+	}
+	if (json_is_object(v)) {
+		unsigned prev = 0, b;
+		int first = 1;
+		const char *key;
+		json_t *val;
+
+		json_object_foreach(v, key, val)
+		{
+			b = qdict_bucket(key);
+			if ((!first && b <= prev) || !in_order(val))
+				return 0;
+			prev = b;
+			first = 0;
+		}
+	}
+	return 1;
+}
+
+static json_t *reorder(json_t *v)
 {
 	if (json_is_array(v)) {
 		json_t *out = json_array(), *e;
 		size_t i;
 
-		json_array_foreach(v, i, e) json_array_append_new(out, qdict_order(e));
+		json_array_foreach(v, i, e) json_array_append_new(out, reorder(e));
 		return out;
 	}
 	if (json_is_object(v)) {
@@ -59,9 +88,17 @@ json_t *qdict_order(json_t *v)
 		}
 		qsort(m, n, sizeof(*m), member_cmp);
 		for (i = 0; i < n; i++)
-			json_object_set_new(out, m[i].key, qdict_order(m[i].val));
+			json_object_set_new(out, m[i].key, reorder(m[i].val));
 		free(m);
 		return out;
 	}
 	return json_incref(v);
+}
+
+json_t *qdict_order(json_t *v)
+{
+	/* Most objects are built in that order already (events, replies): no copy then. */
+	if (in_order(v))
+		return json_incref(v);
+	return reorder(v);
 }

@@ -9,8 +9,9 @@
  * each bucket newest member first; so a reply's member order is a function of its keys (and,
  * within a bucket, of the order they were added). Returns a new reference to a copy of @v
  * whose objects, at every depth, list their members in that order, so that what minivmm
- * prints matches QEMU byte for byte whatever order a handler built it in. Other values are
- * shared, not copied. NULL for NULL. Members sharing a bucket keep their relative order
+ * prints matches QEMU byte for byte whatever order a handler built it in; to @v itself when
+ * it is in that order already (treat the result as read-only). Other values are shared, not
+ * copied. NULL for NULL. Members sharing a bucket keep their relative order
  * reversed, so build objects in the QAPI schema's member order, as QEMU's visitors fill them
  * (VersionTriple: major, minor, micro; "micro" and "minor" share a bucket).
  */

@@ -433,6 +433,7 @@ void qmp_event_emit(struct qmp_server *s, enum qmp_event ev, json_t *data)
 {
 	struct timeval tv;
 	json_t *msg;
+	int arm = 0;
 
 	if ((unsigned)ev >= QMP_EVENT__MAX) {
 		json_decref(data);
@@ -461,12 +462,15 @@ void qmp_event_emit(struct qmp_server *s, enum qmp_event ev, json_t *data)
 			th->pending = msg;
 			return;
 		} else {
-			if (th->tokens-- == event_burst(ev))
-				timer_mod(&th->timer, (int64_t)qmp_events[ev].rate_ms * 1000000);
+			arm = th->tokens-- == event_burst(ev);
 		}
 	}
 	event_send(s, ev, msg);
 	json_decref(msg);
+	/* The first of a burst starts the refill period; armed after the send, so that the
+	 * client does not wait for the timer's syscall (it is a period, a send's time late). */
+	if (arm)
+		timer_mod(&s->throttle[ev].timer, (int64_t)qmp_events[ev].rate_ms * 1000000);
 }
 
 unsigned qmp_server_nclients(struct qmp_server *s)

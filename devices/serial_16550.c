@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,6 +57,7 @@ struct serial {
 	 */
 	pthread_mutex_t tx_lock;
 	bool tx_stalled;     /* under tx_lock */
+	bool tx_no_nowait;   /* out_fd refused RWF_NOWAIT (a terminal): not asked again */
 	uint64_t tx_dropped; /* atomic */
 };
 
@@ -216,6 +218,25 @@ static void tx_drop(struct serial *s)
 	__atomic_fetch_add(&s->tx_dropped, 1, __ATOMIC_RELAXED);
 }
 
+/*
+ * Write @c only if that does not block (RWF_NOWAIT: a pipe with room, a file): one syscall
+ * where the bounded wait costs two. False when it would block, on any error, or when the fd
+ * cannot say (a terminal: EOPNOTSUPP, remembered): tx_wait and write(2) then decide as before.
+ * Under tx_lock.
+ */
+static bool tx_try(struct serial *s, int fd, uint8_t c)
+{
+	struct iovec iov = { &c, 1 };
+
+	if (s->tx_no_nowait)
+		return false;
+	if (pwritev2(fd, &iov, 1, -1, RWF_NOWAIT) == 1)
+		return true;
+	if (errno == EOPNOTSUPP)
+		s->tx_no_nowait = true;
+	return false;
+}
+
 static void tx_out(struct serial *s, uint8_t c)
 {
 	int fd = s->cfg.out_fd;
@@ -223,6 +244,10 @@ static void tx_out(struct serial *s, uint8_t c)
 	if (fd < 0)
 		return;
 	pthread_mutex_lock(&s->tx_lock);
+	if (tx_try(s, fd, c)) {
+		s->tx_stalled = false;
+		goto out;
+	}
 	if (!tx_wait(fd, s->tx_stalled ? 0 : SERIAL_TX_STALL_MS)) {
 		if (!s->tx_stalled)
 			pr_warn("serial: console output stalled, dropping bytes until it drains");

@@ -145,6 +145,7 @@ static const struct ioctl_rule main_ioctls[] = {
 static const struct sys_rule vcpu_syscalls[] = {
 	COMMON_SYSCALLS,
 	SYS(ioctl, ARG_ANY, "only the requests in vcpu_ioctls (a rule per request)"),
+	SYS(pwritev2, ARG_ANY, "the UART's byte to the console when that does not block"),
 	SYS(poll, ARG_ANY, "the UART waiting (bounded) for a slow console reader"),
 	SYS(timerfd_settime, ARG_ANY, "a guest write arming or stopping a watchdog timer"),
 	SYS(writev, ARG_ANY, "stdio writing a log line to stderr in pieces"),

@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "api/event_log.h"
+#include "api/json_compat.h"
+#include "api/qdict_order.h"
 #include "api/qmp.h"
 #include "api/qmp_fds.h"
 #include "api/qmp_schema.h"
@@ -308,6 +310,53 @@ START_TEST(test_greeting_and_negotiation)
 	       "{\"id\": \"neg\", \"error\": {\"class\": \"CommandNotFound\", \"desc\": "
 	       "\"Capabilities negotiation is already complete, command ignored\"}}");
 	close(fd);
+}
+END_TEST
+
+/* An object already in QEMU's order is not copied (events are built so); one out of order, at
+ * any depth, is; and a message without a real is not copied to tag its reals. */
+START_TEST(test_order_copies_only_when_needed)
+{
+	json_t *ev = json_pack("{s:{s:I, s:I}, s:s, s:{s:s}}", "timestamp", "seconds",
+			       (json_int_t)1, "microseconds", (json_int_t)2, "event",
+			       "GUEST_PANICKED", "data", "action", "run");
+	json_t *o = qdict_order(ev), *r, *bad, *fixed;
+	char *a, *b;
+
+	ck_assert_ptr_nonnull(o);
+	a = json_dumps(ev, JSON_PRESERVE_ORDER);
+	b = json_dumps(o, JSON_PRESERVE_ORDER);
+	ck_assert_str_eq(a, b);
+	/* Whether ev is in order decides: then the same object, else a copy in that order. */
+	if (qdict_bucket("timestamp") < qdict_bucket("event") &&
+	    qdict_bucket("event") < qdict_bucket("data") &&
+	    qdict_bucket("seconds") < qdict_bucket("microseconds"))
+		ck_assert_ptr_eq(o, ev);
+	free(a);
+	free(b);
+	r = json_compat_reals(ev);
+	ck_assert_ptr_eq(r, ev);
+	json_decref(r);
+	json_decref(o);
+	/* In order outside, out of order inside (y before x: x's bucket is the lower). */
+	bad = json_pack("{s:[{s:i, s:i}]}", "props", "y", 1, "x", 2);
+	ck_assert_uint_lt(qdict_bucket("x"), qdict_bucket("y"));
+	fixed = qdict_order(bad);
+	ck_assert_ptr_ne(fixed, bad);
+	a = json_dumps(fixed, JSON_PRESERVE_ORDER);
+	ck_assert_str_eq(a, "{\"props\": [{\"x\": 2, \"y\": 1}]}");
+	free(a);
+	json_decref(fixed);
+	json_decref(bad);
+	/* A real anywhere: a copy with it tagged, the original left as it was. */
+	bad = json_pack("{s:[i, f]}", "v", 1, 0.5);
+	r = json_compat_reals(bad);
+	ck_assert_ptr_ne(r, bad);
+	ck_assert(json_is_real(json_array_get(json_object_get(bad, "v"), 1)));
+	ck_assert(json_is_string(json_array_get(json_object_get(r, "v"), 1)));
+	json_decref(r);
+	json_decref(bad);
+	json_decref(ev);
 }
 END_TEST
 
@@ -1605,6 +1654,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_greeting_and_negotiation);
+	tcase_add_test(tc, test_order_copies_only_when_needed);
 	tcase_add_test(tc, test_commands_and_ids);
 	tcase_add_test(tc, test_error_paths);
 	tcase_add_test(tc, test_framing);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "devices/serial_16550.h"
@@ -416,6 +417,37 @@ START_TEST(test_thr_to_out_fd)
 	ck_assert_uint_eq(rd(&null, SERIAL_LSR), 0x60);
 	ck_assert_uint_eq(serial_tx_dropped(null.s), 0);
 	rig_fini(&null);
+}
+END_TEST
+
+/* A terminal as the console (RWF_NOWAIT refused there): every byte still goes out, in order. */
+START_TEST(test_thr_to_terminal)
+{
+	struct rig r;
+	char buf[64];
+	const char *msg = "abc\r\n";
+	int master = posix_openpt(O_RDWR | O_NOCTTY), slave;
+	struct termios t;
+
+	ck_assert_int_ge(master, 0);
+	ck_assert_int_eq(grantpt(master), 0);
+	ck_assert_int_eq(unlockpt(master), 0);
+	slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+	ck_assert_int_ge(slave, 0);
+	ck_assert_int_eq(tcgetattr(slave, &t), 0);
+	cfmakeraw(&t);
+	ck_assert_int_eq(tcsetattr(slave, TCSANOW, &t), 0);
+	rig_init_fd(&r, slave);
+	r.rfd = master;
+	r.wfd = slave;
+	ck_assert_int_eq(fcntl(master, F_SETFL, O_NONBLOCK), 0);
+	for (const char *p = msg; *p; p++)
+		wr(&r, SERIAL_THR, (uint8_t)*p);
+	usleep(50000); /* the pty hands the bytes to the master side asynchronously */
+	ck_assert_uint_eq(drain(&r, buf, sizeof(buf)), strlen(msg));
+	ck_assert(memcmp(buf, msg, strlen(msg)) == 0);
+	ck_assert_uint_eq(serial_tx_dropped(r.s), 0);
+	rig_fini(&r);
 }
 END_TEST
 
@@ -978,6 +1010,7 @@ int main(void)
 	tcase_add_test(tc, test_msr_deltas);
 	tcase_add_test(tc, test_divisor_latch);
 	tcase_add_test(tc, test_thr_to_out_fd);
+	tcase_add_test(tc, test_thr_to_terminal);
 	tcase_add_test(tc, test_tx_never_blocks_forever);
 	tcase_add_test(tc, test_loopback_routes_tx_to_rx);
 	tcase_add_test(tc, test_thre_interrupt);
