@@ -155,7 +155,7 @@ for attempt in 1 2; do
 	fi
 	cp "$BUILD/bench-quick.log" "$BUILD/bench-quick-$attempt.log"
 	tail -n 40 "$BUILD/bench-quick.log"
-	bench_note=" (attempt $attempt failed: $BUILD/bench-quick-$attempt.log)"
+	bench_note="$bench_note (attempt $attempt failed: $BUILD/bench-quick-$attempt.log)"
 done
 [ "$bench_pass" -eq 1 ] || bench_fail=1
 grep '^|\|^missing' "$BUILD/bench-quick.log" || true
