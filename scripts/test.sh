@@ -3,7 +3,8 @@
 # with -Werror, runs the unit tests (Check), again in an ASan+UBSan build, each libFuzzer harness
 # for 10 s (tests/fuzz/run.sh), the rig supervisor's self-test, and the integration
 # tests on real guests: on /dev/kvm when it runs guests, else in two nested QEMU rigs at once
-# (tests/rig/supervise.py: a hung or crashed rig is detected, replaced, and its test rerun once).
+# (tests/rig/supervise.py: a hung or crashed rig is detected, replaced, and its test rerun once),
+# and last the benchmark's smoke test (bench/bench.py --quick: every metric is produced).
 #
 # Usage: scripts/test.sh [integration test name filter ...]
 set -euo pipefail
