@@ -49,8 +49,8 @@ MEM_MIB = 256
 # Issue 14 asks for 64 MiB guests; the Debian cloud kernel does not fit: its bzImage header
 # asks for pref_address 0x1000000 and init_size 0x37dc000, and its decompressor never works
 # below 16 MiB, so it needs RAM up to 0x47dc000 (71.9 MiB) before the initramfs (5.9 MiB) goes
-# above it: minivmm refuses 64 and 72 MiB, QEMU's guest stops in the decompressor at 64 MiB and
-# panics at 72. 80 MiB, the smallest size tried that boots under both, unless told otherwise.
+# above it: minivmm refuses 64 and 72 MiB; QEMU's guest prints nothing after its setup code at
+# 64 MiB and panics at 72 (README). 80 MiB, the smallest size tried that boots under both.
 DENSITY_MEM_MIB = int(os.environ.get("BENCH_DENSITY_MEM_MIB", "80"))
 CMDLINE = "console=ttyS0 panic=-1"
 PANIC_GAP_MS = 150  # above the 100 ms bound minivmm puts on guest event floods (README)
