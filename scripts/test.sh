@@ -3,7 +3,8 @@
 # with -Werror, runs the unit tests (Check), again in an ASan+UBSan build, each libFuzzer harness
 # for 10 s (tests/fuzz/run.sh), the rig supervisor's self-test, and the integration
 # tests on real guests: on /dev/kvm when it runs guests, else in two nested QEMU rigs at once
-# (tests/rig/supervise.py: a hung or crashed rig is detected, replaced, and its test rerun once).
+# (tests/rig/supervise.py: a hung or crashed rig is detected, replaced, and its test rerun once),
+# and last the benchmark's smoke test (bench/bench.py --quick: every metric is produced).
 #
 # Usage: scripts/test.sh [integration test name filter ...]
 set -euo pipefail
@@ -143,6 +144,24 @@ if [ "$integ_status" -ne 0 ] && [ "$integ_fail" -eq 0 ]; then
 	integ_fail=1 # the supervisor itself failed
 fi
 
+echo "== benchmark smoke test (bench/bench.py --quick: every metric is produced; no time is judged)"
+# Its own rig, bounded at 10 minutes (it takes about 4); should a metric be missing (a guest
+# lost to a rig hiccup), one rerun, said so in the summary.
+bench_pass=0 bench_fail=0 bench_note=""
+bench_start=$(date +%s)
+for attempt in 1 2; do
+	if MINIVMM_RIG_TIMEOUT=600 tests/rig/rig.sh python3 bench/bench.py --quick >"$BUILD/bench-quick.log" 2>&1; then
+		bench_pass=1
+		break
+	fi
+	cp "$BUILD/bench-quick.log" "$BUILD/bench-quick-$attempt.log"
+	tail -n 40 "$BUILD/bench-quick.log"
+	bench_note="$bench_note (attempt $attempt failed: $BUILD/bench-quick-$attempt.log)"
+done
+[ "$bench_pass" -eq 1 ] || bench_fail=1
+grep '^|\|^missing' "$BUILD/bench-quick.log" || true
+bench_note="$bench_note, $(($(date +%s) - bench_start)) s"
+
 echo "== summary ($(( $(date +%s) - START )) s)"
 echo "format and floors: $fmt_pass passed, $fmt_fail failed"
 echo "unit: $unit_pass passed, $unit_fail failed"
@@ -150,7 +169,8 @@ echo "unit (ASan+UBSan): $asan_pass passed, $asan_fail failed"
 echo "fuzz: $fuzz_pass passed, $fuzz_fail failed"
 echo "rig self-test: $rig_pass passed, $rig_fail failed"
 echo "integration: $integ_pass passed, $integ_fail failed"
+echo "benchmark smoke test: $bench_pass passed, $bench_fail failed$bench_note"
 grep -A100 '^reruns' "$BUILD/integration.log" | grep -v '^integration:' || true
-echo "$((fmt_pass + unit_pass + asan_pass + fuzz_pass + rig_pass + integ_pass)) passed, $((fmt_fail + unit_fail + asan_fail + fuzz_fail + rig_fail + integ_fail)) failed"
+echo "$((fmt_pass + unit_pass + asan_pass + fuzz_pass + rig_pass + integ_pass + bench_pass)) passed, $((fmt_fail + unit_fail + asan_fail + fuzz_fail + rig_fail + integ_fail + bench_fail)) failed"
 [ "$fmt_fail" -eq 0 ] && [ "$unit_fail" -eq 0 ] && [ "$asan_fail" -eq 0 ] && [ "$fuzz_fail" -eq 0 ] &&
-	[ "$rig_fail" -eq 0 ] && [ "$integ_fail" -eq 0 ]
+	[ "$rig_fail" -eq 0 ] && [ "$integ_fail" -eq 0 ] && [ "$bench_fail" -eq 0 ]

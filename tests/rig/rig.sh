@@ -72,7 +72,8 @@ if [ ! -f "$initrd" ]; then
 	rm -rf "$work"
 fi
 
-# The command as a script on the shared root: same directory, same environment.
+# The command as a script on the shared root: same directory, same environment (the variables
+# named below: the tests' MINIVMM_*, bench/bench.py's BENCH_*).
 rundir=$(mktemp -d "$CACHE/rig-run.XXXXXX")
 trap 'rm -rf "$rundir"' EXIT
 {
@@ -81,7 +82,7 @@ trap 'rm -rf "$rundir"' EXIT
 	while IFS= read -r -d '' kv; do
 		name=${kv%%=*}
 		case "$name" in
-		PATH | HOME | LANG | LC_* | TERM | CI | PYTHON* | MINIVMM_*) printf 'export %s=%q\n' "$name" "${kv#*=}" ;;
+		PATH | HOME | LANG | LC_* | TERM | CI | PYTHON* | MINIVMM_* | BENCH_*) printf 'export %s=%q\n' "$name" "${kv#*=}" ;;
 		esac
 	done < <(env -0)
 	# One outer vCPU runs the command and so every nested guest: code a guest patches (Linux's
