@@ -12,6 +12,7 @@ VMM's VmRSS every few milliseconds from just before the request to the reply. Pr
              costs in memory: minivmm streams from the guest mapping and should add < 8 MiB)
   hwm-grow   VmHWM after the dump minus before it
   file       the core's size, and the bytes it occupies on disk (zero pages are holes)
+  VMCOREINFO whether the core has the guest's VMCOREINFO note (what makedumpfile needs)
 and the ratio QEMU/minivmm. Run it where /dev/kvm exists, or through tests/rig/rig.sh; the
 cores go to --dir (default $TMPDIR), one at a time, removed after each run.
 
@@ -22,6 +23,7 @@ import argparse
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -32,9 +34,18 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 from harness import (QMPClient, Stream, guest_kernel, initrd_with_script,  # noqa: E402
                      minivmm_bin)
+from bench import QEMU_MACHINE  # noqa: E402  (bench.py says why ACPI is off)
 
 CMDLINE = "console=ttyS0 panic=-1 quiet"
 SPARE_MIB = 256  # left to the guest kernel, its initramfs and the page tables
+# Linux's qemu_fw_cfg finds fw_cfg through ACPI (QEMU0002), which minivmm describes and QEMU's
+# microvm without ACPI (QEMU_MACHINE) does not: there the guest is told where QEMU put it
+# (selector 0x510, data 0x511, DMA 0x514), so that it publishes its VMCOREINFO to
+# -device vmcoreinfo and QEMU's core carries the note as minivmm's does.
+GUEST_SCRIPT = """[ -e /sys/firmware/qemu_fw_cfg/rev ] || { rmmod qemu_fw_cfg
+insmod /lib/modules/qemu_fw_cfg.ko ioport=0xc@0x510:0:1:4 || echo "dump-bench: no fw_cfg"; }
+memtouch %d
+"""
 
 
 def vmm_argv(name, kernel, initrd, mib, sock):
@@ -42,7 +53,7 @@ def vmm_argv(name, kernel, initrd, mib, sock):
         return [minivmm_bin(), "--kernel", kernel, "--initrd", initrd, "--memory", str(mib),
                 "--cmdline", CMDLINE, "--qmp", "unix:" + sock]
     return [os.environ.get("QEMU", "qemu-system-x86_64"), "-M",
-            "microvm,rtc=off,x-option-roms=off", "-enable-kvm", "-cpu", "host", "-m", str(mib),
+            QEMU_MACHINE, "-enable-kvm", "-cpu", "host", "-m", str(mib),
             "-smp", "1", "-nodefaults", "-no-user-config", "-display", "none", "-serial",
             "stdio", "-kernel", kernel, "-initrd", initrd, "-append", CMDLINE, "-device",
             "vmcoreinfo", "-qmp", "unix:%s,server=on,wait=off" % sock]
@@ -76,6 +87,29 @@ class Sampler(threading.Thread):
             time.sleep(0.002)
 
 
+def has_vmcoreinfo(path):
+    """Whether the ELF core at @path has a VMCOREINFO note (program headers at e_phoff)."""
+    with open(path, "rb") as f:
+        eh = f.read(64)
+        phoff, = struct.unpack_from("<Q", eh, 32)
+        phentsize, phnum = struct.unpack_from("<HH", eh, 54)
+        f.seek(phoff)
+        phdrs = f.read(phentsize * phnum)
+        for i in range(phnum):
+            ptype, _, off, _, _, filesz = struct.unpack_from("<IIQQQQ", phdrs, i * phentsize)
+            if ptype != 4:  # PT_NOTE
+                continue
+            f.seek(off)
+            notes, pos = f.read(filesz), 0
+            while pos + 12 <= len(notes):
+                namesz, descsz, _ = struct.unpack_from("<III", notes, pos)
+                name = notes[pos + 12:pos + 12 + namesz].rstrip(b"\0")
+                if name == b"VMCOREINFO":
+                    return True
+                pos += 12 + (namesz + 3) // 4 * 4 + (descsz + 3) // 4 * 4
+    return False
+
+
 def one_dump(name, kernel, initrd, mib, outdir, timeout):
     tmp = tempfile.mkdtemp(prefix="minivmm-dumpbench-")
     sock = os.path.join(tmp, "qmp.sock")
@@ -107,10 +141,12 @@ def one_dump(name, kernel, initrd, mib, outdir, timeout):
             raise RuntimeError("%s: %s" % (name, r))
         hwm1 = status_kib(p.pid, "VmHWM")
         st = os.stat(core)
+        vmcoreinfo = has_vmcoreinfo(core)
         qmp.close()
         return {"time": t, "gibs": touch / 1024 / t, "rss": max(0, sampler.peak - rss0),
                 "hwm": hwm1 - hwm0, "size": st.st_size, "disk": st.st_blocks * 512,
-                "rss0": rss0, "samples": sampler.samples, "touched": touch}
+                "rss0": rss0, "samples": sampler.samples, "touched": touch,
+                "vmcoreinfo": vmcoreinfo}
     finally:
         p.kill()
         p.wait()
@@ -130,7 +166,7 @@ def main():
     results = {}
     names = [a.only] if a.only else ["minivmm", "qemu"]
     for mib in [int(s) for s in a.sizes.split(",")]:
-        initrd = initrd_with_script("memtouch %d\n" % (mib - SPARE_MIB))
+        initrd = initrd_with_script(GUEST_SCRIPT % (mib - SPARE_MIB))
         try:
             for name in names:
                 print("dump-bench: %s, %d MiB ..." % (name, mib), file=sys.stderr, flush=True)
@@ -151,14 +187,15 @@ def main():
     rows = [("guest", "metric", "minivmm", "qemu microvm", "qemu/minivmm")]
     fmt = {"time": lambda v: "%.2f s" % v, "gibs": lambda v: "%.2f" % v,
            "rss": lambda v: "%.1f MiB" % (v / 1024), "hwm": lambda v: "%.1f MiB" % (v / 1024),
-           "size": lambda v: "%.0f MiB" % (v / 2**20), "disk": lambda v: "%.0f MiB" % (v / 2**20)}
+           "size": lambda v: "%.0f MiB" % (v / 2**20), "disk": lambda v: "%.0f MiB" % (v / 2**20),
+           "vmcoreinfo": lambda v: "yes" if v else "no"}
     label = {"time": "time", "gibs": "GiB/s", "rss": "rss-grow", "hwm": "hwm-grow",
-             "size": "file", "disk": "on disk"}
+             "size": "file", "disk": "on disk", "vmcoreinfo": "VMCOREINFO note"}
     for mib in [int(s) for s in a.sizes.split(",")]:
-        for key in ("time", "gibs", "rss", "hwm", "size", "disk"):
+        for key in ("time", "gibs", "rss", "hwm", "size", "disk", "vmcoreinfo"):
             mv, qm = results.get(("minivmm", mib)), results.get(("qemu", mib))
             ratio = ""
-            if mv and qm and mv[key]:
+            if mv and qm and mv[key] and key != "vmcoreinfo":
                 ratio = "%.2f" % (qm[key] / mv[key])
             rows.append(("%d MiB (%d touched)" % (mib, mib - SPARE_MIB), label[key],
                          fmt[key](mv[key]) if mv else "-", fmt[key](qm[key]) if qm else "-",
