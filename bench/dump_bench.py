@@ -3,9 +3,10 @@
 -device vmcoreinfo) on the same kernel, initramfs and touched guest RAM.
 
 For each guest size (default 1024 and 4096 MiB) and each VMM: boot, let the guest program
-`memtouch` (tests/guest/progs/memtouch.c) make all but 256 MiB (1/8 of a guest above 2 GiB) of its RAM resident
-and non-zero, then time one dump-guest-memory (ELF, not detached) from the request to the reply, sampling the
-VMM's VmRSS every few milliseconds from just before the request to the reply. Prints:
+`memtouch` (tests/guest/progs/memtouch.c) make all but 256 MiB (1/8 of a guest above 2 GiB) of
+its RAM resident and non-zero, then time one dump-guest-memory (ELF, not detached) from the
+request to the reply, sampling the VMM's VmRSS every few milliseconds from just before the
+request to the reply. Prints:
   time       request to reply, seconds
   GiB/s      touched RAM written per second
   rss-grow   highest VmRSS during the dump minus VmRSS just before it (what the dump itself
