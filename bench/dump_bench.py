@@ -156,6 +156,28 @@ def one_dump(name, kernel, initrd, mib, outdir, timeout):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def table(results, sizes):
+    """The table's lines from one_dump's results by (VMM, MiB)."""
+    rows = [("guest", "metric", "minivmm", "qemu microvm", "qemu/minivmm")]
+    fmt = {"time": lambda v: "%.2f s" % v, "gibs": lambda v: "%.2f" % v,
+           "rss": lambda v: "%d KiB" % v, "hwm": lambda v: "%d KiB" % v,
+           "size": lambda v: "%.0f MiB" % (v / 2**20), "disk": lambda v: "%.0f MiB" % (v / 2**20),
+           "vmcoreinfo": lambda v: "yes" if v else "no"}
+    label = {"time": "time", "gibs": "GiB/s", "rss": "rss-grow", "hwm": "hwm-grow",
+             "size": "file", "disk": "on disk", "vmcoreinfo": "VMCOREINFO note"}
+    for mib in sizes:
+        for key in ("time", "gibs", "rss", "hwm", "size", "disk", "vmcoreinfo"):
+            mv, qm = results.get(("minivmm", mib)), results.get(("qemu", mib))
+            ratio = ""
+            if mv and qm and mv[key] and key != "vmcoreinfo":
+                ratio = "%.2f" % (qm[key] / mv[key])
+            rows.append(("%d MiB (%d touched)" % (mib, mib - spare_mib(mib)), label[key],
+                         fmt[key](mv[key]) if mv else "-", fmt[key](qm[key]) if qm else "-",
+                         ratio))
+    w = [max(len(r[i]) for r in rows) for i in range(5)]
+    return ["  ".join(c.ljust(w[i]) for i, c in enumerate(r)).rstrip() for r in rows]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", default="1024,4096", help="guest RAM sizes in MiB")
@@ -185,25 +207,7 @@ def main():
                                   capture_output=True, text=True).stdout.splitlines()[0]
     print("dump-guest-memory (ELF, not detached), one run each; guest kernel %s; %s; cores in "
           "%s" % (os.path.basename(kernel), qemu_version, a.dir))
-    rows = [("guest", "metric", "minivmm", "qemu microvm", "qemu/minivmm")]
-    fmt = {"time": lambda v: "%.2f s" % v, "gibs": lambda v: "%.2f" % v,
-           "rss": lambda v: "%.1f MiB" % (v / 1024), "hwm": lambda v: "%.1f MiB" % (v / 1024),
-           "size": lambda v: "%.0f MiB" % (v / 2**20), "disk": lambda v: "%.0f MiB" % (v / 2**20),
-           "vmcoreinfo": lambda v: "yes" if v else "no"}
-    label = {"time": "time", "gibs": "GiB/s", "rss": "rss-grow", "hwm": "hwm-grow",
-             "size": "file", "disk": "on disk", "vmcoreinfo": "VMCOREINFO note"}
-    for mib in [int(s) for s in a.sizes.split(",")]:
-        for key in ("time", "gibs", "rss", "hwm", "size", "disk", "vmcoreinfo"):
-            mv, qm = results.get(("minivmm", mib)), results.get(("qemu", mib))
-            ratio = ""
-            if mv and qm and mv[key] and key != "vmcoreinfo":
-                ratio = "%.2f" % (qm[key] / mv[key])
-            rows.append(("%d MiB (%d touched)" % (mib, mib - spare_mib(mib)), label[key],
-                         fmt[key](mv[key]) if mv else "-", fmt[key](qm[key]) if qm else "-",
-                         ratio))
-    w = [max(len(r[i]) for r in rows) for i in range(5)]
-    for r in rows:
-        print("  ".join(c.ljust(w[i]) for i, c in enumerate(r)).rstrip())
+    print("\n".join(table(results, [int(s) for s in a.sizes.split(",")])))
 
 
 if __name__ == "__main__":
