@@ -103,8 +103,12 @@ class Stream:
                     self.closed = True
                     self.cond.notify_all()
                     return
+                self._arrived(chunk)
                 self.data += chunk
                 self.cond.notify_all()
+
+    def _arrived(self, chunk):
+        """Called on the pump thread, under the lock, before @chunk joins self.data."""
 
     def text(self):
         with self.cond:
