@@ -3,6 +3,7 @@ guest whose console is off: its kernel log is read from guest memory and equals 
 makedumpfile --dump-dmesg extracts from the core --panic-dump wrote of the same instant."""
 import os
 import shutil
+import struct
 import subprocess
 import tempfile
 import unittest
@@ -20,6 +21,40 @@ MARKERS = ("for i in $(seq 1 200); do echo \"REPORT-MARKER-$i\" > /dev/kmsg; don
 REGS = ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11",
         "r12", "r13", "r14", "r15", "rip", "rflags", "cs", "ss", "ds", "es", "fs", "gs",
         "fs_base", "gs_base", "cr0", "cr2", "cr3", "cr4", "efer"]
+
+
+# NT_PRSTATUS's elf_gregset_t: Linux's x86_64 user_regs_struct (orig_rax left out).
+GREGS = ["r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx",
+         "rdx", "rsi", "rdi", None, "rip", "cs", "rflags", "rsp", "ss", "fs_base", "gs_base",
+         "ds", "es", "fs", "gs"]
+
+
+def core_prstatus(core):
+    """{pr_pid: {register: value}} from the NT_PRSTATUS notes of an ELF64 core."""
+    with open(core, "rb") as f:
+        ehdr = f.read(64)
+        phoff, = struct.unpack_from("<Q", ehdr, 32)
+        phentsize, phnum = struct.unpack_from("<HH", ehdr, 54)
+        f.seek(phoff)
+        phdrs = f.read(phentsize * phnum)
+        out = {}
+        for i in range(phnum):
+            p_type, _, p_offset, _, _, p_filesz = struct.unpack_from("<IIQQQQ", phdrs,
+                                                                     i * phentsize)
+            if p_type != 4:  # PT_NOTE
+                continue
+            f.seek(p_offset)
+            notes, at = f.read(p_filesz), 0
+            while at + 12 <= len(notes):
+                namesz, descsz, ntype = struct.unpack_from("<III", notes, at)
+                name = notes[at + 12:at + 12 + namesz].rstrip(b"\0")
+                desc = at + 12 + (namesz + 3) // 4 * 4
+                if ntype == 1 and name == b"CORE":  # NT_PRSTATUS
+                    pid, = struct.unpack_from("<I", notes, desc + 32)
+                    vals = struct.unpack_from("<27Q", notes, desc + 112)
+                    out[pid] = {r: v for r, v in zip(GREGS, vals) if r}
+                at = desc + (descsz + 3) // 4 * 4
+        return out
 
 
 class PanicReportTest(unittest.TestCase):
@@ -94,6 +129,12 @@ class PanicReportTest(unittest.TestCase):
         self.assertEqual(rep["action"], "shutdown")
         self.assertEqual(rep["vmcore"], core)
         log = self.check_report(rep, 2)
+        # The core's NT_PRSTATUS of the vCPU that panicked (pr_pid = its index + 1) holds the
+        # registers the report gives: both from the one snapshot of that parked instant.
+        prs = core_prstatus(core)
+        self.assertEqual(sorted(prs), [1, 2])
+        regs = {k: int(v, 16) for k, v in rep["registers"].items()}
+        self.assertEqual(prs[rep["cpu"] + 1], {r: regs[r] for r in GREGS if r})
         # Nothing of it reached a console: it came from guest memory.
         self.assertNotIn("Kernel panic", vm.out.text())
         self.assertIn("] REPORT-MARKER-200\n", log)
