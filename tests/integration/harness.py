@@ -207,7 +207,10 @@ def assert_refused(tc, args, needle):
 class QMPClient:
     """A QMP client that keeps every message, so tests can assert exact sequences."""
 
-    def __init__(self, path, timeout=BOOT_TIMEOUT, negotiate=True):
+    def __init__(self, path, timeout=BOOT_TIMEOUT, negotiate=True, early_events=False):
+        """@early_events: events that arrive before the greeting are kept in self.events
+        (QEMU, reached while it starts, can send its start-up RESUME first); otherwise the
+        first message is the greeting, whatever it is."""
         deadline = time.monotonic() + timeout
         while True:
             self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -223,8 +226,12 @@ class QMPClient:
         self.events = []
         self.raw = []
         self.greeting = self.recv()
+        while early_events and "event" in self.greeting:
+            self.events.append(self.greeting)
+            self.greeting = self.recv()
         if negotiate:
-            assert self.execute("qmp_capabilities") == {"return": {}}
+            reply = self.execute("qmp_capabilities")
+            assert reply == {"return": {}}, (self.greeting, reply)
 
     def recv(self, timeout=BOOT_TIMEOUT):
         self.sock.settimeout(timeout)

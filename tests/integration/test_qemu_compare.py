@@ -238,7 +238,7 @@ class QmpWireTest(unittest.TestCase):
         # Let the VMM finish starting before the probe's client comes: a client connected
         # while QEMU is still starting gets its boot RESUME ahead of the greeting. A first
         # client waits until the VM runs, then leaves.
-        first = QMPClient(sock)
+        first = QMPClient(sock, early_events=True)
         while first.execute("query-status")["return"]["status"] != "running":
             self.assertLess(time.monotonic(), deadline, "the VMM never ran")
             time.sleep(0.1)
