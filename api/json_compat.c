@@ -30,10 +30,14 @@ static void tag_init(void)
 
 	if (tag[0])
 		return;
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+	r = 0x5eed0001; /* fuzzer builds: one tag every run, so that a seed replays exactly */
+#else
 	r = (unsigned)time(NULL) ^ (unsigned)getpid() << 16;
 	/* getrandom(2), not /dev/urandom: no file to open (after --chroot, under seccomp). */
 	if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
 		r ^= (unsigned)clock();
+#endif
 	snprintf(tag, sizeof(tag), "\x01%08x:", r);
 	snprintf(tag_json, sizeof(tag_json), "\"\\u0001%08x:", r);
 }
@@ -274,10 +278,43 @@ json_t *json_compat_reals(json_t *v)
 	return reals_copy(v);
 }
 
-static int is_number_text(char c)
+static size_t digits(const char *s)
 {
-	return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'i' ||
-	       c == 'n' || c == 'f' || c == 'a'; /* inf, nan: QEMU prints them too */
+	size_t n = 0;
+
+	while (s[n] >= '0' && s[n] <= '9')
+		n++;
+	return n;
+}
+
+/* The length of the number text at @s as "%llu", "%lld" or "%.17g" print it (inf and nan too,
+ * as QEMU prints them), or 0: only such text loses its quotes, so that a string a client made
+ * to look tagged still comes back as valid JSON. */
+static size_t number_len(const char *s)
+{
+	size_t n = *s == '-', d;
+
+	if (!strncmp(s + n, "inf", 3) || !strncmp(s + n, "nan", 3))
+		return n + 3;
+	d = digits(s + n);
+	if (!d)
+		return 0;
+	n += d;
+	if (s[n] == '.') {
+		d = digits(s + n + 1);
+		if (!d)
+			return 0;
+		n += 1 + d;
+	}
+	if (s[n] == 'e') {
+		size_t sign = s[n + 1] == '+' || s[n + 1] == '-';
+
+		d = digits(s + n + 1 + sign);
+		if (!d)
+			return 0;
+		n += 1 + sign + d;
+	}
+	return n;
 }
 
 void json_compat_fix_dump(char *text)
@@ -289,10 +326,8 @@ void json_compat_fix_dump(char *text)
 		return;
 	dl = strlen(tag_json);
 	while ((p = strstr(p, tag_json))) {
-		char *d = p + dl, *e = d;
+		char *d = p + dl, *e = d + number_len(d);
 
-		while (is_number_text(*e))
-			e++;
 		if (e == d || *e != '"') {
 			p += dl;
 			continue;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test.sh - the whole test suite on a fresh Debian 12 machine: installs what it needs, builds
 # with -Werror, runs the unit tests (Check), again in an ASan+UBSan build, each libFuzzer harness
-# for 10 s (tests/fuzz/run.sh), the rig supervisor's self-test, and the integration
+# on a fixed seed and count (tests/fuzz/run.sh --ci), the rig supervisor's self-test, the integration
 # tests on real guests: on /dev/kvm when it runs guests, else in two nested QEMU rigs at once
 # (tests/rig/supervise.py: a hung or crashed rig is detected, replaced, and its test rerun once),
 # and last the benchmark's smoke test (bench/bench.py --quick: every metric is produced).
@@ -85,9 +85,9 @@ for t in json.load(sys.stdin):
 fi
 echo "unit (ASan+UBSan): $asan_pass passed, $asan_fail failed"
 
-echo "== fuzzers (tests/fuzz/run.sh: each harness 10 s on its saved corpus, clang, ASan+UBSan)"
+echo "== fuzzers (tests/fuzz/run.sh --ci: each harness from its saved corpus, seed 1, a fixed number of inputs, clang, ASan+UBSan)"
 fuzz_status=0
-MINIVMM_FUZZ_BUILD=$BUILD-fuzz tests/fuzz/run.sh 10 >"$BUILD/fuzz.log" 2>&1 || fuzz_status=$?
+MINIVMM_FUZZ_BUILD=$BUILD-fuzz tests/fuzz/run.sh --ci >"$BUILD/fuzz.log" 2>&1 || fuzz_status=$?
 grep -E '^(fuzz |    )' "$BUILD/fuzz.log" || true
 read -r fuzz_pass fuzz_fail < <(sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$BUILD/fuzz.log")
 fuzz_pass=${fuzz_pass:-0}
@@ -96,6 +96,7 @@ if [ "$fuzz_status" -ne 0 ] && [ "$fuzz_fail" -eq 0 ]; then
 	tail -n 30 "$BUILD/fuzz.log" # the build failed
 	fuzz_fail=1
 fi
+fuzz_failed=$(sed -n 's/^fuzz \([a-z_]*\): FAILED.*/\1/p' "$BUILD/fuzz.log" | tr '\n' ' ')
 echo "fuzz: $fuzz_pass passed, $fuzz_fail failed"
 
 echo "== rig supervisor self-test (injected hangs, lockups and guest crashes)"
@@ -166,7 +167,7 @@ echo "== summary ($(( $(date +%s) - START )) s)"
 echo "format and floors: $fmt_pass passed, $fmt_fail failed"
 echo "unit: $unit_pass passed, $unit_fail failed"
 echo "unit (ASan+UBSan): $asan_pass passed, $asan_fail failed"
-echo "fuzz: $fuzz_pass passed, $fuzz_fail failed"
+echo "fuzz: $fuzz_pass passed, $fuzz_fail failed${fuzz_failed:+ (failed: ${fuzz_failed% }; the input and log are in $BUILD-fuzz)}"
 echo "rig self-test: $rig_pass passed, $rig_fail failed"
 echo "integration: $integ_pass passed, $integ_fail failed"
 echo "benchmark smoke test: $bench_pass passed, $bench_fail failed$bench_note"

@@ -220,6 +220,16 @@ static void fail(const char *why, const char *line)
 	abort();
 }
 
+/* jansson's hash seed is random per process unless set: fixed, objects iterate alike every run
+ * (tests/fuzz/run.sh --ci replays a seed exactly). */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	json_object_seed(1);
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct json_stream_ops ops = { count_value, count_error, NULL };
@@ -277,7 +287,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		*crlf = 0;
 		if (memchr(out + pos, '\n', (size_t)(crlf - (out + pos))))
 			fail("a message spans lines", out + pos);
-		msg = json_loads(out + pos, 0, &jerr);
+		/* Integers as reals: an id a client gave as a uint64 beyond int64 comes back bare,
+		 * as from QEMU, and jansson refuses such an integer. \u0000 in a string comes back
+		 * as QEMU 10.0.2 echoes it. */
+		msg = json_loads(out + pos, JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, &jerr);
 		if (!json_is_object(msg))
 			fail("not a JSON object", out + pos);
 		for (unsigned k = 0; k < 4; k++) {

@@ -2,7 +2,16 @@
 # run.sh - build the libFuzzer harnesses (clang, ASan+UBSan) and run each on its saved corpus.
 #
 # Usage: tests/fuzz/run.sh [--merge] [SECONDS] [HARNESS ...]
-#   SECONDS   time per harness (default 10: what scripts/test.sh runs; 600 for a real run)
+#        tests/fuzz/run.sh --ci [HARNESS ...]
+#   SECONDS   time per harness (default 10; 600 for a real search), random seed: each run
+#             tries new inputs, so a run may find what the last one did not
+#   --ci      what scripts/test.sh runs: seed 1 and a fixed number of executions per harness
+#             (CI_RUNS below, about 10 s each on one core), from an empty scratch corpus: every
+#             run tries the same inputs, so its verdict depends on the code alone, never on luck
+#             or on the machine's speed (address randomization off: libFuzzer learns compared
+#             values, pointers among them; the harnesses fix jansson's hash seed and the build
+#             json_compat's tag). Finding new bugs is the timed runs' job; what they find
+#             goes into tests/fuzz/known/<harness>/, which both modes replay first
 #   HARNESS   json_stream qmp qmp_small bzimage cmdline serial fw_cfg watchdog pci pvpanic
 #             (default all)
 #   --merge   afterwards, fold the new inputs into tests/fuzz/corpus/<harness>/ (-merge=1 keeps
@@ -17,13 +26,21 @@ cd "$(dirname "$0")/../.."
 ROOT=$PWD
 ALL=(json_stream qmp qmp_small bzimage cmdline serial fw_cfg watchdog pci pvpanic)
 
-merge=0
+# --ci: executions per harness, about 10 s of one core of the CI machine each (ASan+UBSan).
+declare -A CI_RUNS=([json_stream]=100000 [qmp]=6000 [qmp_small]=8000 [bzimage]=200000
+	[cmdline]=500000 [serial]=600000 [fw_cfg]=180000 [watchdog]=120000 [pci]=150000
+	[pvpanic]=600000)
+
+merge=0 ci=0
 if [ "${1:-}" = "--merge" ]; then
 	merge=1
 	shift
+elif [ "${1:-}" = "--ci" ]; then
+	ci=1
+	shift
 fi
 secs=10
-if [[ "${1:-}" =~ ^[0-9]+$ ]]; then
+if [ "$ci" -eq 0 ] && [[ "${1:-}" =~ ^[0-9]+$ ]]; then
 	secs=$1
 	shift
 fi
@@ -49,31 +66,46 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 run_one() {
 	local h=$1
 	local out=$BUILD/fuzz-logs/$h.log scratch=$BUILD/fuzz-corpus/$h art=$BUILD/fuzz-artifacts/$h/
-	local rc=0 known=()
-	mkdir -p "$scratch" "$art" "$BUILD/fuzz-logs"
+	local rc=0 known=() how t0 mode="" pre=()
 	# Inputs that reproduced findings are replayed first, as regression tests.
 	[ -d "$ROOT/tests/fuzz/known/$h" ] && known=("$ROOT/tests/fuzz/known/$h")
-	"$BUILD/tests/fuzz/fuzz_$h" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+	if [ "$ci" -eq 1 ]; then
+		rm -rf "$scratch" # the same start every run
+		how=(-seed=1 -runs="$2" -reload=0 -timeout=30)
+		mode=", seed 1"
+		! setarch -R true 2>/dev/null || pre=(setarch -R)
+	else
+		how=(-max_total_time="$secs" -timeout=10)
+	fi
+	mkdir -p "$scratch" "$art" "$BUILD/fuzz-logs"
+	t0=$(date +%s)
+	"${pre[@]}" "$BUILD/tests/fuzz/fuzz_$h" "${how[@]}" -rss_limit_mb=2048 \
 		-print_final_stats=1 -artifact_prefix="$art" "$scratch" "$ROOT/tests/fuzz/corpus/$h" \
 		"${known[@]}" >"$out" 2>&1 || rc=$?
 	local execs cov ft
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out" | tail -n 1)
 	cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$out" | tail -n 1)
 	if [ "$rc" -eq 0 ]; then
-		echo "fuzz $h: passed, ${execs:-?} executions in ${secs} s, ${cov:-no coverage line}"
+		echo "fuzz $h: passed, ${execs:-?} executions in $(($(date +%s) - t0)) s$mode, ${cov:-no coverage line}"
 	else
 		echo "fuzz $h: FAILED (exit $rc) after ${execs:-?} executions; log $out, input in $art"
 		# the broken invariant or sanitizer report, and what libFuzzer made of it
 		grep -E -B1 '^==[0-9]+== ?ERROR|runtime error' "$out" | grep -vE '^(--|INFO|Running:|    #|=+$)' |
 			head -n 4 | sed 's/^/    /'
+		# the input itself, so that a machine that is gone (CI) still tells how to replay it
+		local crash
+		crash=$(ls -t "$art" 2>/dev/null | head -n 1)
+		[ -z "$crash" ] || [ "$(stat -c %s "$art$crash")" -gt 6000 ] ||
+			echo "    input $crash, base64: $(base64 -w0 "$art$crash")"
 	fi
 	[ "$rc" -eq 0 ]
 }
 export -f run_one
-export BUILD ROOT secs
+export BUILD ROOT secs ci
 
 status=0
-printf '%s\n' "${harnesses[@]}" | xargs -P "$jobs" -I{} bash -c 'run_one "$@"' _ {} |
+for h in "${harnesses[@]}"; do echo "$h ${CI_RUNS[$h]:-0}"; done |
+	xargs -P "$jobs" -L 1 bash -c 'run_one "$@"' _ |
 	tee "$BUILD/fuzz-summary.log" || status=$?
 pass=$(grep -c ': passed' "$BUILD/fuzz-summary.log" || true)
 fail=$(grep -c ': FAILED' "$BUILD/fuzz-summary.log" || true)

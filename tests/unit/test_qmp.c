@@ -360,6 +360,58 @@ START_TEST(test_order_copies_only_when_needed)
 }
 END_TEST
 
+/* Only number text loses the tag and its quotes: a client's string made to look tagged (the
+ * tag guessed) still prints as valid JSON. */
+START_TEST(test_fix_dump_only_numbers)
+{
+	static const char *const numbers[] = { "0.5", "-1", "18446744073709551615", "1e+300",
+					       "-2.5e-07", "inf", "-nan" };
+	static const char *const others[] = { "e", "-", "1.", ".5", "1e", "1e+", "ties", "" };
+	json_t *real = json_real(0.5), *tagged = json_compat_reals(real);
+	const char *t = json_string_value(tagged);
+	char tag[32], text[96];
+	size_t tl;
+
+	ck_assert_ptr_nonnull(t);
+	tl = strlen(t) - strlen("0.5");
+	ck_assert(tl < sizeof(tag));
+	memcpy(tag, t, tl);
+	tag[tl] = 0;
+	for (unsigned i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++) {
+		char want[64];
+		json_t *v;
+		char *dump;
+
+		snprintf(text, sizeof(text), "%s%s", tag, numbers[i]);
+		v = json_pack("{s:s}", "n", text);
+		dump = json_dumps(v, JSON_COMPACT);
+		json_compat_fix_dump(dump);
+		snprintf(want, sizeof(want), "{\"n\":%s}", numbers[i]);
+		ck_assert_str_eq(dump, want);
+		free(dump);
+		json_decref(v);
+	}
+	for (unsigned i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		json_error_t jerr;
+		json_t *v, *back;
+		char *dump;
+
+		snprintf(text, sizeof(text), "%s%s", tag, others[i]);
+		v = json_pack("{s:s}", "n", text);
+		dump = json_dumps(v, JSON_COMPACT);
+		json_compat_fix_dump(dump);
+		back = json_loads(dump, 0, &jerr);
+		ck_assert_msg(back != NULL, "%s: %s", dump, jerr.text);
+		ck_assert(json_equal(back, v));
+		json_decref(back);
+		free(dump);
+		json_decref(v);
+	}
+	json_decref(tagged);
+	json_decref(real);
+}
+END_TEST
+
 START_TEST(test_commands_and_ids)
 {
 	int fd = negotiated_client();
@@ -1655,6 +1707,7 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_greeting_and_negotiation);
 	tcase_add_test(tc, test_order_copies_only_when_needed);
+	tcase_add_test(tc, test_fix_dump_only_numbers);
 	tcase_add_test(tc, test_commands_and_ids);
 	tcase_add_test(tc, test_error_paths);
 	tcase_add_test(tc, test_framing);
