@@ -364,8 +364,9 @@ END_TEST
  * tag guessed) still prints as valid JSON. */
 START_TEST(test_fix_dump_only_numbers)
 {
-	static const char *const numbers[] = { "0.5", "-1", "18446744073709551615", "1e+300",
-					       "-2.5e-07", "inf", "-nan" };
+	static const char *const numbers[] = { "0.5",	 "-1",	     "18446744073709551615",
+					       "1e+300", "-2.5e-07", "inf",
+					       "-nan" };
 	static const char *const others[] = { "e", "-", "1.", ".5", "1e", "1e+", "ties", "" };
 	json_t *real = json_real(0.5), *tagged = json_compat_reals(real);
 	const char *t = json_string_value(tagged);
