@@ -1,7 +1,8 @@
 /* fuzz_qmp.c - libFuzzer harness: the QMP server (transport, splitter, dispatcher, schema). */
 /*
  * The input is what a client writes to a QMP socket; the server runs over a socketpair with
- * a fake VM behind it, as tests/unit/test_qmp.c builds it. Invariants, beyond "no crash":
+ * a fake VM behind it (tests/qmp/fake_machine.c, as in tests/unit/test_qmp.c). Invariants, beyond
+ * "no crash":
  *  - every message the server sends is one CRLF-terminated line holding one JSON object with
  *    exactly one of "QMP" (first, and only first), "return", "error" or "event";
  *  - every value or splitter error in the input gets exactly one reply, none is lost or
@@ -23,17 +24,9 @@
 #include "api/json_stream.h"
 #include "api/qmp.h"
 #include "core/event.h"
+#include "tests/qmp/fake_machine.h"
 
 static unsigned vm_calls; /* backend operations that change the VM */
-
-static int f_status(void *ctx, int *running, const char **status, struct qmp_error *err)
-{
-	(void)ctx;
-	(void)err;
-	*running = 1;
-	*status = "running";
-	return 0;
-}
 
 static int f_op(void *ctx, struct qmp_error *err)
 {
@@ -102,56 +95,7 @@ static int f_set_panic_dump(void *ctx, const char *dir, struct qmp_error *err)
 	return 0;
 }
 
-static void f_query_dump(void *ctx, struct dump_result *r)
-{
-	(void)ctx;
-	memset(r, 0, sizeof(*r));
-}
-
-static unsigned f_cpus(void *ctx, struct qmp_cpu_info *out, unsigned max)
-{
-	(void)ctx;
-	for (unsigned i = 0; i < 2 && i < max; i++)
-		out[i] = (struct qmp_cpu_info){ i, 4242 + (int)i };
-	return 2;
-}
-
-static unsigned f_pci(void *ctx, struct qmp_pci_function *out, unsigned max)
-{
-	static const struct qmp_pci_function fns[] = {
-		{ 0, 0, 0x1b36, 0x0008, 0, 0, 0x0600, 0, 0, { { 0 } }, 0 },
-		{ 1,
-		  0,
-		  0x1b36,
-		  0x0011,
-		  0x1af4,
-		  0x1100,
-		  0x0880,
-		  0,
-		  0,
-		  { { 0, 0, 1, 0xc0000000, 0x1000 } },
-		  1 },
-	};
-
-	(void)ctx;
-	for (unsigned i = 0; i < 2 && i < max; i++)
-		out[i] = fns[i];
-	return 2;
-}
-
-static unsigned f_chardevs(void *ctx, struct qmp_chardev_info *out, unsigned max)
-{
-	(void)ctx;
-	if (!max)
-		return 0;
-	snprintf(out[0].label, sizeof(out[0].label), "serial0");
-	snprintf(out[0].filename, sizeof(out[0].filename), "stdio");
-	out[0].frontend_open = 1;
-	return 1;
-}
-
 static const struct qmp_backend be = {
-	.query_status = f_status,
 	.stop = f_op,
 	.cont = f_fails,
 	.system_reset = f_op,
@@ -161,17 +105,9 @@ static const struct qmp_backend be = {
 	.watchdog_set_action = f_wd,
 	.set_panic_dump = f_set_panic_dump,
 	.dump_guest_memory = f_dump,
-	.query_dump = f_query_dump,
 	.inject_nmi = f_op,
-	.query_cpus = f_cpus,
-	.query_pci = f_pci,
-	.query_chardevs = f_chardevs,
-	.name = "vm1",
-	.uuid = "0123abcd-0000-1111-2222-333344445555",
-	.max_cpus = 254,
+	FAKE_QUERIES,
 };
-static const struct qmp_version ver = { QMP_QEMU_MAJOR, QMP_QEMU_MINOR, QMP_QEMU_MICRO,
-					"minivmm 0.1.0" };
 
 /* What the server sent. */
 static char *out;
@@ -249,7 +185,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	out_len = 0;
 	vm_calls = 0;
-	if (loop_create(&loop) || qmp_server_create(loop, &be, &ver, &srv))
+	if (loop_create(&loop) || qmp_server_create(loop, &be, &fake_version, &srv))
 		abort();
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) || qmp_server_add_client_fd(srv, sv[1]))
 		abort();
