@@ -86,6 +86,12 @@ static void put_number(struct buf *b, const char *t, size_t n)
 			put(b, ".0", 2);
 		return;
 	}
+	/* Only JSON's integer syntax, -?(0|[1-9][0-9]*), is rewritten: other text (a leading zero
+	 * or '+', a lone '-') goes on as it is, for jansson to refuse; as a tagged string it would
+	 * come back bare, and the reply would not be JSON. */
+	for (size_t k = t[0] == '-'; k < n; k++)
+		if (t[k] < '0' || t[k] > '9' || (t[k] == '0' && k == (t[0] == '-') && k + 1 < n))
+			goto as_is;
 	memcpy(tok, t, n);
 	tok[n] = 0;
 	errno = 0;
@@ -107,6 +113,9 @@ static void put_number(struct buf *b, const char *t, size_t n)
 	}
 	put(b, t, n);
 	put(b, ".0", 2); /* beyond both: a double */
+	return;
+as_is:
+	put(b, t, n);
 }
 
 static int hex4(const char *p, size_t left)

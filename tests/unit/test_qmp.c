@@ -23,6 +23,7 @@
 #include "api/qmp.h"
 #include "api/qmp_fds.h"
 #include "api/qmp_schema.h"
+#include "tests/qmp/fake_machine.h"
 #include "tests/unit/unit.h"
 
 struct fake {
@@ -34,14 +35,6 @@ struct fake {
 
 static struct fake fk;
 
-static int f_status(void *ctx, int *running, const char **status, struct qmp_error *err)
-{
-	(void)ctx;
-	(void)err;
-	*running = 1;
-	*status = "running";
-	return 0;
-}
 #define COUNTER(fn, field)                                                                         \
 	static int fn(void *ctx, struct qmp_error *err)                                            \
 	{                                                                                          \
@@ -92,61 +85,6 @@ static int f_nmi(void *ctx, struct qmp_error *err)
 	return 0;
 }
 
-/* Two vCPUs on made-up threads. */
-static unsigned f_cpus(void *ctx, struct qmp_cpu_info *out, unsigned max)
-{
-	(void)ctx;
-	for (unsigned i = 0; i < 2 && i < max; i++)
-		out[i] = (struct qmp_cpu_info){ i, 4242 + (int)i };
-	return 2;
-}
-
-/* The host bridge and a pvpanic-pci with its BAR decoded, an i6300esb with its BAR off. */
-static unsigned f_pci(void *ctx, struct qmp_pci_function *out, unsigned max)
-{
-	static const struct qmp_pci_function fns[] = {
-		{ 0, 0, 0x1b36, 0x0008, 0, 0, 0x0600, 0, 0, { { 0 } }, 0 },
-		{ 1,
-		  0,
-		  0x1b36,
-		  0x0011,
-		  0x1af4,
-		  0x1100,
-		  0x0880,
-		  0,
-		  0,
-		  { { 0, 0, 1, 0xc0000000, 0x1000 } },
-		  1 },
-		{ 2,
-		  0,
-		  0x8086,
-		  0x25ab,
-		  0x1af4,
-		  0x1100,
-		  0x0880,
-		  1,
-		  18,
-		  { { 0, 0, 0, 0xc0001000, 0x10 } },
-		  1 },
-	};
-
-	(void)ctx;
-	for (unsigned i = 0; i < 3 && i < max; i++)
-		out[i] = fns[i];
-	return 3;
-}
-
-static unsigned f_chardevs(void *ctx, struct qmp_chardev_info *out, unsigned max)
-{
-	(void)ctx;
-	if (!max)
-		return 0;
-	snprintf(out[0].label, sizeof(out[0].label), "serial0");
-	snprintf(out[0].filename, sizeof(out[0].filename), "stdio");
-	out[0].frontend_open = 1;
-	return 1;
-}
-
 /* dump-guest-memory's backend: the descriptor "fd:NAME" handed over, written to and closed. */
 static int f_dump(void *ctx, const char *protocol, int fd, int detach, int has_filter,
 		  uint64_t begin, uint64_t length, enum qmp_dump_format format,
@@ -168,16 +106,8 @@ static int f_dump(void *ctx, const char *protocol, int fd, int detach, int has_f
 	return 0;
 }
 
-static void f_query_dump(void *ctx, struct dump_result *r)
-{
-	(void)ctx;
-	*r = (struct dump_result){ DUMP_STATUS_NONE, 0, 0 };
-}
-
 static const struct qmp_backend be = {
 	.dump_guest_memory = f_dump,
-	.query_dump = f_query_dump,
-	.query_status = f_status,
 	.stop = f_stop,
 	.cont = f_cont,
 	.system_reset = f_reset,
@@ -186,15 +116,8 @@ static const struct qmp_backend be = {
 	.set_action = f_set,
 	.watchdog_set_action = f_wd,
 	.inject_nmi = f_nmi,
-	.query_cpus = f_cpus,
-	.query_pci = f_pci,
-	.query_chardevs = f_chardevs,
-	.name = "vm1",
-	.uuid = "0123abcd-0000-1111-2222-333344445555",
-	.max_cpus = 254,
+	FAKE_QUERIES,
 };
-static const struct qmp_version ver = { QMP_QEMU_MAJOR, QMP_QEMU_MINOR, QMP_QEMU_MICRO,
-					"minivmm 0.1.0" };
 
 /* Per-fd receive buffers, so messages are read in chunks. */
 static char rbuf[64][1 << 16];
@@ -208,7 +131,7 @@ static void setup(void)
 	memset(&fk, 0, sizeof(fk));
 	memset(rlen, 0, sizeof(rlen));
 	ck_assert_int_eq(loop_create(&loop), 0);
-	ck_assert_int_eq(qmp_server_create(loop, &be, &ver, &srv), 0);
+	ck_assert_int_eq(qmp_server_create(loop, &be, &fake_version, &srv), 0);
 }
 
 static void teardown(void)
@@ -542,6 +465,15 @@ START_TEST(test_error_paths)
 		  "duplicate key\"}}" },
 		{ "\xff", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, "
 			  "stray '\\uFFFD'\"}}" },
+		/* Not JSON's number syntax, also where the value needs a uint64: an error, never
+		 * the text echoed bare (the fuzzer's find). QEMU 10.0.2 says "stray '09'" and then,
+		 * after its lexer's recovery, "expecting value" (README: not matched yet). */
+		{ "{\"execute\": \"stop\", \"id\": 09999999999999999499}",
+		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, "
+		  "invalid token near '0'\"}}" },
+		{ "{\"execute\": \"stop\", \"id\": +9999999999999999999}",
+		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, "
+		  "invalid token near '+'\"}}" },
 	};
 	int fd = negotiated_client();
 
@@ -952,7 +884,7 @@ START_TEST(test_chardev_monitors)
 	close(fd);
 	qmp_server_destroy(srv);
 	srv = NULL;
-	ck_assert_int_eq(qmp_server_create(loop, &be, &ver, &srv), 0);
+	ck_assert_int_eq(qmp_server_create(loop, &be, &fake_version, &srv), 0);
 	rmdir(dir);
 }
 END_TEST
@@ -1021,7 +953,7 @@ START_TEST(test_client_cap)
 	close(c[2]);
 	qmp_server_destroy(srv);
 	srv = NULL;
-	ck_assert_int_eq(qmp_server_create(loop, &be, &ver, &srv), 0);
+	ck_assert_int_eq(qmp_server_create(loop, &be, &fake_version, &srv), 0);
 	rmdir(dir);
 }
 END_TEST
@@ -1053,7 +985,7 @@ START_TEST(test_accept_out_of_fds)
 	close(c);
 	qmp_server_destroy(srv);
 	srv = NULL;
-	ck_assert_int_eq(qmp_server_create(loop, &be, &ver, &srv), 0);
+	ck_assert_int_eq(qmp_server_create(loop, &be, &fake_version, &srv), 0);
 	rmdir(dir);
 }
 END_TEST
@@ -1098,7 +1030,7 @@ START_TEST(test_socket_mode_set_without_path)
 	ck_assert_uint_eq(st.st_mode & 07777, 0600);
 	qmp_server_destroy(srv);
 	srv = NULL;
-	ck_assert_int_eq(qmp_server_create(loop, &be, &ver, &srv), 0);
+	ck_assert_int_eq(qmp_server_create(loop, &be, &fake_version, &srv), 0);
 	unlink(victim);
 	rmdir(dir);
 }
@@ -1115,7 +1047,7 @@ START_TEST(test_socket_in_use_not_taken)
 	snprintf(path, sizeof(path), "%s/m.sock", dir);
 	ck_assert_int_eq(qmp_server_listen_unix(srv, path), 0);
 	/* A second instance on the same path is refused; the first keeps its socket. */
-	ck_assert_int_eq(qmp_server_create(loop, &be, &ver, &second), 0);
+	ck_assert_int_eq(qmp_server_create(loop, &be, &fake_version, &second), 0);
 	ck_assert_int_eq(qmp_server_listen_unix(second, path), -EADDRINUSE);
 	qmp_server_destroy(second);
 	c = connect_unix(path);
@@ -1123,7 +1055,7 @@ START_TEST(test_socket_in_use_not_taken)
 	close(c);
 	qmp_server_destroy(srv);
 	srv = NULL;
-	ck_assert_int_eq(qmp_server_create(loop, &be, &ver, &srv), 0);
+	ck_assert_int_eq(qmp_server_create(loop, &be, &fake_version, &srv), 0);
 	/* A stale socket file (nobody listening) is replaced. */
 	stale = socket(AF_UNIX, SOCK_STREAM, 0);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
@@ -1135,7 +1067,7 @@ START_TEST(test_socket_in_use_not_taken)
 	close(c);
 	qmp_server_destroy(srv);
 	srv = NULL;
-	ck_assert_int_eq(qmp_server_create(loop, &be, &ver, &srv), 0);
+	ck_assert_int_eq(qmp_server_create(loop, &be, &fake_version, &srv), 0);
 	rmdir(dir);
 }
 END_TEST
@@ -1695,7 +1627,7 @@ START_TEST(test_getfd_closefd)
 	close(r2);
 	close(r3);
 	rmdir(dir);
-	ck_assert_int_eq(qmp_server_create(loop, &be, &ver, &srv), 0);
+	ck_assert_int_eq(qmp_server_create(loop, &be, &fake_version, &srv), 0);
 }
 END_TEST
 
