@@ -53,7 +53,6 @@ import os
 import re
 import select
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -62,7 +61,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
-from harness import (Stream, guest_kernel, initrd_with_script,  # noqa: E402
+from harness import (Stream, connect_unix, guest_kernel, initrd_with_script,  # noqa: E402
                      minivmm_bin, INIT_MARKER)
 
 MEM_MIB = 256
@@ -227,17 +226,7 @@ class QMPEvents:
     """A bare QMP client for the panic loop: connect, negotiate, then hand out raw lines."""
 
     def __init__(self, path, timeout):
-        deadline = time.monotonic() + timeout
-        while True:
-            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            try:
-                self.sock.connect(path)
-                break
-            except OSError:
-                self.sock.close()
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.02)
+        self.sock = connect_unix(path, timeout)
         self.buf = b""
         self.sock.settimeout(timeout)
         self.lines()  # greeting

@@ -204,6 +204,22 @@ def assert_refused(tc, args, needle):
     tc.assertEqual(out, b"")
 
 
+def connect_unix(path, timeout):
+    """A stream socket connected to @path, retried until the VMM listens there (or @timeout
+    seconds have passed: the last error is raised)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.connect(path)
+            return sock
+        except OSError:
+            sock.close()
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 class QMPClient:
     """A QMP client that keeps every message, so tests can assert exact sequences."""
 
@@ -211,17 +227,7 @@ class QMPClient:
         """@early_events: events that arrive before the greeting are kept in self.events
         (QEMU, reached while it starts, can send its start-up RESUME first); otherwise the
         first message is the greeting, whatever it is."""
-        deadline = time.monotonic() + timeout
-        while True:
-            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            try:
-                self.sock.connect(path)
-                break
-            except OSError:
-                self.sock.close()
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.02)
+        self.sock = connect_unix(path, timeout)
         self.buf = b""
         self.events = []
         self.raw = []
