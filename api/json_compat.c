@@ -167,6 +167,25 @@ static int u_escape(const char *p, size_t left, char quote, char *err, size_t er
 	return -1;
 }
 
+size_t json_compat_utf8_len(const unsigned char *p, size_t n)
+{
+	size_t len = p[0] < 0x80		   ? 1
+		     : p[0] >= 0xc2 && p[0] < 0xe0 ? 2
+		     : p[0] >= 0xe0 && p[0] < 0xf0 ? 3
+		     : p[0] >= 0xf0 && p[0] < 0xf5 ? 4
+						   : 0;
+
+	if (!len || len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) ||
+	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
+		return 0;
+	return len;
+}
+
 int json_compat_rewrite(const char *in, size_t len, char **out, size_t *outlen, char *err,
 			size_t errlen)
 {
@@ -200,8 +219,24 @@ int json_compat_rewrite(const char *in, size_t len, char **out, size_t *outlen, 
 					i++;
 				} else if (in[i] == '"') {
 					put(&b, "\\\"", 2); /* only inside '...' */
-				} else {
+				} else if ((unsigned char)in[i] < 0x80) {
 					put(&b, in + i, 1);
+				} else if ((unsigned char)in[i] == 0xc0 && i + 1 < len &&
+					   (unsigned char)in[i + 1] == 0x80) {
+					put(&b, "\\u0000", 6); /* modified UTF-8's NUL, as QEMU */
+					i++;
+				} else {
+					size_t n = json_compat_utf8_len(
+					    (const unsigned char *)in + i, len - i);
+
+					if (!n) {
+						snprintf(err, errlen,
+							 "invalid UTF-8 sequence in string");
+						free(b.p);
+						return -EINVAL;
+					}
+					put(&b, in + i, n);
+					i += n - 1;
 				}
 			}
 			put(&b, "\"", 1);

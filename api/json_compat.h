@@ -32,4 +32,8 @@ json_t *json_compat_reals(json_t *v);
  * a real going out) becomes the bare number it stands for. */
 void json_compat_fix_dump(char *text);
 
+/* The length of the UTF-8 sequence at @p (@n bytes on) as QEMU's parser takes it, 0 when it
+ * is none (a stray continuation, overlong, a surrogate, beyond U+10FFFF, cut short). */
+size_t json_compat_utf8_len(const unsigned char *p, size_t n);
+
 #endif

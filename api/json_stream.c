@@ -27,12 +27,31 @@ static void emit_error(struct json_stream *js, const char *desc)
 		js->stop = 1;
 }
 
+/*
+ * QEMU 10.0.2's json-lexer outside strings, in its states (qobject/json-lexer.c, read for its
+ * behaviour; checked against qemu-system-x86_64 10.0.2). A number is -?(0|[1-9][0-9]*), then
+ * .[0-9]+, then [eE][+-]?[0-9]+ (no exponent straight after a lone 0); a keyword is [a-z]+.
+ */
+enum lex_state {
+	LEX_START,	   /* between tokens */
+	LEX_ZERO,	   /* 0 */
+	LEX_NONZERO,	   /* [1-9][0-9]* */
+	LEX_NEG,	   /* - */
+	LEX_MANTISSA,	   /* . */
+	LEX_MANTISSA_DIGS, /* .[0-9]+ */
+	LEX_EXP_E,	   /* e */
+	LEX_EXP_SIGN,	   /* e+ or e- */
+	LEX_EXP_DIGS,	   /* e[0-9]+ */
+	LEX_KEYWORD,	   /* [a-z]+ */
+	LEX_RECOVERY,	   /* after a stray byte: skip to a point to resynchronise at */
+};
+
 static void value_reset(struct json_stream *js)
 {
 	js->vlen = 0;
 	js->depth = 0;
 	js->in_str = js->esc = js->scalar = 0;
-	js->wlen = 0;
+	js->lex = LEX_START;
 	js->bad_word = 0;
 }
 
@@ -91,7 +110,6 @@ static int value_append(struct json_stream *js, char ch)
 		emit_error(js, "JSON token size limit exceeded");
 		js->discarding = 1;
 		js->vlen = 0;
-		js->wlen = 0;
 		js->bad_word = 0;
 		return -1;
 	}
@@ -108,23 +126,70 @@ static int value_append(struct json_stream *js, char ch)
 	return 0;
 }
 
-/* A bare word has ended: only the JSON literals are allowed (numbers start with a digit). */
-static void word_end(struct json_stream *js)
+/* A keyword has ended: only the JSON literals are allowed (QEMU's parser says so when the
+ * value ends, for the first bad one). */
+static void keyword_end(struct json_stream *js)
 {
-	if (!js->wlen)
+	size_t n = js->vlen - js->tok;
+
+	if (js->bad_word)
 		return;
-	js->word[js->wlen < sizeof(js->word) ? js->wlen : sizeof(js->word) - 1] = 0;
-	if (isalpha((unsigned char)js->word[0]) && strcmp(js->word, "true") &&
-	    strcmp(js->word, "false") && strcmp(js->word, "null") && !js->bad_word) {
-		js->bad_word = 1;
-		memcpy(js->bad, js->word, sizeof(js->bad));
-	}
-	js->wlen = 0;
+	if ((n == 4 && !memcmp(js->val + js->tok, "true", 4)) ||
+	    (n == 5 && !memcmp(js->val + js->tok, "false", 5)) ||
+	    (n == 4 && !memcmp(js->val + js->tok, "null", 4)))
+		return;
+	js->bad_word = 1;
+	if (n >= sizeof(js->bad))
+		n = sizeof(js->bad) - 1;
+	memcpy(js->bad, js->val + js->tok, n);
+	js->bad[n] = 0;
 }
 
 static int is_word_char(unsigned char ch)
 {
 	return isalnum(ch) || ch == '-' || ch == '+' || ch == '.';
+}
+
+/*
+ * A byte no token may hold (@ch, ending the token read so far): QEMU's "stray" error with the
+ * token's text and that byte, each byte of it that is no UTF-8 shown as U+FFFD (as QEMU's
+ * reply shows it). The value is dropped and the bytes after are skipped until a point to
+ * resynchronise at.
+ */
+static void stray(struct json_stream *js, unsigned char ch)
+{
+	char what[280];
+	size_t w = (size_t)snprintf(what, sizeof(what), "stray '");
+	size_t n = js->vlen - js->tok, i = 0;
+	const unsigned char *t = n ? (const unsigned char *)js->val + js->tok : NULL;
+	unsigned char last = ch;
+
+	while (i <= n && w + 8 < sizeof(what)) {
+		const unsigned char *p = i < n ? t + i : &last;
+		size_t k = json_compat_utf8_len(p, i < n ? n - i : 1);
+
+		if (!k) {
+			memcpy(what + w, "\xef\xbf\xbd", 3);
+			w += 3;
+			k = 1;
+		} else {
+			memcpy(what + w, p, k);
+			w += k;
+		}
+		i += k;
+	}
+	what[w++] = '\'';
+	what[w] = 0;
+	parse_error(js, what);
+	value_reset(js);
+	js->lex = LEX_RECOVERY;
+}
+
+/* Where QEMU's lexer resynchronises after a stray byte (that byte is then read anew). */
+static int resyncs(unsigned char ch)
+{
+	return ch < 0x20 || ch >= 0xfe || ch == '{' || ch == '}' || ch == '[' || ch == ']' ||
+	       ch == ',' || ch == ':';
 }
 
 /* Skip the rest of an over-deep or oversized value, tracking only strings and depth. */
@@ -162,110 +227,178 @@ static void discard_byte(struct json_stream *js, unsigned char ch)
 	}
 }
 
-/* Between values: whitespace is skipped, a value starts, or the byte is stray. */
-static int start_value(struct json_stream *js, unsigned char ch)
+/* Store @ch as part of the value: 0, 1 when over the size cap (the byte has been handed to
+ * discard_byte: the rest of the value is skipped), or -ENOMEM. */
+static int store(struct json_stream *js, unsigned char ch)
 {
-	char what[32];
+	int ret = value_append(js, (char)ch);
 
-	if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n')
+	if (ret == -1) {
+		discard_byte(js, ch);
+		return 1;
+	}
+	return ret;
+}
+
+/* A token that ended at depth 0 was a whole value. */
+static void token_end(struct json_stream *js)
+{
+	if (js->lex == LEX_KEYWORD)
+		keyword_end(js);
+	js->lex = LEX_START;
+	if (js->depth == 0)
+		value_complete(js);
+}
+
+/* One byte outside strings, in QEMU's lexer's states: 0, or -ENOMEM. */
+static int lex_byte(struct json_stream *js, unsigned char ch)
+{
+	int digit = ch >= '0' && ch <= '9', ret;
+	unsigned char next;
+
+again:
+	switch (js->lex) {
+	case LEX_RECOVERY:
+		if (!resyncs(ch))
+			return 0;
+		js->lex = LEX_START;
+		/* fall through */
+	case LEX_START:
+		if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n') {
+			if (js->vlen == 0)
+				return 0; /* between values */
+			ret = store(js, ch);
+			return ret < 0 ? ret : 0;
+		}
+		js->tok = js->vlen;
+		if (ch == '}' || ch == ']' || ch == ',' || ch == ':') {
+			if (js->depth == 0) { /* closes or separates nothing */
+				parse_error(js, "expecting value");
+				value_reset(js);
+				return 0;
+			}
+			ret = store(js, ch);
+			if (ret)
+				return ret < 0 ? ret : 0;
+			if ((ch == '}' || ch == ']') && --js->depth == 0)
+				value_complete(js);
+			return 0;
+		}
+		if (ch == '{' || ch == '[') {
+			ret = store(js, ch);
+			if (ret)
+				return ret < 0 ? ret : 0;
+			if (++js->depth > JSON_STREAM_MAX_NESTING) {
+				emit_error(js, "JSON nesting depth limit exceeded");
+				value_reset(js);
+				js->discarding = 1;
+				js->depth = JSON_STREAM_MAX_NESTING + 1;
+			}
+			return 0;
+		}
+		if (ch == '"' || ch == '\'') {
+			js->scalar = js->depth == 0;
+			ret = store(js, ch);
+			if (ret)
+				return ret < 0 ? ret : 0;
+			js->in_str = 1;
+			js->quote = (char)ch;
+			return 0;
+		}
+		next = ch == '0'		? LEX_ZERO
+		       : digit			? LEX_NONZERO
+		       : ch == '-'		? LEX_NEG
+		       : ch >= 'a' && ch <= 'z' ? LEX_KEYWORD
+						: LEX_START;
+		if (next == LEX_START) {
+			stray(js, ch);
+			return 0;
+		}
+		js->scalar = js->depth == 0;
+		break;
+	case LEX_ZERO:
+		next = digit ? LEX_RECOVERY : ch == '.' ? LEX_MANTISSA : LEX_START;
+		break;
+	case LEX_NONZERO:
+		next = digit			? LEX_NONZERO
+		       : ch == '.'		? LEX_MANTISSA
+		       : ch == 'e' || ch == 'E' ? LEX_EXP_E
+						: LEX_START;
+		break;
+	case LEX_NEG:
+		next = ch == '0' ? LEX_ZERO : digit ? LEX_NONZERO : LEX_RECOVERY;
+		break;
+	case LEX_MANTISSA:
+		next = digit ? LEX_MANTISSA_DIGS : LEX_RECOVERY;
+		break;
+	case LEX_MANTISSA_DIGS:
+		next = digit ? LEX_MANTISSA_DIGS : ch == 'e' || ch == 'E' ? LEX_EXP_E : LEX_START;
+		break;
+	case LEX_EXP_E:
+		next = digit ? LEX_EXP_DIGS : ch == '+' || ch == '-' ? LEX_EXP_SIGN : LEX_RECOVERY;
+		break;
+	case LEX_EXP_SIGN:
+		next = digit ? LEX_EXP_DIGS : LEX_RECOVERY;
+		break;
+	case LEX_EXP_DIGS:
+		next = digit ? LEX_EXP_DIGS : LEX_START;
+		break;
+	case LEX_KEYWORD:
+	default:
+		next = ch >= 'a' && ch <= 'z' ? LEX_KEYWORD : LEX_START;
+		break;
+	}
+	if (next == LEX_RECOVERY) { /* not a byte this token may hold */
+		stray(js, ch);
 		return 0;
-	if (ch == '}' || ch == ']') {
-		parse_error(js, "expecting value");
+	}
+	if (next == LEX_START) { /* the token ended before this byte: read it anew */
+		token_end(js);
+		if (js->stop)
+			return 0;
+		goto again;
+	}
+	js->lex = next;
+	ret = store(js, ch);
+	return ret < 0 ? ret : 0;
+}
+
+/* One byte inside a string: 0, or -ENOMEM. QEMU's lexer takes 0x20-0xfd there (and after a
+ * backslash); anything else is stray. */
+static int string_byte(struct json_stream *js, unsigned char ch)
+{
+	int ret;
+
+	if (ch < 0x20 || ch > 0xfd) {
+		js->in_str = js->esc = 0;
+		stray(js, ch);
 		return 0;
 	}
-	if (ch == '{' || ch == '[') {
-		js->depth = 1;
-		return value_append(js, (char)ch);
+	ret = store(js, ch);
+	if (ret)
+		return ret < 0 ? ret : 0;
+	if (js->esc) {
+		js->esc = 0;
+	} else if (ch == '\\') {
+		js->esc = 1;
+	} else if (ch == (unsigned char)js->quote) {
+		js->in_str = 0;
+		if (js->depth == 0)
+			value_complete(js);
 	}
-	if (ch == '"' || ch == '\'') {
-		js->scalar = 1;
-		js->in_str = 1;
-		js->quote = (char)ch;
-		return value_append(js, (char)ch);
-	}
-	if (is_word_char(ch)) {
-		js->scalar = 1;
-		js->word[js->wlen++] = (char)ch;
-		return value_append(js, (char)ch);
-	}
-	if (ch >= 0x20 && ch < 0x7f)
-		snprintf(what, sizeof(what), "stray '%c'", ch);
-	else
-		snprintf(what, sizeof(what), "stray '\xef\xbf\xbd'"); /* U+FFFD */
-	parse_error(js, what);
 	return 0;
 }
 
 /* One byte of input: 0, or -ENOMEM. */
 static int feed_byte(struct json_stream *js, unsigned char ch)
 {
-	int ret;
-
 	if (js->discarding) {
 		discard_byte(js, ch);
 		return 0;
 	}
-	if (js->in_str) {
-		ret = value_append(js, (char)ch);
-		if (ret == -ENOMEM)
-			return ret;
-		if (ret) { /* over the cap: this byte still counts (it may end the string) */
-			discard_byte(js, ch);
-			return 0;
-		}
-		if (js->esc) {
-			js->esc = 0;
-		} else if (ch == '\\') {
-			js->esc = 1;
-		} else if (ch == js->quote) {
-			js->in_str = 0;
-			if (js->scalar && js->depth == 0)
-				value_complete(js);
-		}
-		return 0;
-	}
-	if (js->scalar && js->depth == 0 && !is_word_char(ch)) {
-		/* A top-level number or literal ends at its delimiter; then look at the delimiter.
-		 */
-		word_end(js);
-		value_complete(js);
-	}
-	if (js->vlen == 0 && js->depth == 0) {
-		ret = start_value(js, ch);
-		return ret == -ENOMEM ? ret : 0;
-	}
-	if (is_word_char(ch)) {
-		if (js->wlen < sizeof(js->word) - 1)
-			js->word[js->wlen++] = (char)ch;
-	} else {
-		word_end(js);
-	}
-	ret = value_append(js, (char)ch);
-	if (ret == -ENOMEM)
-		return ret;
-	if (ret) {
-		/* Over the cap on a brace, bracket or quote: it still opens or closes, else the
-		 * skip ends late and swallows the next value. */
-		discard_byte(js, ch);
-		return 0;
-	}
-	if (js->scalar)
-		return 0;
-	if (ch == '"' || ch == '\'') {
-		js->in_str = 1;
-		js->quote = (char)ch;
-	} else if (ch == '{' || ch == '[') {
-		if (++js->depth > JSON_STREAM_MAX_NESTING) {
-			emit_error(js, "JSON nesting depth limit exceeded");
-			value_reset(js);
-			js->discarding = 1;
-			js->depth = JSON_STREAM_MAX_NESTING + 1;
-		}
-	} else if (ch == '}' || ch == ']') {
-		if (--js->depth == 0)
-			value_complete(js);
-	}
-	return 0;
+	if (js->in_str)
+		return string_byte(js, ch);
+	return lex_byte(js, ch);
 }
 
 long json_stream_feed(struct json_stream *js, const void *buf, size_t len)

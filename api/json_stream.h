@@ -1,8 +1,10 @@
 /*
  * json_stream.h - splits a byte stream into top-level JSON values the way QEMU's json-streamer
  * does: a value ends when its braces and brackets balance (outside strings), so values may
- * share a line or span reads. Each value is parsed with jansson and handed on; oversized and
- * over-deep values are reported once and skipped, and the stream carries on after them.
+ * share a line or span reads. Its tokens are checked as QEMU 10.0.2's json-lexer checks them:
+ * a byte no token may hold is a "stray" error, and the stream skips to the next bracket, brace,
+ * comma, colon or control character, as QEMU's does. Each value is parsed with jansson and
+ * handed on; oversized and over-deep values are reported once and skipped.
  */
 #ifndef MINIVMM_JSON_STREAM_H
 #define MINIVMM_JSON_STREAM_H
@@ -40,11 +42,13 @@ struct json_stream {
 	size_t vlen, vcap;
 	unsigned depth;
 	int in_str, esc, scalar, discarding;
-	char quote;    /* the quote the string being read opened with: " or ' (QEMU's extension) */
-	char word[16]; /* a bare word outside strings: must be true, false or null */
-	size_t wlen;
-	int bad_word;
-	char bad[16];
+	char quote; /* the quote the string being read opened with: " or ' (QEMU's extension) */
+	/* QEMU's lexer outside strings (json_stream.c): the token being read, where it starts in
+	 * @val; after a lexical error, the bytes skipped until a point to resynchronise at. */
+	unsigned char lex;
+	size_t tok;
+	int bad_word; /* a keyword that is not true, false or null: said when the value ends */
+	char bad[64];
 };
 
 /* Start an empty stream. Nothing is allocated until bytes arrive. */

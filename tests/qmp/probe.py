@@ -108,6 +108,30 @@ CASES = [
     b'{"execute": "query-status", "id": "\x01"}',
     b'{"execute": "query-status", "id": 12}',
     b'{"execute": "query-status", "id": "\xc3\xa9\\u00e9"}',
+    # Lexical errors, as QEMU's json-lexer finds them: "stray" with the token so far, then the
+    # bytes up to a bracket, brace, comma, colon or control character skipped.
+    b'#abc}',
+    b'{"execute": "query-status", "id": 0123}',
+    b'{"execute": "query-status", "id": 09999999999999999499}',
+    b'{"execute": "query-status", "id": 1.x}',
+    b'{"execute": "query-status", "id": -}',
+    b'{"execute": "query-status", "id": True}',
+    b'{"execute": "query-status" # "id": 1}',
+    b'{"execute": "query-status", "id": [0123, 4]}',
+    b'0e5\n',
+    b'12abc\n',
+    b'%d\n',
+    b'{"execute": "query-status", "id": "\xc3\xa9\x1f"}',
+    b'{"execute": "query-status", "id": 13}',
+    # UTF-8 in strings, as QEMU's parser takes it (modified UTF-8: C0 80 is U+0000).
+    b'{"execute": "query-status", "id": "a\xc3(b"}',
+    b'{"execute": "query-status", "id": "a\xc0\x80b"}',
+    b'{"execute": "query-status", "id": "a\xed\xa0\x80b"}',
+    b'{"execute": "query-status", "id": 14}',
+    # The parser's words (jansson's in minivmm) and DEL in a string: listed differences.
+    b'{"execute": "query-status", "id": [1 2]}',
+    b'{"execute": "query-status", "id": "\x7f"}',
+    b'{"execute": "query-status", "id": 15}',
 ]
 
 

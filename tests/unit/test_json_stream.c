@@ -111,8 +111,8 @@ START_TEST(test_errors_and_recovery)
 	expect(0, "E:JSON parse error, expecting value");
 	feed("@");
 	expect(1, "E:JSON parse error, stray '@'");
-	feed("\x01");
-	expect(2, "E:JSON parse error, stray '\xef\xbf\xbd'");
+	feed("\x01"); /* as it is: the reply escapes it, "\u0001" as QEMU's does */
+	expect(2, "E:JSON parse error, stray '\x01'");
 	feed("{\"a\": nope}");
 	expect(3, "E:JSON parse error, invalid keyword 'nope'");
 	feed("{\"a\" 1}"); /* balanced but not JSON: jansson's own words */
@@ -120,6 +120,62 @@ START_TEST(test_errors_and_recovery)
 	ck_assert(!strncmp(got[4], "E:JSON parse error, ", 20));
 	feed("{\"ok\": 1}");
 	expect(5, "V:{\"ok\":1}");
+}
+END_TEST
+
+/*
+ * QEMU 10.0.2's lexer, case by case: what each input gives (every event joined by " | "),
+ * each as qemu-system-x86_64 10.0.2 answered it (its "QMP input must be a JSON object" being
+ * a value here). A stray byte ends the value and skips to a bracket, brace, comma, colon or
+ * control character, which is read anew.
+ */
+START_TEST(test_lexer_as_qemu)
+{
+	static const char *const cases[][2] = {
+		{ "#abc}\n",
+		  "E:JSON parse error, stray '#' | E:JSON parse error, expecting value" },
+		{ "# \"a\" [1]\n", "E:JSON parse error, stray '#' | V:[1]" },
+		{ "[0123, 4]\n", "E:JSON parse error, stray '01' | E:JSON parse error, expecting "
+				 "value | V:4 | E:JSON parse error, expecting value" },
+		{ "0e5\n", "V:0 | E:JSON parse error, invalid keyword 'e' | V:5" },
+		{ "0E5\n", "V:0 | E:JSON parse error, stray 'E'" },
+		{ "[1E5, -0.5e+3, 0.25]\n", "V:[100000.0,-500.0,0.25]" },
+		{ "1.\n", "E:JSON parse error, stray '1.\n'" },
+		{ "--1\n", "E:JSON parse error, stray '--'" },
+		{ "[-]\n", "E:JSON parse error, stray '-]'" },
+		{ "[1e+]\n", "E:JSON parse error, stray '1e+]'" },
+		{ "True\n", "E:JSON parse error, stray 'T'" },
+		{ "12abc\n", "V:12 | E:JSON parse error, invalid keyword 'abc'" },
+		{ "x@\n",
+		  "E:JSON parse error, invalid keyword 'x' | E:JSON parse error, stray '@'" },
+		{ "[\"abc\x01"
+		  "def\"]\n",
+		  "E:JSON parse error, stray '\"abc\x01' | E:JSON parse error, "
+		  "expecting value" },
+		{ "['x\x1f']\n", "E:JSON parse error, stray ''x\x1f' | E:JSON parse error, "
+				 "expecting value" },
+		{ "[\"\xc3\xa9\xff\"]\n", "E:JSON parse error, stray '\"\xc3\xa9\xef\xbf\xbd' | "
+					  "E:JSON parse error, expecting value" },
+		{ "#\x01[1]\n",
+		  "E:JSON parse error, stray '#' | E:JSON parse error, stray '\x01' | "
+		  "V:[1]" },
+		{ "[\"a\xc3(b\"]\n", "E:JSON parse error, invalid UTF-8 sequence in string" },
+		{ "[\"a\xed\xa0\x80\"]\n", "E:JSON parse error, invalid UTF-8 sequence in string" },
+		{ "[\"a\xc0\x80\"]\n", "V:[\"a\\u0000\"]" },
+		{ "%d\n", "E:JSON parse error, stray '%'" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char all[2048] = "";
+
+		teardown(); /* each case on a fresh stream ("1.\n" leaves it skipping to a resync) */
+		setup();
+		feed(cases[i][0]);
+		for (unsigned k = 0; k < ngot; k++)
+			snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s%.250s",
+				 k ? " | " : "", got[k]);
+		ck_assert_msg(!strcmp(all, cases[i][1]), "%s: got %s", cases[i][0], all);
+	}
 }
 END_TEST
 
@@ -243,6 +299,7 @@ int main(void)
 	tcase_add_test(tc, test_strings_do_not_count);
 	tcase_add_test(tc, test_top_level_scalars);
 	tcase_add_test(tc, test_errors_and_recovery);
+	tcase_add_test(tc, test_lexer_as_qemu);
 	tcase_add_test(tc, test_depth_cap);
 	tcase_add_test(tc, test_size_cap);
 	tcase_add_test(tc, test_size_cap_on_structural_byte);
