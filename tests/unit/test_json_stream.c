@@ -168,7 +168,8 @@ START_TEST(test_lexer_as_qemu)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char all[2048] = "";
 
-		teardown(); /* each case on a fresh stream ("1.\n" leaves it skipping to a resync) */
+		teardown(); /* each case on a fresh stream ("1.\n" leaves it skipping to a resync)
+			     */
 		setup();
 		feed(cases[i][0]);
 		for (unsigned k = 0; k < ngot; k++)
