@@ -94,9 +94,9 @@ run_one() {
 			head -n 4 | sed 's/^/    /'
 		# the input itself, so that a machine that is gone (CI) still tells how to replay it
 		local crash
-		crash=$(ls -t "$art" 2>/dev/null | head -n 1)
-		[ -z "$crash" ] || [ "$(stat -c %s "$art$crash")" -gt 6000 ] ||
-			echo "    input $crash, base64: $(base64 -w0 "$art$crash")"
+		crash=$(sed -n 's/.*Test unit written to //p' "$out" | tail -n 1)
+		[ -z "$crash" ] || [ ! -f "$crash" ] || [ "$(stat -c %s "$crash")" -gt 6000 ] ||
+			echo "    input ${crash##*/}, base64: $(base64 -w0 "$crash")"
 	fi
 	[ "$rc" -eq 0 ]
 }
